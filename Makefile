@@ -1,0 +1,52 @@
+# The course's commands. `make lab` to teach or learn, `make test` to check everything.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb)) $(sort $(wildcard notebooks/solutions/*.ipynb))
+DEBIAN_DATA := /usr/share/datasets/fashion-mnist
+LAB_PORT ?= 8888
+
+.PHONY: setup data lab test unit figures lint html clean
+
+setup: $(STAMP) data
+
+# Reinstall only when the project's dependencies change.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Fashion-MNIST: Debian's package when we are root with apt-get, else a torchvision download.
+data: $(STAMP)
+	@$(PY) -m course_utils.data 2>/dev/null || { \
+	  if [ ! -d $(DEBIAN_DATA) ] && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist; \
+	  fi; \
+	  $(PY) -m course_utils.data --download; }
+
+lab: setup
+	@echo "JupyterLab on 127.0.0.1:$(LAB_PORT) with a token (printed below). From a laptop:"
+	@echo "  ssh -N -L $(LAB_PORT):127.0.0.1:$(LAB_PORT) you@this-machine, then open the printed URL."
+	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) --no-browser \
+	  --ServerApp.root_dir=$(CURDIR) notebooks/00_start_here.ipynb
+
+test: setup
+	$(PY) -m pytest
+
+unit: setup
+	$(PY) -m pytest tests -p no:nbval -o addopts=""
+
+figures: setup
+	$(PY) tools/regenerate.py $(NOTEBOOKS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+html: setup
+	$(PY) tools/build_html.py
+
+clean:
+	rm -rf site .pytest_cache .ruff_cache

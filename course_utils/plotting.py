@@ -1,0 +1,115 @@
+"""One figure style for the whole course: readable on a projector, saved at 150 dpi."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib as mpl
+import numpy as np
+
+__all__ = [
+    "COURSE_STYLE",
+    "FIGURES_DIR",
+    "OPTIMIZER_COLORS",
+    "use_course_style",
+    "save_figure",
+    "plot_contours",
+    "plot_trajectory",
+    "annotate_divergence",
+]
+
+COURSE_STYLE = {
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+    "savefig.bbox": "tight",
+    "font.size": 12,
+    "axes.titlesize": 13,
+    "axes.labelsize": 12,
+    "legend.fontsize": 10,
+    "xtick.labelsize": 11,
+    "ytick.labelsize": 11,
+    "lines.linewidth": 2.0,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "image.cmap": "viridis",
+}
+
+# One color per method, the same in every notebook.
+OPTIMIZER_COLORS = {
+    "gd": "#1f77b4",
+    "sgd": "#1f77b4",
+    "adagrad": "#2ca02c",
+    "adam": "#d62728",
+    "adamw": "#9467bd",
+    "rmsprop": "#ff7f0e",
+    "theory": "#555555",
+}
+
+FIGURES_DIR = Path(__file__).resolve().parents[1] / "figures"
+
+
+def use_course_style() -> None:
+    """Apply the course's matplotlib style to every later figure."""
+    mpl.rcParams.update(COURSE_STYLE)
+
+
+def save_figure(fig, name: str, directory: str | Path | None = None) -> Path:
+    """Save ``fig`` as ``figures/NAME.png`` at 150 dpi and return the path."""
+    directory = Path(directory) if directory is not None else FIGURES_DIR
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / (name if name.endswith(".png") else f"{name}.png")
+    # Fixed metadata keeps re-generated PNGs byte-stable between runs.
+    fig.savefig(path, dpi=150, metadata={"Software": None})
+    return path
+
+
+def plot_contours(ax, loss_fn, xlim, ylim, levels=20, n=160, log_levels=True, cmap="Blues_r"):
+    """Draw filled-free contour lines of ``loss_fn(W)`` (W of shape (..., 2)) on ``ax``."""
+    xs = np.linspace(*xlim, n)
+    ys = np.linspace(*ylim, n)
+    X, Y = np.meshgrid(xs, ys)
+    Z = loss_fn(np.stack([X, Y], axis=-1))
+    if log_levels:
+        positive = Z[Z > 0]
+        lo = max(positive.min(), positive.max() * 1e-4) if positive.size else 1e-6
+        level_values = np.geomspace(lo, Z.max(), levels)
+    else:
+        level_values = levels
+    ax.contour(X, Y, Z, levels=level_values, cmap=cmap, linewidths=1.0)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xlabel("$w_1$")
+    ax.set_ylabel("$w_2$")
+    return ax
+
+
+def plot_trajectory(ax, path, color="#d62728", label=None, marker="o", markersize=3):
+    """Draw an optimisation path of shape (k+1, 2): line, points, start and end markers."""
+    path = np.asarray(path)
+    finite = np.all(np.isfinite(path), axis=1)
+    path = path[finite]
+    ax.plot(path[:, 0], path[:, 1], "-", color=color, lw=1.5, label=label, alpha=0.9)
+    ax.plot(path[:, 0], path[:, 1], marker, color=color, markersize=markersize, alpha=0.8)
+    ax.plot(
+        path[0, 0], path[0, 1], "s", color="black", markersize=7, label="start" if label else None
+    )
+    return ax
+
+
+def annotate_divergence(ax, text="diverged", color="#b00020"):
+    """Write a large, unmistakable divergence notice in the middle of ``ax``."""
+    ax.text(
+        0.5,
+        0.5,
+        text,
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=16,
+        color=color,
+        weight="bold",
+        bbox=dict(facecolor="white", edgecolor=color, alpha=0.9, boxstyle="round"),
+    )
