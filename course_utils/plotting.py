@@ -113,3 +113,28 @@ def annotate_divergence(ax, text="diverged", color="#b00020"):
         weight="bold",
         bbox=dict(facecolor="white", edgecolor=color, alpha=0.9, boxstyle="round"),
     )
+
+
+def show_image_grid(X, y, class_names, per_class: int = 6, seed: int = 0):
+    """A grid of ``per_class`` images of every class (rows), with class names: returns the figure."""
+    import matplotlib.pyplot as plt
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    fig, axes = plt.subplots(
+        len(class_names), per_class, figsize=(per_class * 1.1, len(class_names) * 1.15)
+    )
+    for label, row in enumerate(axes):
+        idx = torch.nonzero(y == label).squeeze(1)
+        pick = idx[torch.randperm(len(idx), generator=g)[:per_class]]
+        for ax, i in zip(row, pick):
+            ax.imshow(X[i, 0].numpy(), cmap="gray_r", vmin=-1, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.grid(False)
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+        row[0].set_ylabel(class_names[label], rotation=0, ha="right", va="center", fontsize=11)
+    fig.suptitle("Fashion-MNIST: real training images, one row per class", fontsize=13)
+    fig.tight_layout()
+    return fig
