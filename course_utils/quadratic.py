@@ -223,3 +223,16 @@ def steps_to_tolerance(q: Quadratic, w0, lr: float, tol: float = 1e-6, max_steps
         else:
             lo = mid + 1
     return lo
+
+
+def sgd_loss_floor(h, lr: float, noise_std: float) -> float:
+    """Expected loss SGD settles at with isotropic gradient noise of std ``noise_std``.
+
+    Per eigendirection z <- (1 - lr h) z - lr sigma xi has stationary variance
+    lr sigma^2 / (h (2 - lr h)), so E[L] = sum_i lr sigma^2 / (2 (2 - lr h_i)). Infinite when
+    lr >= 2 / h_max.
+    """
+    h = np.asarray(h, dtype=np.float64)
+    if lr * h.max() >= 2:
+        return float("inf")
+    return float(np.sum(lr * noise_std**2 / (2 * (2 - lr * h))))

@@ -1,0 +1,404 @@
+"""Figures, the live panel and exercise checkers of notebook 01 (the ill-conditioned quadratic)."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.ticker import LogLocator, NullLocator
+
+from .checkers import CheckResult, check_value
+from .plotting import annotate_divergence, plot_contours, plot_trajectory
+from .quadratic import (
+    Quadratic,
+    Trajectory,
+    best_fixed_step,
+    best_rate,
+    gradient_descent,
+    run_update_rule,
+    sgd_loss_floor,
+    stability_limit,
+    steps_to_tolerance,
+)
+from .widgets import SliderPanel, float_slider, int_slider, log_slider
+
+__all__ = [
+    "draw_landscape",
+    "plot_divergence_threshold",
+    "plot_rate_per_direction",
+    "plot_steps_vs_kappa",
+    "plot_zigzag_grid",
+    "plot_preconditioning",
+    "plot_sgd_noise_floor",
+    "make_gd_panel",
+    "check_best_step",
+    "check_best_rate",
+]
+
+LOSS_FLOOR = 1e-16  # losses below this are drawn at it: machine precision, nothing to see below
+BOX = 1.25
+
+
+def _eigen_arrows(ax, q: Quadratic, scale: float = 0.9):
+    """Arrows along the eigenvectors, labelled with their curvatures."""
+    for i, (h, color) in enumerate(zip(q.h, ("#b00020", "#2a7f2a"))):
+        v = q.Q[:, i] * scale
+        ax.annotate("", xy=v, xytext=(0, 0), arrowprops=dict(arrowstyle="->", color=color, lw=2))
+        label = "steep" if i == 0 else "flat"
+        ax.text(
+            v[0] * 1.08,
+            v[1] * 1.08,
+            f"$h_{i + 1}$={h:.3g}\n({label})",
+            color=color,
+            fontsize=9,
+            ha="center",
+            va="center",
+        )
+
+
+def draw_landscape(
+    ax,
+    q: Quadratic,
+    traj: Trajectory | None = None,
+    arrows: bool = True,
+    box: float = BOX,
+    color: str = "#d62728",
+    label: str | None = None,
+):
+    """Contours of q, the optimum, eigenvector arrows and (optionally) a GD path on ``ax``."""
+    plot_contours(ax, q.loss, (-box, box), (-box, box), levels=12, n=90)
+    ax.plot(0, 0, "*", color="gold", markersize=16, markeredgecolor="black", zorder=5)
+    if arrows:
+        _eigen_arrows(ax, q)
+    if traj is not None:
+        plot_trajectory(ax, traj.path, color=color, label=label)
+        if traj.diverged:
+            annotate_divergence(ax, f"diverged at step {traj.diverged_at}")
+    return ax
+
+
+def _loss_axis(ax):
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(numticks=6))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.set_xlabel("step k")
+    ax.set_ylabel("loss $L(w_k)$")
+
+
+def plot_divergence_threshold(fig, h=(1.0, 0.1), factors=(1.9, 1.99, 2.01, 2.1), steps=60):
+    """Loss curves at lr = factor / h_max around the stability limit 2/h_max."""
+    q = Quadratic(h)
+    ax = fig.add_subplot()
+    w0 = np.array([1.0, 1.0])
+    for f in factors:
+        traj = gradient_descent(q, w0, f / max(h), steps)
+        ax.plot(
+            np.maximum(traj.losses, LOSS_FLOOR),
+            label=f"$\\alpha = {f}/h_1$" + (" (diverges)" if f > 2 else ""),
+        )
+    _loss_axis(ax)
+    ax.set_title(
+        f"Just below $2/h_1$ GD converges, just above it blows up ($h_1$={h[0]}, $h_2$={h[1]})"
+    )
+    ax.legend(ncol=2)
+    return fig
+
+
+def plot_rate_per_direction(fig, q: Quadratic, lr: float, steps: int = 80, w0=(1.0, 1.0)):
+    """Measured |error| along each eigendirection against (1 - lr h_i)^k, log scale."""
+    traj = gradient_descent(q, w0, lr, steps)
+    z = np.abs(q.to_eigenbasis(traj.path))
+    k = np.arange(len(z))
+    z0 = np.abs(q.to_eigenbasis(np.asarray(w0, float)))
+    ax = fig.add_subplot()
+    for i, (h, color) in enumerate(zip(q.h, ("#b00020", "#2a7f2a"))):
+        rho = abs(1 - lr * h)
+        ax.plot(
+            k,
+            np.maximum(z[:, i], LOSS_FLOOR),
+            "o",
+            ms=4,
+            color=color,
+            alpha=0.6,
+            label=f"measured, direction {i + 1} ($h_{i + 1}$={h:g})",
+        )
+        ax.plot(
+            k,
+            np.maximum(z0[i] * rho**k, LOSS_FLOOR),
+            "-",
+            color=color,
+            label=f"predicted $|1-\\alpha h_{i + 1}|^k$ = {rho:.3f}$^k$",
+        )
+    _loss_axis(ax)
+    ax.set_ylabel("|error| along eigendirection")
+    ax.set_title(f"Each direction shrinks at its own rate ($\\alpha$ = {lr:g})")
+    ax.legend(fontsize=9)
+    return fig
+
+
+def plot_steps_vs_kappa(fig, kappas=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000), tol=1e-6):
+    """Steps to shrink the error by ``tol`` at the best fixed step and at lr = 1/h_max, vs kappa."""
+    w0 = np.array([1.0, 1.0])
+    best, simple = [], []
+    for kappa in kappas:
+        q = Quadratic.from_kappa(kappa)
+        best.append(steps_to_tolerance(q, w0, best_fixed_step(q.h), tol))
+        simple.append(steps_to_tolerance(q, w0, 1.0 / max(q.h), tol))
+    ax = fig.add_subplot()
+    k = np.asarray(kappas, dtype=float)
+    ax.loglog(
+        k, np.maximum(best, 1), "o-", label="$\\alpha = 2/(h_{max}+h_{min})$ (best fixed step)"
+    )
+    ax.loglog(k, np.maximum(simple, 1), "s-", label="$\\alpha = 1/h_{max}$")
+    ax.loglog(
+        k,
+        k * np.log(1 / tol) / 2,
+        "--",
+        color="#555555",
+        label="$\\frac{\\kappa}{2}\\ln(1/tol)$: linear in $\\kappa$",
+    )
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.set(
+        xlabel="condition number $\\kappa$",
+        ylabel=f"steps to shrink error by {tol:g}",
+        title="The cost of ill-conditioning: steps grow linearly with $\\kappa$",
+    )
+    ax.legend(fontsize=10)
+    return fig, np.array(best), np.array(simple)
+
+
+def plot_zigzag_grid(fig, kappas=(2, 50), lr_factors=(0.1, 1.8), angle_deg=45.0, steps=40):
+    """The 2x2 zigzag figure: kappa x lr (in units of 1/lambda_max) on a 45-degree rotated bowl."""
+    axes = fig.subplots(len(kappas), len(lr_factors))
+    for r, kappa in enumerate(kappas):
+        q = Quadratic.from_kappa(kappa, angle_deg=angle_deg)
+        w0 = np.array([-1.0, 0.2])
+        for c, f in enumerate(lr_factors):
+            ax = axes[r, c]
+            traj = gradient_descent(q, w0, f / max(q.h), steps)
+            draw_landscape(ax, q, traj)
+            ax.set_title(
+                f"$\\kappa$ = {kappa}, $\\alpha$ = {f}/$\\lambda_{{max}}$, "
+                f"loss after {steps}: {traj.losses[-1]:.1e}",
+                fontsize=11,
+            )
+    fig.suptitle("Gradient descent on $L(w)=\\frac{1}{2}w^\\top H w$, H rotated 45°", fontsize=14)
+    fig.tight_layout()
+    return fig
+
+
+def plot_preconditioning(fig, kappa=50.0, steps=30):
+    """GD vs diagonal preconditioning (per-coordinate steps 1/H_ii), axis-aligned vs rotated."""
+    axes = fig.subplots(1, 2)
+    w0 = np.array([-1.0, 0.6])
+    for ax, angle in zip(axes, (0.0, 45.0)):
+        q = Quadratic.from_kappa(kappa, angle_deg=angle)
+        lr = best_fixed_step(q.h)
+        gd = gradient_descent(q, w0, lr, steps)
+        d = 1.0 / np.diag(q.H)  # the per-coordinate step an adaptive method can learn at best
+        eig = np.linalg.eigvalsh(np.sqrt(d)[:, None] * q.H * np.sqrt(d)[None, :])
+        step = d * best_fixed_step(eig)  # best step for the preconditioned problem
+        pre = run_update_rule(q, w0, lambda w, g, t, step=step: w - step * g, steps)
+        draw_landscape(ax, q, gd, arrows=False, label=f"GD, loss {gd.losses[-1]:.1e}")
+        plot_trajectory(
+            ax, pre.path, color="#2ca02c", label=f"per-coordinate, loss {pre.losses[-1]:.1e}"
+        )
+        ax.set_title(f"rotation {angle:.0f}°: diag(H) = ({q.H[0, 0]:.2f}, {q.H[1, 1]:.2f})")
+        ax.legend(loc="lower right", fontsize=9)
+    fig.suptitle(
+        f"Per-coordinate steps fix the axis-aligned bowl, not the rotated one ($\\kappa$={kappa:g}, {steps} steps)"
+    )
+    fig.tight_layout()
+    return fig
+
+
+def plot_sgd_noise_floor(
+    fig, kappa=10.0, noise_std=0.1, lr_factors=(0.2, 0.5, 1.0), steps=400, seed=0
+):
+    """SGD with gradient noise: the loss stalls at a floor proportional to the step."""
+    q = Quadratic.from_kappa(kappa)
+    ax = fig.add_subplot()
+    w0 = np.array([1.0, 1.0])
+    for f, color in zip(lr_factors, ("#1f77b4", "#ff7f0e", "#d62728")):
+        lr = f / max(q.h)
+        traj = gradient_descent(q, w0, lr, steps, noise_std=noise_std, seed=seed)
+        ax.plot(traj.losses, color=color, alpha=0.7, lw=1.2, label=f"SGD, $\\alpha$ = {f}/$h_1$")
+        ax.axhline(sgd_loss_floor(q.h, lr, noise_std), color=color, ls="--", lw=1.5)
+    _loss_axis(ax)
+    ax.set_title(
+        f"Noisy gradients ($\\sigma$={noise_std}): a constant step leaves a floor (dashed: theory)"
+    )
+    ax.legend()
+    return fig
+
+
+class GDPanelDrawer:
+    """Draws notebook 01's panel: contours + GD path (left), loss vs step with theory (right).
+
+    ``setup`` builds the axes and artists once; ``update`` only changes their data, which keeps
+    a redraw fast (see course_utils.widgets). Titles use plain unicode, not mathtext, for speed.
+    """
+
+    def setup(self, fig):
+        ax1, ax2 = fig.subplots(1, 2, gridspec_kw=dict(width_ratios=(1, 1.25)))
+        fig.subplots_adjust(left=0.06, right=0.98, bottom=0.12, top=0.9, wspace=0.22)
+        ax1.set_xlim(-BOX, BOX)
+        ax1.set_ylim(-BOX, BOX)
+        ax1.set_aspect("equal", adjustable="box")
+        ax1.set(xlabel="$w_1$", ylabel="$w_2$")
+        ax1.plot(0, 0, "*", color="gold", markersize=16, markeredgecolor="black", zorder=5)
+        st = {"ax1": ax1, "ax2": ax2, "contours": None}
+        (st["path"],) = ax1.plot([], [], "o-", color="#d62728", lw=1.5, markersize=3, alpha=0.9)
+        (st["start"],) = ax1.plot([], [], "s", color="black", markersize=7)
+        st["arrows"] = [
+            ax1.annotate(
+                "", xy=(0, 0), xytext=(0, 0), arrowprops=dict(arrowstyle="->", color=c, lw=2)
+            )
+            for c in ("#b00020", "#2a7f2a")
+        ]
+        st["arrow_labels"] = [
+            ax1.text(0, 0, "", color=c, fontsize=9, ha="center", va="center")
+            for c in ("#b00020", "#2a7f2a")
+        ]
+        st["diverged1"] = ax1.text(
+            0.5,
+            0.5,
+            "",
+            transform=ax1.transAxes,
+            ha="center",
+            va="center",
+            fontsize=15,
+            color="#b00020",
+            weight="bold",
+            bbox=dict(facecolor="white", edgecolor="#b00020", boxstyle="round"),
+        )
+        (st["loss"],) = ax2.plot([], [], color="#d62728", label="measured loss $L(w_k)$")
+        (st["theory"],) = ax2.plot(
+            [],
+            [],
+            "--",
+            color="#555555",
+            label="theory, noise-free: $\\sum_i \\frac{h_i}{2}(1-\\alpha h_i)^{2k} z_{i,0}^2$",
+        )
+        st["floor"] = ax2.axhline(
+            1.0, color="#1f77b4", ls=":", label="SGD noise floor (theory, when σ > 0)"
+        )
+        _loss_axis(ax2)
+        ax2.legend(fontsize=9, loc="lower left")
+        st["diverged2"] = ax2.text(
+            0.5,
+            0.55,
+            "",
+            transform=ax2.transAxes,
+            ha="center",
+            va="center",
+            fontsize=15,
+            color="#b00020",
+            weight="bold",
+        )
+        X, Y = np.meshgrid(np.linspace(-BOX, BOX, 80), np.linspace(-BOX, BOX, 80))
+        st["grid"] = np.stack([X, Y], axis=-1)
+        return st
+
+    def update(self, st, kappa, lr_scaled, angle, steps, noise, w1_0, w2_0):
+        ax1, ax2 = st["ax1"], st["ax2"]
+        q = Quadratic.from_kappa(kappa, h_max=1.0, angle_deg=angle)
+        lr = lr_scaled / max(q.h)
+        w0 = np.array([w1_0, w2_0])
+        traj = gradient_descent(q, w0, lr, steps, noise_std=noise, seed=0)
+
+        if st["contours"] is not None:
+            st["contours"].remove()
+        Z = q.loss(st["grid"])
+        levels = np.geomspace(max(Z.max() * 1e-4, 1e-12), Z.max(), 12)
+        st["contours"] = ax1.contour(
+            st["grid"][..., 0], st["grid"][..., 1], Z, levels=levels, cmap="Blues_r", linewidths=1.0
+        )
+        st["path"].set_data(traj.path[:, 0], traj.path[:, 1])
+        st["start"].set_data([w0[0]], [w0[1]])
+        for i, (arrow, label) in enumerate(zip(st["arrows"], st["arrow_labels"])):
+            v = q.Q[:, i] * 0.9
+            arrow.xy = tuple(v)
+            label.set_position((v[0] * 1.1, v[1] * 1.1))
+            label.set_text(f"h{i + 1} = {q.h[i]:.3g}")
+        st["diverged1"].set_text(f"diverged at step {traj.diverged_at}" if traj.diverged else "")
+        st["diverged1"].set_visible(traj.diverged)
+        ax1.set_title(f"κ = {kappa:.3g},  α·λmax = {lr_scaled:.2f},  rotation {angle:.0f}°")
+
+        k = np.arange(len(traj.losses))
+        losses = np.maximum(traj.losses, LOSS_FLOOR)
+        st["loss"].set_data(k, losses)
+        z0 = q.to_eigenbasis(w0)
+        h = np.asarray(q.h)
+        rho = np.abs(1 - lr * h)
+        kk = np.arange(steps + 1)
+        # Only evaluate theory where it stays below the divergence threshold: no overflow.
+        safe = np.ones_like(kk, dtype=bool)
+        if rho.max() > 1:
+            safe = kk * np.log(rho.max()) < np.log(1e14)
+        kk = kk[safe]
+        predicted = 0.5 * np.sum(
+            h[None, :] * (z0[None, :] * rho[None, :] ** kk[:, None]) ** 2, axis=1
+        )
+        st["theory"].set_data(kk, np.maximum(predicted, LOSS_FLOOR))
+        floor = sgd_loss_floor(h, lr, noise) if noise > 0 else np.inf
+        st["floor"].set_visible(bool(np.isfinite(floor)))
+        if np.isfinite(floor):
+            st["floor"].set_ydata([floor, floor])
+        low = max(min(losses.min(), predicted.min() if predicted.size else 1.0), LOSS_FLOOR)
+        high = max(losses.max(), predicted.max() if predicted.size else 1.0)
+        ax2.set_ylim(low / 3, high * 3)
+        ax2.set_xlim(0, steps)
+        diverges = lr_scaled > 2
+        ax2.set_title(
+            "DIVERGES: α·λmax > 2"
+            if diverges
+            else f"slowest factor max |1 - α·hᵢ| = {rho.max():.4f}",
+            color="#b00020" if diverges else "black",
+        )
+        st["diverged2"].set_text(f"loss > 1e12 at step {traj.diverged_at}" if traj.diverged else "")
+
+
+def make_gd_panel() -> SliderPanel:
+    """Notebook 01's live panel: kappa, alpha*lambda_max, rotation, steps, noise, start point."""
+    controls = {
+        "kappa": log_slider("κ (cond.)", 10.0, 1.0, 1000.0),
+        "lr_scaled": float_slider("α·λ_max", 1.0, 0.05, 2.1, step=0.05),
+        "angle": float_slider("rotation °", 45.0, 0.0, 90.0, step=5.0),
+        "steps": int_slider("steps k", 60, 5, 400, step=5),
+        "noise": float_slider("noise σ", 0.0, 0.0, 0.5, step=0.01),
+        "w1_0": float_slider("w₁ start", -1.0, -1.0, 1.0, step=0.05),
+        "w2_0": float_slider("w₂ start", 0.5, -1.0, 1.0, step=0.05),
+    }
+    return SliderPanel(
+        GDPanelDrawer(),
+        controls,
+        figsize=(11.5, 4.8),
+        title="Gradient descent on an ill-conditioned quadratic",
+    )
+
+
+def check_best_step(answer: float, h_max: float = 1.0, h_min: float = 0.02) -> CheckResult:
+    """Exercise: the step minimising max_i |1 - alpha h_i| for curvatures h_max, h_min."""
+    expected = best_fixed_step((h_max, h_min))
+    why = ""
+    if np.isclose(answer, 1 / h_max):
+        why = (
+            "1/h_max zeroes the steep direction but leaves the flat one slow; balance both factors."
+        )
+    elif np.isclose(answer, stability_limit((h_max, h_min))):
+        why = "2/h_max is the stability limit: there the steep factor is exactly 1 and nothing converges."
+    elif np.isclose(answer, 1 / h_min):
+        why = "1/h_min is far above the stability limit 2/h_max: GD diverges."
+    else:
+        why = "Set |1 - alpha h_max| = |1 - alpha h_min| with opposite signs and solve for alpha."
+    return check_value("best fixed step", answer, expected, rtol=1e-6, why=why)
+
+
+def check_best_rate(answer: float, kappa: float = 50.0) -> CheckResult:
+    """Exercise: the contraction factor at the best fixed step, in terms of kappa."""
+    expected = best_rate(kappa)
+    why = ""
+    if np.isclose(answer, 1 - 1 / kappa):
+        why = "1 - 1/kappa is the rate at alpha = 1/h_max, not at the best step."
+    else:
+        why = "Plug alpha = 2/(h_max + h_min) into |1 - alpha h_min| and divide through by h_min."
+    return check_value("best rate", answer, expected, rtol=1e-6, why=why)
