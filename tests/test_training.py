@@ -1,0 +1,136 @@
+"""Training loops and optimizer variants: fused paths match torch's default, histories are sane."""
+
+import math
+
+import pytest
+import torch
+
+from course_utils.data import load_fashion_mnist
+from course_utils.models import make_mlp
+from course_utils.training import evaluate, fit, make_optimizer
+
+
+@pytest.fixture(scope="module")
+def data():
+    X_train, y_train, X_test, y_test, _ = load_fashion_mnist()
+    return X_train[:1024], y_train[:1024], X_test[:512], y_test[:512]
+
+
+def train_steps(name, variant, X, y, steps=40, **kw):
+    model = make_mlp(0)
+    opt = make_optimizer(name, model.parameters(), variant=variant, **kw)
+    for i in range(steps):
+        idx = slice((i * 64) % len(X), (i * 64) % len(X) + 64)
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(X[idx]), y[idx]).backward()
+        opt.step()
+    return [p.detach().clone() for p in model.parameters()]
+
+
+def maxdiff(a, b):
+    return max((p - q).abs().max().item() for p, q in zip(a, b))
+
+
+CASES = [
+    ("sgd", {}),
+    ("adagrad", {}),
+    ("adam", {}),
+    ("adam", {"weight_decay": 1e-2}),  # Adam + L2
+    ("adamw", {}),
+    ("adamw", {"weight_decay": 1e-2}),
+]
+
+
+@pytest.mark.parametrize("name, kw", CASES)
+def test_fused_matches_default_implementation(data, name, kw):
+    X, y, _, _ = data
+    fused = make_optimizer(name, make_mlp(0).parameters(), variant="fused", **kw)
+    assert fused.defaults.get("fused") is True
+    diff = maxdiff(train_steps(name, "fused", X, y, **kw), train_steps(name, "torch", X, y, **kw))
+    print(f"{name} {kw}: fused vs default maxdiff {diff:.2e}")
+    assert diff < 1e-5
+
+
+@pytest.mark.parametrize("name, kw", [c for c in CASES if c[0] != "sgd"])
+def test_from_scratch_matches_torch(data, name, kw):
+    X, y, _, _ = data
+    if name == "adagrad" and kw:
+        pytest.skip("CourseAdagrad has no weight decay")
+    diff = maxdiff(train_steps(name, "course", X, y, **kw), train_steps(name, "torch", X, y, **kw))
+    assert diff < 1e-5
+
+
+def test_course_hyperparameters_and_overrides():
+    params = make_mlp(0).parameters()
+    sgd = make_optimizer("sgd", params)
+    assert (sgd.defaults["lr"], sgd.defaults["momentum"], sgd.defaults["weight_decay"]) == (
+        0.01,
+        0.9,
+        1e-4,
+    )
+    adamw = make_optimizer("adamw", make_mlp(0).parameters(), lr=3e-4)
+    assert adamw.defaults["lr"] == 3e-4 and adamw.defaults["weight_decay"] == 1e-4
+    assert adamw.defaults["betas"] == (0.9, 0.999) and adamw.defaults["eps"] == 1e-8
+    with pytest.raises(ValueError, match="Unknown optimizer"):
+        make_optimizer("rmsprop", make_mlp(0).parameters())
+    with pytest.raises(ValueError, match="lr"):
+        make_optimizer("adam", make_mlp(0).parameters(), lr=0.0)
+    with pytest.raises(ValueError, match="no from-scratch SGD"):
+        make_optimizer("sgd", make_mlp(0).parameters(), variant="course")
+
+
+def test_fit_history_is_per_epoch_and_seeded(data):
+    X, y, Xv, yv = data
+    runs = []
+    for _ in range(2):
+        model = make_mlp(0)
+        opt = make_optimizer("adam", model.parameters())
+        runs.append(fit(model, opt, X, y, Xv, yv, epochs=2, seed=3, progress=False))
+    h = runs[0]
+    for key in ("train_loss", "train_acc", "val_loss", "val_acc", "epoch_time"):
+        assert len(h[key]) == 2
+    assert h["train_loss"] == runs[1]["train_loss"] and h["val_acc"] == runs[1]["val_acc"]
+    assert h["train_loss"][1] < h["train_loss"][0] < math.log(10) + 0.1
+    assert all(0 <= a <= 1 for a in h["train_acc"] + h["val_acc"])
+    assert all(t > 0 for t in h["epoch_time"])
+    assert h["diverged"] is False
+    # the stored validation metrics are those of the final model
+    assert evaluate(model, Xv, yv) == (h["val_loss"][-1], h["val_acc"][-1])
+
+
+def test_evaluate_counts_exactly():
+    X = torch.zeros(6, 1, 28, 28)
+    y = torch.tensor([0, 1, 0, 0, 1, 2])
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 3))
+    with torch.no_grad():
+        model[1].weight.zero_()
+        model[1].bias.copy_(torch.tensor([1.0, 0.0, 0.0]))
+    loss, acc = evaluate(model, X, y, batch_size=4)
+    assert acc == pytest.approx(3 / 6)
+    expected = torch.nn.functional.cross_entropy(model(X), y).item()
+    assert loss == pytest.approx(expected, rel=1e-6)
+
+
+def test_divergence_stops_training(data):
+    X, y, Xv, yv = data
+    model = make_mlp(0)
+    opt = make_optimizer("sgd", model.parameters(), lr=1e6)
+    h = fit(model, opt, X, y, Xv, yv, epochs=5, progress=False)
+    assert h["diverged"] is True
+    assert len(h["train_loss"]) < 5
+
+
+def test_step_losses_recorded(data):
+    X, y, Xv, yv = data
+    model = make_mlp(0)
+    opt = make_optimizer("adagrad", model.parameters())
+    h = fit(model, opt, X, y, Xv, yv, epochs=1, progress=False, record_steps=True)
+    assert len(h["step_loss"]) == 1024 // 128
+    assert sum(h["step_loss"]) / 8 == pytest.approx(h["train_loss"][0], rel=1e-5)
+
+
+def test_fit_rejects_bad_epochs(data):
+    X, y, Xv, yv = data
+    model = make_mlp(0)
+    with pytest.raises(ValueError, match="epochs"):
+        fit(model, make_optimizer("adam", model.parameters()), X, y, Xv, yv, epochs=0)
