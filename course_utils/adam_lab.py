@@ -1,0 +1,687 @@
+"""Notebook 04 (Adam): checks against torch.optim, demos, the quadratic race panel, exercises.
+
+Everything here runs on the CPU in well under a second, so a notebook cell can call it live:
+
+* `compare_with_torch`: the course MLP trained on real Fashion-MNIST batches by a from-scratch
+  update and by ``torch.optim.Adam``/``AdamW`` side by side, compared in the checker shape;
+* `effective_step_demo`: Adam's per-parameter step alpha/(sqrt(v_hat)+eps) for coordinates whose
+  gradients differ by orders of magnitude;
+* `bias_correction_steps` / `bias_correction_on_quadratic`: what removing the bias correction
+  does to the first steps, measured;
+* `make_race_panel`: Adam vs SGD vs Adagrad on notebook 01's quadratic with sliders;
+* `noise_floor_demo`: constant-step Adam stalls at a noise floor, Adagrad keeps converging;
+* exercises (RMSProp, AMSGrad) with reference solutions, typical wrong answers and checkers.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from dataclasses import dataclass
+
+import ipywidgets as widgets
+import matplotlib.ticker as mticker
+import numpy as np
+import torch
+
+from course_utils.checkers import CheckResult, check_against_reference, compare
+from course_utils.optimizers import adam_update, adamw_update, validate_hyperparameters
+from course_utils.plotting import (
+    OPTIMIZER_COLORS,
+    annotate_divergence,
+)
+from course_utils.quadratic import Quadratic, Trajectory, gradient_descent, run_update_rule
+from course_utils.widgets import SliderPanel, float_slider, log_slider
+
+__all__ = [
+    "fashion_batches",
+    "compare_with_torch",
+    "adam_update_torch_order",
+    "effective_step_demo",
+    "bias_correction_steps",
+    "bias_correction_on_quadratic",
+    "RACE_PROBLEMS",
+    "RACE_W0",
+    "adam_path",
+    "adagrad_path",
+    "draw_race",
+    "make_race_panel",
+    "noise_floor_demo",
+    "rmsprop_reference",
+    "RMSPROP_MISTAKES",
+    "check_rmsprop",
+    "amsgrad_reference",
+    "AMSGRAD_MISTAKES",
+    "check_amsgrad",
+]
+
+# ---------------------------------------------------------------------------------------------
+# 1. From scratch vs torch.optim on the course MLP
+# ---------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4)
+def fashion_batches(n_batches: int = 50, batch_size: int = 128, seed: int = 0):
+    """The first ``n_batches`` shuffled Fashion-MNIST training batches (X, y), cached."""
+    from course_utils.data import iterate_minibatches, load_fashion_mnist
+
+    X_train, y_train, *_ = load_fashion_mnist()
+    batches = []
+    for X, y in iterate_minibatches(X_train, y_train, batch_size=batch_size, seed=seed):
+        batches.append((X, y))
+        if len(batches) == n_batches:
+            break
+    return tuple(batches)
+
+
+def adam_update_torch_order(
+    params, grads, m_state, v_state, lr, beta1, beta2, eps, t, weight_decay=0.0, decoupled=False
+):
+    """Adam/AdamW with torch.optim's exact order of floating-point operations (in place)."""
+    for i, (w, g) in enumerate(zip(params, grads)):
+        if decoupled and weight_decay:
+            w.mul_(1 - lr * weight_decay)
+        elif weight_decay:
+            g = g.add(w, alpha=weight_decay)
+        m_state[i].lerp_(g, 1 - beta1)
+        v_state[i].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+        bias_correction1 = 1 - beta1**t
+        bias_correction2 = 1 - beta2**t
+        denom = (v_state[i].sqrt() / bias_correction2**0.5).add_(eps)
+        w.addcdiv_(m_state[i], denom, value=-lr / bias_correction1)
+    return params, m_state, v_state
+
+
+_KINDS = ("adam", "adam_l2", "adamw")
+
+
+def compare_with_torch(
+    kind: str = "adam",
+    dtype: torch.dtype = torch.float32,
+    steps: int = 50,
+    lr: float = 1e-3,
+    weight_decay: float = 1e-2,
+    order: str = "course",
+    verbose: bool = True,
+) -> CheckResult:
+    """Train two copies of the course MLP on the same Fashion-MNIST batches; compare parameters.
+
+    ``kind``: "adam" (no decay), "adam_l2" (Adam with L2 gradient ``weight_decay*w``) or "adamw"
+    (decoupled decay). One copy uses ``torch.optim.Adam``/``AdamW`` (default CPU implementation),
+    the other the course's ``adam_update``/``adamw_update`` (``order="course"``) or
+    `adam_update_torch_order` (``order="torch"``). Prints ``name | exact | allclose | maxdiff``.
+    """
+    from course_utils.models import make_mlp
+
+    if kind not in _KINDS:
+        raise ValueError(f"Unknown kind {kind!r}: choose one of {', '.join(_KINDS)}.")
+    if order not in ("course", "torch"):
+        raise ValueError(f"order must be 'course' or 'torch', got {order!r}.")
+    if dtype not in (torch.float32, torch.float64):
+        raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}.")
+    if not 1 <= steps <= 200:
+        raise ValueError(f"steps must be between 1 and 200 (the cached batches), got {steps}.")
+    validate_hyperparameters(lr=lr, weight_decay=weight_decay)
+    wd = 0.0 if kind == "adam" else weight_decay
+    reference = make_mlp(seed=0).to(dtype)
+    scratch = copy.deepcopy(reference)
+    if kind == "adamw":
+        opt = torch.optim.AdamW(reference.parameters(), lr=lr, weight_decay=wd)
+    else:
+        opt = torch.optim.Adam(reference.parameters(), lr=lr, weight_decay=wd)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    m_state, v_state = [], []
+    params = list(scratch.parameters())
+    for t, (X, y) in enumerate(fashion_batches(max(steps, 50))[:steps], start=1):
+        X = X.to(dtype)
+        for model in (reference, scratch):
+            model.zero_grad()
+            loss_fn(model(X), y).backward()
+        opt.step()
+        with torch.no_grad():
+            grads = [p.grad for p in params]
+            if order == "torch":
+                if not m_state:
+                    m_state[:] = [torch.zeros_like(p) for p in params]
+                    v_state[:] = [torch.zeros_like(p) for p in params]
+                adam_update_torch_order(
+                    params, grads, m_state, v_state, lr, 0.9, 0.999, 1e-8, t, wd, kind == "adamw"
+                )
+                continue
+            if kind == "adam_l2":
+                grads = [g + wd * p for g, p in zip(grads, params)]
+            if kind == "adamw":
+                new, _, _ = adamw_update(
+                    [p.detach() for p in params], grads, m_state, v_state, lr=lr,
+                    weight_decay=wd, t=t,
+                )  # fmt: skip
+            else:
+                new, _, _ = adam_update(
+                    [p.detach() for p in params], grads, m_state, v_state, lr=lr, t=t
+                )
+            for p, w in zip(params, new):
+                p.copy_(w)
+    fp = "fp32" if dtype == torch.float32 else "fp64"
+    torch_name = "AdamW" if kind == "adamw" else "Adam"
+    extra = f"(weight_decay={wd:g})" if wd else ""
+    name = f"{kind}_update[{order} order] vs torch.optim.{torch_name}{extra}, {fp}, {steps} steps"
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == torch.float32 else dict(rtol=1e-10, atol=1e-12)
+    result = compare(name, list(scratch.parameters()), list(reference.parameters()), **tol)
+    if verbose:
+        print(result)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. The per-parameter effective step
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class EffectiveStepRun:
+    """Per-coordinate histories of a noisy run: ``scales`` (d,), arrays of shape (steps, d)."""
+
+    scales: np.ndarray
+    effective_step: np.ndarray  # alpha / (sqrt(v_hat) + eps)
+    update: np.ndarray  # |w_t - w_{t-1}|
+    grad_rms: np.ndarray  # sqrt(v_hat)
+    lr: float
+
+
+def effective_step_demo(
+    scales=(1e-3, 1.0, 1e3),
+    lr: float = 0.01,
+    steps: int = 300,
+    noise: float = 0.5,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+    seed: int = 0,
+) -> EffectiveStepRun:
+    """Adam on L(w) = sum_i s_i (w_i - 1)^2 / 2 with noisy gradients s_i (w_i - 1 + noise*xi).
+
+    The coordinates differ only by the gradient scale s_i. Returns the effective step
+    alpha/(sqrt(v_hat)+eps), the actual step |Delta w| and sqrt(v_hat) at every step (fp64).
+    """
+    validate_hyperparameters(lr=lr, eps=eps, betas=(beta1, beta2))
+    s = np.asarray(scales, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    w = np.zeros_like(s)
+    m, v = np.zeros_like(s), np.zeros_like(s)
+    eff, upd, rms = [], [], []
+    for t in range(1, steps + 1):
+        g = s * (w - 1.0 + noise * rng.standard_normal(s.shape))
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        m_hat = m / (1 - beta1**t)
+        v_hat = v / (1 - beta2**t)
+        step = lr * m_hat / (np.sqrt(v_hat) + eps)
+        w = w - step
+        eff.append(lr / (np.sqrt(v_hat) + eps))
+        upd.append(np.abs(step))
+        rms.append(np.sqrt(v_hat))
+    return EffectiveStepRun(s, np.array(eff), np.array(upd), np.array(rms), lr)
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Removing the bias correction
+# ---------------------------------------------------------------------------------------------
+
+BIAS_VARIANTS = {
+    "corrected (Adam)": (True, True),
+    "no correction at all": (False, False),
+    "only v corrected (m_t not divided)": (False, True),
+    "only m corrected (v_t not divided)": (True, False),
+}
+
+
+def _adam_variant_step(w, g, m, v, t, lr, beta1, beta2, eps, correct_m, correct_v):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    m_hat = m / (1 - beta1**t) if correct_m else m
+    v_hat = v / (1 - beta2**t) if correct_v else v
+    return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+def bias_correction_steps(
+    steps: int = 3000, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
+) -> dict[str, np.ndarray]:
+    """Measured step length |Delta w_t| / alpha with a constant gradient g = 1, per variant.
+
+    With bias correction the step is exactly alpha from t = 1; the other variants show how
+    much too short or too long the first steps are.
+    """
+    out = {}
+    for name, (cm, cv) in BIAS_VARIANTS.items():
+        w, m, v = 0.0, 0.0, 0.0
+        ratios = np.empty(steps)
+        for t in range(1, steps + 1):
+            w_new, m, v = _adam_variant_step(w, 1.0, m, v, t, lr, beta1, beta2, eps, cm, cv)
+            ratios[t - 1] = abs(w_new - w) / lr
+            w = w_new
+        out[name] = ratios
+    return out
+
+
+def bias_correction_on_quadratic(
+    q: Quadratic | None = None,
+    w0=None,
+    lr: float = 0.1,
+    steps: int = 60,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+) -> dict[str, Trajectory]:
+    """Adam with and without bias correction on the race quadratic (fp64, no noise)."""
+    q = q if q is not None else RACE_PROBLEMS["axis-aligned (κ = 100)"]
+    w0 = RACE_W0 if w0 is None else w0
+    runs = {}
+    for name, (cm, cv) in BIAS_VARIANTS.items():
+        state = {"m": np.zeros(q.dim), "v": np.zeros(q.dim)}
+
+        def step(w, g, t, cm=cm, cv=cv, state=state):
+            w, state["m"], state["v"] = _adam_variant_step(
+                w, g, state["m"], state["v"], t, lr, beta1, beta2, eps, cm, cv
+            )
+            return w
+
+        runs[name] = run_update_rule(q, w0, step, steps)
+    return runs
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Adam vs SGD vs Adagrad on the quadratic (the race panel)
+# ---------------------------------------------------------------------------------------------
+
+RACE_PROBLEMS = {
+    "axis-aligned (κ = 100)": Quadratic.from_kappa(100.0, h_max=1.0, angle_deg=0.0),
+    "rotated 45° (κ = 100)": Quadratic.from_kappa(100.0, h_max=1.0, angle_deg=45.0),
+}
+RACE_W0 = np.array([-4.0, 3.0])
+RACE_STEPS = 100
+_XLIM, _YLIM = (-5.0, 5.0), (-4.0, 4.0)
+_LOSS_FLOOR = 1e-10
+
+
+def adam_path(
+    q: Quadratic, w0, lr: float, beta1=0.9, beta2=0.999, eps=1e-8, steps=RACE_STEPS, noise_std=0.0,
+    seed=0,
+) -> Trajectory:  # fmt: skip
+    """Adam (``course_utils.optimizers.adam_update``) on a quadratic, as a Trajectory."""
+    m_state, v_state = [], []
+
+    def step(w, g, t):
+        params, _, _ = adam_update([w], [g], m_state, v_state, lr, beta1, beta2, eps, t)
+        return params[0]
+
+    return run_update_rule(q, w0, step, steps, noise_std, seed)
+
+
+def adagrad_path(
+    q: Quadratic, w0, lr: float, eps=1e-8, steps=RACE_STEPS, noise_std=0.0, seed=0
+) -> Trajectory:
+    """Adagrad (course formula, eps inside the root) on a quadratic, as a Trajectory."""
+    validate_hyperparameters(lr=lr, eps=eps)
+    G = np.zeros(q.dim)
+
+    def step(w, g, t):
+        G[:] = G + g * g
+        return w - lr * g / np.sqrt(G + eps)
+
+    return run_update_rule(q, w0, step, steps, noise_std, seed)
+
+
+def sgd_lr(q: Quadratic) -> float:
+    """SGD's best fixed step on q, 2/(h_max + h_min) (notebook 01)."""
+    return 2.0 / (max(q.h) + min(q.h))
+
+
+def race(q: Quadratic, lr: float, beta1: float, beta2: float, steps: int = RACE_STEPS):
+    """The three runs of the race: {name: (Trajectory, color, label)}."""
+    lr_sgd = sgd_lr(q)
+    return {
+        "sgd": (
+            gradient_descent(q, RACE_W0, lr_sgd, steps),
+            OPTIMIZER_COLORS["sgd"],
+            f"GD, best fixed α = {lr_sgd:.2f}",
+        ),
+        "adagrad": (
+            adagrad_path(q, RACE_W0, lr, steps=steps),
+            OPTIMIZER_COLORS["adagrad"],
+            f"Adagrad, α = {lr:.3g}",
+        ),
+        "adam": (
+            adam_path(q, RACE_W0, lr, beta1, beta2, steps=steps),
+            OPTIMIZER_COLORS["adam"],
+            f"Adam, α = {lr:.3g}, β₁ = {beta1:.2f}, β₂ = {beta2:g}",
+        ),
+    }
+
+
+@functools.lru_cache(maxsize=8)
+def _contour_grid(problem: str, n: int = 90):
+    q = RACE_PROBLEMS[problem]
+    xs, ys = np.linspace(*_XLIM, n), np.linspace(*_YLIM, int(n * 0.8))
+    X, Y = np.meshgrid(xs, ys)
+    Z = q.loss(np.stack([X, Y], axis=-1))
+    return X, Y, Z, np.geomspace(1e-2, Z.max(), 10)
+
+
+def draw_race(fig, lr=0.1, beta1=0.9, beta2=0.999, problem="axis-aligned (κ = 100)"):
+    """Left: contours and the three paths; right: loss per step (log scale, floored at 1e-10)."""
+    if problem not in RACE_PROBLEMS:
+        raise ValueError(f"Unknown problem {problem!r}: choose one of {list(RACE_PROBLEMS)}.")
+    q = RACE_PROBLEMS[problem]
+    runs = race(q, lr, beta1, beta2)
+    # Fixed axes rectangles: tight_layout would cost a second full draw on every redraw.
+    ax_path = fig.add_axes((0.06, 0.12, 0.42, 0.78))
+    ax_loss = fig.add_axes((0.58, 0.12, 0.40, 0.78))
+    X, Y, Z, levels = _contour_grid(problem)
+    ax_path.contour(X, Y, Z, levels=levels, colors="#9ab", linewidths=0.8)
+    ax_path.plot(0, 0, "*", color="black", markersize=12)
+    ax_path.set(xlim=_XLIM, ylim=_YLIM, xlabel="$w_1$", ylabel="$w_2$", aspect="equal")
+    ax_path.set(xticks=[-4, -2, 0, 2, 4], yticks=[-4, -2, 0, 2, 4])
+    ax_path.set_title(f"{RACE_STEPS} steps on L(w) = ½ wᵀHw, {problem}")
+    ax_path.plot(*RACE_W0, "s", color="black", markersize=7)
+    for traj, color, label in runs.values():
+        # One artist per path (line and markers together) keeps the redraw fast.
+        ax_path.plot(traj.path[:, 0], traj.path[:, 1], "o-", color=color, lw=1.3, ms=2.5)
+        losses = np.maximum(traj.losses, _LOSS_FLOOR)
+        ax_loss.plot(np.arange(len(losses)), losses, color=color, label=label)
+    ax_loss.set_yscale("log")
+    ax_loss.set_ylim(_LOSS_FLOOR / 2, 1e2)
+    ax_loss.yaxis.set_major_locator(mticker.LogLocator(base=10, numticks=7))
+    ax_loss.yaxis.set_minor_locator(mticker.NullLocator())
+    ax_loss.set(
+        xlim=(0, RACE_STEPS),
+        xticks=[0, 25, 50, 75, 100],
+        xlabel="step t",
+        ylabel="loss L(w_t)  (floored at 1e-10)",
+    )
+    ax_loss.set_title("loss per step")
+    ax_loss.legend(loc="lower left", fontsize=9)
+    if any(traj.diverged for traj, *_ in runs.values()):
+        annotate_divergence(ax_loss, "a run diverged (stopped)")
+
+
+BETA2_CHOICES = (0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9999)
+
+
+def make_race_panel() -> SliderPanel:
+    """Sliders: α (Adam and Adagrad), β₁, β₂, and the problem (axis-aligned or rotated)."""
+    controls = {
+        "lr": log_slider("α (lr)", 0.1, 0.003, 1.0),
+        "beta1": float_slider("β₁", 0.9, 0.0, 0.99, step=0.01),
+        "beta2": widgets.SelectionSlider(
+            options=BETA2_CHOICES,
+            value=0.999,
+            description="β₂",
+            style={"description_width": "110px"},
+            layout=widgets.Layout(width="340px"),
+        ),
+        "problem": widgets.Dropdown(
+            options=list(RACE_PROBLEMS),
+            value="axis-aligned (κ = 100)",
+            description="problem",
+            style={"description_width": "110px"},
+            layout=widgets.Layout(width="340px"),
+        ),
+    }
+    return SliderPanel(
+        draw_race, controls, figsize=(12, 4.8), title="Adam vs GD vs Adagrad on a quadratic"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. The noise floor (preview of notebook 06)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class NoiseFloorRun:
+    """Mean loss over seeds per step for each method; ``predicted`` are the theory lines."""
+
+    losses: dict[str, np.ndarray]
+    predicted: dict[str, np.ndarray]
+    settings: dict
+
+
+def noise_floor_demo(
+    h=(1.0, 0.1),
+    w0=(2.0, 2.0),
+    sigma: float = 1.0,
+    adam_lrs=(0.05, 0.01),
+    adagrad_lr: float = 0.5,
+    steps: int = 5000,
+    seeds: int = 32,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+) -> NoiseFloorRun:
+    """Constant-step Adam and Adagrad on a noisy quadratic, averaged over ``seeds`` runs (fp64).
+
+    Gradients are H w + sigma * xi. Near the optimum Adam behaves like SGD with step
+    alpha/sigma, whose loss settles at about d*alpha*sigma/4; Adagrad's step alpha/(sigma sqrt t)
+    keeps shrinking, and its loss keeps falling like d*alpha*sigma/(4 sqrt t).
+    """
+    if not sigma > 0:
+        raise ValueError(f"sigma (the gradient noise) must be > 0, got {sigma}.")
+    q = Quadratic(tuple(h))
+    H = q.H
+    d = q.dim
+    t = np.arange(1, steps + 1)
+
+    def run(update):
+        rng = np.random.default_rng(0)
+        w = np.tile(np.asarray(w0, dtype=np.float64), (seeds, 1))
+        state = [np.zeros_like(w) for _ in range(3)]
+        losses = np.empty(steps)
+        for k in range(1, steps + 1):
+            g = w @ H.T + sigma * rng.standard_normal(w.shape)
+            w = update(w, g, k, state)
+            losses[k - 1] = np.mean(0.5 * np.einsum("si,ij,sj->s", w, H, w))
+        return losses
+
+    def adam(lr):
+        def update(w, g, k, state):
+            m, v, _ = state
+            m *= beta1
+            m += (1 - beta1) * g
+            v *= beta2
+            v += (1 - beta2) * g * g
+            return w - lr * (m / (1 - beta1**k)) / (np.sqrt(v / (1 - beta2**k)) + eps)
+
+        return update
+
+    def adagrad(w, g, k, state):
+        G = state[2]
+        G += g * g
+        return w - adagrad_lr * g / np.sqrt(G + eps)
+
+    losses, predicted = {}, {}
+    for lr in adam_lrs:
+        losses[f"Adam, constant α = {lr:g}"] = run(adam(lr))
+        predicted[f"Adam, constant α = {lr:g}"] = np.full(steps, d * lr * sigma / 4)
+    losses[f"Adagrad, α = {adagrad_lr:g}"] = run(adagrad)
+    predicted[f"Adagrad, α = {adagrad_lr:g}"] = d * adagrad_lr * sigma / (4 * np.sqrt(t))
+    settings = dict(h=tuple(h), sigma=sigma, steps=steps, seeds=seeds, d=d)
+    return NoiseFloorRun(losses, predicted, settings)
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. Exercises: RMSProp and AMSGrad, with references, typical mistakes and checkers
+# ---------------------------------------------------------------------------------------------
+
+
+def rmsprop_reference(w, g, v, lr=0.01, beta2=0.99, eps=1e-8):
+    """RMSProp (torch.optim.RMSprop, alpha=beta2): v = b2 v + (1-b2) g^2; w -= lr g/(sqrt(v)+eps)."""
+    v = beta2 * v + (1 - beta2) * g * g
+    return w - lr * g / (np.sqrt(v) + eps), v
+
+
+def _rms_eps_inside(w, g, v, lr=0.01, beta2=0.99, eps=1e-8):
+    v = beta2 * v + (1 - beta2) * g * g
+    return w - lr * g / np.sqrt(v + eps), v
+
+
+def _rms_swapped(w, g, v, lr=0.01, beta2=0.99, eps=1e-8):
+    v = (1 - beta2) * v + beta2 * g * g
+    return w - lr * g / (np.sqrt(v) + eps), v
+
+
+def _rms_sum(w, g, v, lr=0.01, beta2=0.99, eps=1e-8):
+    v = v + g * g
+    return w - lr * g / (np.sqrt(v) + eps), v
+
+
+def _rms_old_v(w, g, v, lr=0.01, beta2=0.99, eps=1e-8):
+    v_new = beta2 * v + (1 - beta2) * g * g
+    return w - lr * g / (np.sqrt(v) + eps), v_new
+
+
+def _rms_bias_corrected(w, g, v, lr=0.01, beta2=0.99, eps=1e-8):
+    # A plausible mix-up with Adam: dividing by 1 - beta2 as if t = 1.
+    v = beta2 * v + (1 - beta2) * g * g
+    return w - lr * g / (np.sqrt(v / (1 - beta2)) + eps), v
+
+
+def _rms_no_sqrt(w, g, v, lr=0.01, beta2=0.99, eps=1e-8):
+    v = beta2 * v + (1 - beta2) * g * g
+    return w - lr * g / (v + eps), v
+
+
+RMSPROP_MISTAKES = {
+    "eps is inside the square root, sqrt(v + eps); RMSProp (like torch) adds eps after the "
+    "root: sqrt(v) + eps. With tiny gradients the two differ a lot.": _rms_eps_inside,
+    "the EMA weights are swapped: it is v = beta2 * v + (1 - beta2) * g**2 (beta2 weighs the "
+    "past).": _rms_swapped,
+    "v is a running sum (that is Adagrad): RMSProp forgets the past, "
+    "v = beta2 * v + (1 - beta2) * g**2.": _rms_sum,
+    "the step uses the old v: update v with the new gradient first, then divide by "
+    "sqrt(v_new) + eps.": _rms_old_v,
+    "v was bias-corrected: plain RMSProp (torch.optim.RMSprop) divides by sqrt(v) + eps with no "
+    "correction.": _rms_bias_corrected,
+    "the square root is missing: divide by sqrt(v) + eps, not v + eps.": _rms_no_sqrt,
+}
+
+
+def _rms_cases():
+    rng = np.random.default_rng(4)
+    w = rng.standard_normal(6)
+    g = np.array([3.0, -0.5, 1e-5, -2e-6, 0.02, 0.0])
+    v = np.array([4.0, 0.1, 1e-12, 0.0, 5e-4, 1e-6])
+    return [
+        (w.copy(), g.copy(), v.copy(), 0.01, 0.99, 1e-8),
+        (w.copy(), g.copy(), np.zeros(6), 0.1, 0.9, 1e-8),
+        (w.copy(), -g.copy(), v.copy(), 0.003, 0.999, 1e-6),
+    ]
+
+
+def _copying(fn):
+    """Call ``fn`` on copies, so an in-place update cannot change the checker's inputs."""
+
+    def wrapped(*args):
+        return fn(*[a.copy() if isinstance(a, np.ndarray) else a for a in args])
+
+    return wrapped
+
+
+def _check(name, student_fn, reference_fn, cases, mistakes, verbose):
+    return check_against_reference(
+        name,
+        _copying(student_fn),
+        reference_fn,
+        cases,
+        wrong_variants={hint: _copying(fn) for hint, fn in mistakes.items()},
+        rtol=1e-7,
+        atol=1e-12,
+        verbose=verbose,
+    )
+
+
+def check_rmsprop(student_fn, verbose: bool = True) -> CheckResult:
+    """Check ``student_fn(w, g, v, lr, beta2, eps) -> (w_new, v_new)`` (numpy arrays)."""
+    return _check(
+        "rmsprop_step", student_fn, rmsprop_reference, _rms_cases(), RMSPROP_MISTAKES, verbose
+    )
+
+
+def amsgrad_reference(w, g, m, v, v_max, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    """AMSGrad as in torch.optim.Adam(amsgrad=True): the max of the uncorrected v in the root.
+
+    Returns (w_new, m_new, v_new, v_max_new).
+    """
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    v_max = np.maximum(v_max, v)
+    m_hat = m / (1 - beta1**t)
+    v_max_hat = v_max / (1 - beta2**t)
+    return w - lr * m_hat / (np.sqrt(v_max_hat) + eps), m, v, v_max
+
+
+def _ams_plain_adam(w, g, m, v, v_max, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    v_max = np.maximum(v_max, v)
+    step = lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
+    return w - step, m, v, v_max
+
+
+def _ams_no_correction(w, g, m, v, v_max, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    v_max = np.maximum(v_max, v)
+    return w - lr * m / (np.sqrt(v_max) + eps), m, v, v_max
+
+
+def _ams_no_m_correction(w, g, m, v, v_max, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    v_max = np.maximum(v_max, v)
+    return w - lr * m / (np.sqrt(v_max / (1 - beta2**t)) + eps), m, v, v_max
+
+
+def _ams_eps_inside(w, g, m, v, v_max, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    v_max = np.maximum(v_max, v)
+    return w - lr * (m / (1 - beta1**t)) / np.sqrt(v_max / (1 - beta2**t) + eps), m, v, v_max
+
+
+def _ams_max_before_update(w, g, m, v, v_max, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * g
+    v_max = np.maximum(v_max, v)  # max with the *old* v
+    v = beta2 * v + (1 - beta2) * g * g
+    return w - lr * (m / (1 - beta1**t)) / (np.sqrt(v_max / (1 - beta2**t)) + eps), m, v, v_max
+
+
+AMSGRAD_MISTAKES = {
+    "this is plain Adam: the denominator must use the running maximum, "
+    "sqrt(v_max / (1 - beta2**t)) + eps, not the current v.": _ams_plain_adam,
+    "the bias correction is missing: divide m by (1 - beta1**t) and v_max by "
+    "(1 - beta2**t).": _ams_no_correction,
+    "m is not bias-corrected: m_hat = m / (1 - beta1**t).": _ams_no_m_correction,
+    "eps is inside the square root: use sqrt(v_max_hat) + eps.": _ams_eps_inside,
+    "the maximum is taken with the old v: update v first, then "
+    "v_max = np.maximum(v_max, v).": _ams_max_before_update,
+}
+
+
+def _ams_cases():
+    rng = np.random.default_rng(5)
+    w = rng.standard_normal(6)
+    g = np.array([0.3, -2.0, 1e-3, 0.05, -0.7, 1e-6])
+    m = np.array([0.1, -0.4, 0.0, 0.02, 0.3, 0.0])
+    v = np.array([0.05, 3.0, 1e-7, 1e-3, 0.2, 1e-14])
+    v_max = np.array([0.5, 3.0, 1e-7, 2e-3, 0.1, 1e-14])
+    return [
+        (w.copy(), g.copy(), m.copy(), v.copy(), v_max.copy(), 3, 0.01, 0.9, 0.999, 1e-8),
+        (w.copy(), g.copy(), m.copy(), v.copy(), v_max.copy(), 50, 0.001, 0.8, 0.99, 1e-8),
+    ]
+
+
+def check_amsgrad(student_fn, verbose: bool = True) -> CheckResult:
+    """Check ``student_fn(w, g, m, v, v_max, t, lr, beta1, beta2, eps) -> (w, m, v, v_max)``."""
+    return _check(
+        "amsgrad_step", student_fn, amsgrad_reference, _ams_cases(), AMSGRAD_MISTAKES, verbose
+    )
