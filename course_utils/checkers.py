@@ -127,6 +127,7 @@ def check_value(
     """Check a numeric answer (e.g. a derived best step size) and say why when it is wrong."""
     result = compare(name, np.float64(got), np.float64(expected), rtol=rtol, atol=0.0)
     if not result.passed:
-        result.hint = f"Expected about {expected:.6g}, got {got:.6g}. {why}".strip()
+        off = abs(got - expected) / abs(expected) if expected else abs(got)
+        result.hint = f"Not yet: your {got:.6g} is off by {off:.1%}. {why}".strip()
     print(result)
     return result

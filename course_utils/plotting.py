@@ -86,12 +86,14 @@ def plot_contours(ax, loss_fn, xlim, ylim, levels=20, n=160, log_levels=True, cm
     return ax
 
 
-def plot_trajectory(ax, path, color="#d62728", label=None, marker="o", markersize=3):
+def plot_trajectory(ax, path, color="#d62728", label=None, marker="o", markersize=3, linestyle="-"):
     """Draw an optimisation path of shape (k+1, 2): line, points, start and end markers."""
     path = np.asarray(path)
     finite = np.all(np.isfinite(path), axis=1)
     path = path[finite]
-    ax.plot(path[:, 0], path[:, 1], "-", color=color, lw=1.5, label=label, alpha=0.9)
+    ax.plot(
+        path[:, 0], path[:, 1], linestyle=linestyle, color=color, lw=1.5, label=label, alpha=0.9
+    )
     ax.plot(path[:, 0], path[:, 1], marker, color=color, markersize=markersize, alpha=0.8)
     ax.plot(
         path[0, 0], path[0, 1], "s", color="black", markersize=7, label="start" if label else None

@@ -199,7 +199,11 @@ def plot_preconditioning(fig, kappa=50.0, steps=30):
         pre = run_update_rule(q, w0, lambda w, g, t, step=step: w - step * g, steps)
         draw_landscape(ax, q, gd, arrows=False, label=f"GD, loss {gd.losses[-1]:.1e}")
         plot_trajectory(
-            ax, pre.path, color="#2ca02c", label=f"per-coordinate, loss {pre.losses[-1]:.1e}"
+            ax,
+            pre.path,
+            color="#2ca02c",
+            linestyle="--",
+            label=f"per-coordinate, loss {pre.losses[-1]:.1e}",
         )
         ax.set_title(f"rotation {angle:.0f}°: diag(H) = ({q.H[0, 0]:.2f}, {q.H[1, 1]:.2f})")
         ax.legend(loc="lower right", fontsize=9)
