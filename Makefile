@@ -28,10 +28,7 @@ data: $(STAMP)
 	  $(PY) -m course_utils.data --download; }
 
 lab: setup
-	@echo "JupyterLab on 127.0.0.1:$(LAB_PORT) with a token (printed below). From a laptop:"
-	@echo "  ssh -N -L $(LAB_PORT):127.0.0.1:$(LAB_PORT) you@this-machine, then open the printed URL."
-	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) --no-browser \
-	  --ServerApp.root_dir=$(CURDIR) notebooks/00_start_here.ipynb
+	$(PY) tools/start_lab.py --port $(LAB_PORT) --notebook notebooks/00_start_here.ipynb
 
 test: setup
 	$(PY) -m pytest

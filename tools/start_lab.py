@@ -1,0 +1,58 @@
+"""Start JupyterLab safely for `make lab`: loopback only, a fresh random token, never open.
+
+Usage: python tools/start_lab.py [--port 8888] [--notebook notebooks/00_start_here.ipynb]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def lab_command(port: int, token: str, notebook: str) -> list[str]:
+    """The jupyter lab command line: 127.0.0.1, the given token, the course folder as root."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--port-retries=0",
+        f"--IdentityProvider.token={token}",
+        "--ServerApp.password=",
+        f"--ServerApp.root_dir={ROOT}",
+        f"--LabApp.default_url=/lab/tree/{notebook}",
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")  # containers and CI run as root
+    return cmd
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8888)
+    parser.add_argument("--notebook", default="notebooks/00_start_here.ipynb")
+    args = parser.parse_args(argv)
+    if not (ROOT / args.notebook).is_file():
+        parser.error(f"{args.notebook} does not exist under {ROOT}.")
+    token = os.environ.get("COURSE_LAB_TOKEN") or secrets.token_urlsafe(24)
+    url = f"http://127.0.0.1:{args.port}/lab/tree/{args.notebook}?token={token}"
+    print(
+        f"\nJupyterLab: {url}\n"
+        f"From a laptop: ssh -N -L {args.port}:127.0.0.1:{args.port} you@this-machine, "
+        "then open the URL above.\n",
+        flush=True,
+    )
+    cmd = lab_command(args.port, token, args.notebook)
+    os.execv(cmd[0], cmd)
+    return 0  # not reached
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
