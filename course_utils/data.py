@@ -197,7 +197,7 @@ def _load_uint8(directory: Path, cache_dir: Path) -> dict[str, torch.Tensor]:
     stamp = _fingerprint(paths)
     if cache.is_file():
         try:
-            cached = torch.load(cache, weights_only=True)
+            cached = torch.load(cache, weights_only=True, mmap=True)
             if cached.get("stamp") == [list(s) for s in stamp]:
                 return cached["tensors"]
         except Exception:  # noqa: BLE001 - a broken cache is rebuilt, never trusted
@@ -231,7 +231,10 @@ def load_fashion_mnist(
     raw = _load_uint8(directory, cache_dir)
 
     def images(t: torch.Tensor) -> torch.Tensor:
-        return ((t.to(torch.float32) / 255.0 - MEAN) / STD).unsqueeze(1)
+        # (x/255 - MEAN)/STD, written as one scale and one shift done in place (faster, same values
+        # to 1 ulp as torchvision's ToTensor + Normalize).
+        out = t.to(torch.float32).mul_(1.0 / (255.0 * STD)).sub_(MEAN / STD)
+        return out.unsqueeze(1)
 
     return (
         images(raw["train-images-idx3-ubyte"]),
