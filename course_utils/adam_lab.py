@@ -44,6 +44,7 @@ __all__ = [
     "RACE_W0",
     "adam_path",
     "adagrad_path",
+    "RaceDrawer",
     "draw_race",
     "make_race_panel",
     "noise_floor_demo",
@@ -273,7 +274,7 @@ def bias_correction_on_quadratic(
     eps: float = 1e-8,
 ) -> dict[str, Trajectory]:
     """Adam with and without bias correction on the race quadratic (fp64, no noise)."""
-    q = q if q is not None else RACE_PROBLEMS["axis-aligned (κ = 100)"]
+    q = q if q is not None else RACE_PROBLEMS["axis-aligned (κ = 50)"]
     w0 = RACE_W0 if w0 is None else w0
     runs = {}
     for name, (cm, cv) in BIAS_VARIANTS.items():
@@ -293,10 +294,12 @@ def bias_correction_on_quadratic(
 # 4. Adam vs SGD vs Adagrad on the quadratic (the race panel)
 # ---------------------------------------------------------------------------------------------
 
+# Notebook 01's quadratic, h = (1, 0.02), in its rotated form and aligned with the axes.
 RACE_PROBLEMS = {
-    "axis-aligned (κ = 100)": Quadratic.from_kappa(100.0, h_max=1.0, angle_deg=0.0),
-    "rotated 45° (κ = 100)": Quadratic.from_kappa(100.0, h_max=1.0, angle_deg=45.0),
+    "axis-aligned (κ = 50)": Quadratic(h=(1.0, 0.02), angle_deg=0.0),
+    "rotated 45° (κ = 50)": Quadratic(h=(1.0, 0.02), angle_deg=45.0),
 }
+RACE_DEFAULT = "axis-aligned (κ = 50)"
 RACE_W0 = np.array([-4.0, 3.0])
 RACE_STEPS = 100
 _XLIM, _YLIM = (-5.0, 5.0), (-4.0, 4.0)
@@ -367,41 +370,70 @@ def _contour_grid(problem: str, n: int = 90):
     return X, Y, Z, np.geomspace(1e-2, Z.max(), 10)
 
 
-def draw_race(fig, lr=0.1, beta1=0.9, beta2=0.999, problem="axis-aligned (κ = 100)"):
-    """Left: contours and the three paths; right: loss per step (log scale, floored at 1e-10)."""
-    if problem not in RACE_PROBLEMS:
-        raise ValueError(f"Unknown problem {problem!r}: choose one of {list(RACE_PROBLEMS)}.")
-    q = RACE_PROBLEMS[problem]
-    runs = race(q, lr, beta1, beta2)
-    # Fixed axes rectangles: tight_layout would cost a second full draw on every redraw.
-    ax_path = fig.add_axes((0.06, 0.12, 0.42, 0.78))
-    ax_loss = fig.add_axes((0.58, 0.12, 0.40, 0.78))
-    X, Y, Z, levels = _contour_grid(problem)
-    ax_path.contour(X, Y, Z, levels=levels, colors="#9ab", linewidths=0.8)
-    ax_path.plot(0, 0, "*", color="black", markersize=12)
-    ax_path.set(xlim=_XLIM, ylim=_YLIM, xlabel="$w_1$", ylabel="$w_2$", aspect="equal")
-    ax_path.set(xticks=[-4, -2, 0, 2, 4], yticks=[-4, -2, 0, 2, 4])
-    ax_path.set_title(f"{RACE_STEPS} steps on L(w) = ½ wᵀHw, {problem}")
-    ax_path.plot(*RACE_W0, "s", color="black", markersize=7)
-    for traj, color, label in runs.values():
-        # One artist per path (line and markers together) keeps the redraw fast.
-        ax_path.plot(traj.path[:, 0], traj.path[:, 1], "o-", color=color, lw=1.3, ms=2.5)
-        losses = np.maximum(traj.losses, _LOSS_FLOOR)
-        ax_loss.plot(np.arange(len(losses)), losses, color=color, label=label)
-    ax_loss.set_yscale("log")
-    ax_loss.set_ylim(_LOSS_FLOOR / 2, 1e2)
-    ax_loss.yaxis.set_major_locator(mticker.LogLocator(base=10, numticks=7))
-    ax_loss.yaxis.set_minor_locator(mticker.NullLocator())
-    ax_loss.set(
-        xlim=(0, RACE_STEPS),
-        xticks=[0, 25, 50, 75, 100],
-        xlabel="step t",
-        ylabel="loss L(w_t)  (floored at 1e-10)",
-    )
-    ax_loss.set_title("loss per step")
-    ax_loss.legend(loc="lower left", fontsize=9)
-    if any(traj.diverged for traj, *_ in runs.values()):
+class RaceDrawer:
+    """Draws the race; ``setup``/``update`` let a SliderPanel change data without re-plotting.
+
+    Left: contours and the three paths; right: loss per step (log scale, floored at 1e-10).
+    Calling the object, ``draw_race(fig, **values)``, does both at once (for static figures).
+    """
+
+    def setup(self, fig) -> dict:
+        # Fixed axes rectangles: tight_layout would cost a second full draw on every redraw.
+        ax_path = fig.add_axes((0.06, 0.12, 0.42, 0.78))
+        ax_loss = fig.add_axes((0.58, 0.12, 0.40, 0.78))
+        ax_path.plot(0, 0, "*", color="black", markersize=12)
+        ax_path.plot(*RACE_W0, "s", color="black", markersize=7)
+        ax_path.set(xlim=_XLIM, ylim=_YLIM, xlabel="$w_1$", ylabel="$w_2$", aspect="equal")
+        ax_path.set(xticks=[-4, -2, 0, 2, 4], yticks=[-4, -2, 0, 2, 4])
+        paths, curves = {}, {}
+        for name in ("sgd", "adagrad", "adam"):
+            color = OPTIMIZER_COLORS[name]
+            # One artist per path (line and markers together) keeps the redraw fast.
+            (paths[name],) = ax_path.plot([], [], "o-", color=color, lw=1.3, ms=2.5)
+            (curves[name],) = ax_loss.plot([], [], color=color, label=name)
+        ax_loss.set_yscale("log")
+        ax_loss.set_ylim(_LOSS_FLOOR / 2, 1e2)
+        ax_loss.yaxis.set_major_locator(mticker.LogLocator(base=10, numticks=7))
+        ax_loss.yaxis.set_minor_locator(mticker.NullLocator())
+        ax_loss.set(xlim=(0, RACE_STEPS), xticks=[0, 25, 50, 75, 100], xlabel="step t")
+        ax_loss.set(ylabel="loss L(w_t)  (floored at 1e-10)")
+        ax_loss.set_title("loss per step")
+        legend = ax_loss.legend(loc="lower left", fontsize=9)
         annotate_divergence(ax_loss, "a run diverged (stopped)")
+        warning = ax_loss.texts[-1]
+        warning.set_visible(False)
+        return dict(
+            ax_path=ax_path, paths=paths, curves=curves, legend=legend, warning=warning,
+            problem=None, contour=None,
+        )  # fmt: skip
+
+    def update(self, state, lr=0.1, beta1=0.9, beta2=0.999, problem=RACE_DEFAULT) -> None:
+        if problem not in RACE_PROBLEMS:
+            raise ValueError(f"Unknown problem {problem!r}: choose one of {list(RACE_PROBLEMS)}.")
+        q = RACE_PROBLEMS[problem]
+        ax_path = state["ax_path"]
+        if problem != state["problem"]:
+            if state["contour"] is not None:
+                state["contour"].remove()
+            X, Y, Z, levels = _contour_grid(problem)
+            state["contour"] = ax_path.contour(
+                X, Y, Z, levels=levels, colors="#9ab", linewidths=0.8, zorder=0
+            )
+            ax_path.set_title(f"{RACE_STEPS} steps on L(w) = ½ wᵀHw, {problem}")
+            state["problem"] = problem
+        runs = race(q, lr, beta1, beta2)
+        for text, (name, (traj, _, label)) in zip(state["legend"].get_texts(), runs.items()):
+            state["paths"][name].set_data(traj.path[:, 0], traj.path[:, 1])
+            losses = np.maximum(traj.losses, _LOSS_FLOOR)
+            state["curves"][name].set_data(np.arange(len(losses)), losses)
+            text.set_text(label)
+        state["warning"].set_visible(any(traj.diverged for traj, *_ in runs.values()))
+
+    def __call__(self, fig, **values) -> None:
+        self.update(self.setup(fig), **values)
+
+
+draw_race = RaceDrawer()
 
 
 BETA2_CHOICES = (0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9999)
@@ -421,14 +453,14 @@ def make_race_panel() -> SliderPanel:
         ),
         "problem": widgets.Dropdown(
             options=list(RACE_PROBLEMS),
-            value="axis-aligned (κ = 100)",
+            value="axis-aligned (κ = 50)",
             description="problem",
             style={"description_width": "110px"},
             layout=widgets.Layout(width="340px"),
         ),
     }
     return SliderPanel(
-        draw_race, controls, figsize=(12, 4.8), title="Adam vs GD vs Adagrad on a quadratic"
+        RaceDrawer(), controls, figsize=(12, 4.8), title="Adam vs GD vs Adagrad on a quadratic"
     )
 
 
@@ -685,3 +717,72 @@ def check_amsgrad(student_fn, verbose: bool = True) -> CheckResult:
     return _check(
         "amsgrad_step", student_fn, amsgrad_reference, _ams_cases(), AMSGRAD_MISTAKES, verbose
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. Static figures for the notebook (pyplot figures, saved with save_figure)
+# ---------------------------------------------------------------------------------------------
+
+_SCALE_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c")
+
+
+def plot_effective_step(run: EffectiveStepRun):
+    """Left: alpha/(sqrt(v_hat)+eps) per coordinate; right: the actual step |Delta w| / alpha."""
+    import matplotlib.pyplot as plt
+
+    fig, (ax_eff, ax_upd) = plt.subplots(1, 2, figsize=(12, 4.4))
+    t = np.arange(1, len(run.effective_step) + 1)
+    for i, s in enumerate(run.scales):
+        label = f"gradient scale s = {s:g}"
+        ax_eff.plot(t, run.effective_step[:, i], color=_SCALE_COLORS[i % 3], label=label)
+        ax_upd.plot(t, run.update[:, i] / run.lr, color=_SCALE_COLORS[i % 3], lw=1.2, label=label)
+    ax_eff.set_yscale("log")
+    ax_eff.set(xlabel="step t", ylabel="α / (√v̂ + ε)")
+    ax_eff.set_title(f"effective step per parameter (α = {run.lr:g})")
+    ax_eff.legend()
+    ax_upd.axhline(1.0, color="black", ls="--", lw=1, label="|Δw| = α")
+    ax_upd.set(xlabel="step t", ylabel="|Δw_t| / α", ylim=(0, 1.6))
+    ax_upd.set_title("actual step |Δw|/α: the same for every scale")
+    ax_upd.legend(loc="upper right", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_bias_correction(steps: dict[str, np.ndarray], runs: dict[str, Trajectory]):
+    """Left: step length / alpha with g = 1 per variant; right: the quadratic's loss per step."""
+    import matplotlib.pyplot as plt
+
+    colors = ("#d62728", "black", "#1f77b4", "#ff7f0e")
+    styles = ("-", "--", "-.", ":")
+    fig, (ax_step, ax_loss) = plt.subplots(1, 2, figsize=(12, 4.4))
+    for (name, ratio), c, ls in zip(steps.items(), colors, styles):
+        ax_step.plot(np.arange(1, len(ratio) + 1), ratio, color=c, ls=ls, label=name)
+    ax_step.set(xscale="log", yscale="log", xlabel="step t", ylabel="|Δw_t| / α")
+    ax_step.set_title("constant gradient g = 1: step length relative to α")
+    ax_step.legend(fontsize=9)
+    for (name, traj), c, ls in zip(runs.items(), colors, styles):
+        ax_loss.plot(traj.losses, color=c, ls=ls, label=name)
+    ax_loss.set(yscale="log", xlabel="step t", ylabel="loss L(w_t)")
+    ax_loss.set_title("Adam (α = 0.1) on the κ = 50 quadratic")
+    ax_loss.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_noise_floor(run: NoiseFloorRun):
+    """Mean loss per step (log-log) for each method, with the predicted floor / decay dashed."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    colors = ("#d62728", "#ff9896", OPTIMIZER_COLORS["adagrad"])
+    t = np.arange(1, run.settings["steps"] + 1)
+    for (name, losses), c in zip(run.losses.items(), colors):
+        ax.plot(t, losses, color=c, label=name)
+        ax.plot(t, run.predicted[name], color=c, ls="--", lw=1.2)
+    ax.plot([], [], color="gray", ls="--", lw=1.2, label="prediction: dασ/4 and dασ/(4√t)")
+    ax.set(xscale="log", yscale="log", xlabel="step t", ylabel="mean loss over runs")
+    s = run.settings
+    ax.set_title(f"noisy gradients (σ = {s['sigma']:g}), h = {s['h']}, mean of {s['seeds']} runs")
+    ax.legend()
+    fig.tight_layout()
+    return fig

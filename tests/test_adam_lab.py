@@ -99,14 +99,14 @@ def test_noise_floor_rejects_zero_noise():
 
 
 def test_race_adam_beats_gd_only_when_axis_aligned():
-    aligned = L.race(L.RACE_PROBLEMS["axis-aligned (κ = 100)"], 0.1, 0.9, 0.999)
-    rotated = L.race(L.RACE_PROBLEMS["rotated 45° (κ = 100)"], 0.1, 0.9, 0.999)
-    assert aligned["adam"][0].losses[-1] < 0.01 * aligned["sgd"][0].losses[-1]
-    assert rotated["adam"][0].losses[-1] > rotated["sgd"][0].losses[-1]
+    aligned = L.race(L.RACE_PROBLEMS["axis-aligned (κ = 50)"], 0.1, 0.9, 0.999)
+    rotated = L.race(L.RACE_PROBLEMS["rotated 45° (κ = 50)"], 0.1, 0.9, 0.999)
+    assert aligned["adam"][0].losses[-1] < 0.2 * aligned["sgd"][0].losses[-1]
+    assert rotated["adam"][0].losses[-1] > 10 * rotated["sgd"][0].losses[-1]
 
 
 def test_adam_path_uses_the_course_update():
-    q = L.RACE_PROBLEMS["axis-aligned (κ = 100)"]
+    q = L.RACE_PROBLEMS["axis-aligned (κ = 50)"]
     traj = L.adam_path(q, L.RACE_W0, 0.1, steps=1)
     # First Adam step: exactly alpha against the sign of the gradient, per coordinate.
     np.testing.assert_allclose(traj.path[1], L.RACE_W0 - 0.1 * np.sign(q.grad(L.RACE_W0)))
@@ -130,7 +130,7 @@ def test_race_panel_sweep_extremes():
     assert _png_changes(panel, lr=0.5)
     assert _png_changes(panel, beta1=0.0)
     assert _png_changes(panel, beta2=0.9)
-    assert _png_changes(panel, problem="rotated 45° (κ = 100)")
+    assert _png_changes(panel, problem="rotated 45° (κ = 50)")
     median = float(np.median(panel.timings_ms))
     print(f"race panel: median redraw {median:.0f} ms over {len(panel.timings_ms)} redraws")
     assert median < 400  # the goal is < 150 ms; generous here because CI machines are shared
