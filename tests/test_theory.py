@@ -1,0 +1,348 @@
+"""course_utils.theory: bounds on hand-computed values, tau, the paper's update vs torch.optim,
+the logistic problem's constants, the checkers, and the bounds panel (sweep, redraw time)."""
+
+import math
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils import theory as th
+from course_utils.theory_panel import make_bounds_panel
+
+# One small setting for the hand computations: N = 100, d = 2, R = 1, L = 1, alpha = 0.5,
+# eps = 0.01, F(x0) - F* = 1, so sqrt(N) = 10 and ln(1 + N R^2 / eps) = ln(10001).
+HAND = dict(d=2, R=1.0, L=1.0, alpha=0.5, eps=0.01, f0_minus_fstar=1.0)
+
+
+def test_adagrad_bound_by_hand():
+    b = th.adagrad_bound(100, **HAND)
+    assert b.init == pytest.approx(2 * 1 * 1 / (0.5 * 10))  # 0.4
+    # (4 d R^2 + alpha d R L) = 8 + 1 = 9
+    assert b.noise == pytest.approx(9 * math.log(10001) / 10)
+    assert b.total == pytest.approx(0.4 + 0.9 * 9.210440366976517)
+
+
+def test_adam_bound_by_hand():
+    b = th.adam_bound(100, beta2=0.9, **HAND)
+    E = 4 * 2 / math.sqrt(0.1) + 0.5 * 2 / 0.1  # 25.2982... + 10
+    assert E == pytest.approx(35.29822128134704)
+    assert b.init == pytest.approx(2 / (0.5 * 100))  # 0.04
+    assert b.noise == pytest.approx(E * (math.log(1 + 1 / (0.1 * 0.01)) / 100 - math.log(0.9)))
+
+
+def test_adagrad_momentum_bound_by_hand():
+    b = th.adagrad_momentum_bound(100, beta1=0.5, **HAND)
+    # N~ = 100 - 0.5/0.5 = 99; E = 0.5*2 + 12*2/0.5 + 2*0.25*2*0.5/0.125 = 1 + 48 + 4 = 53
+    assert b.init == pytest.approx(2 * 10 / (0.5 * 99))
+    assert b.noise == pytest.approx(10 / 99 * 53 * math.log(10001))
+
+
+def test_adam_momentum_bound_by_hand():
+    b = th.adam_momentum_bound(100, beta1=0.5, beta2=0.9, **HAND)
+    c = 1 - 0.5 / 0.9  # 4/9
+    E = (
+        0.5 * 2 * 0.5 / (c * 0.1)  # 11.25
+        + 12 * 2 * math.sqrt(0.5) / (c**1.5 * math.sqrt(0.1))  # 181.12...
+        + 2 * 0.25 * 2 * 0.5 / (c * 0.1**1.5)  # 35.57...
+    )
+    assert E == pytest.approx(11.25 + 181.1215 + 35.5756, rel=1e-5)
+    assert b.init == pytest.approx(2 / (0.5 * 99))
+    assert b.noise == pytest.approx(E / 99 * (math.log(1 + 1 / (0.1 * 0.01)) - 100 * math.log(0.9)))
+
+
+def test_momentum_theorems_at_beta1_zero_differ_only_by_the_constant_12():
+    """At beta1 = 0 Theorems 3/4 have 12 d R^2 where Theorems 2/1 have 4 d R^2."""
+    t2, t3 = th.adagrad_bound(100, **HAND), th.adagrad_momentum_bound(100, beta1=0.0, **HAND)
+    assert t3.init == pytest.approx(t2.init)
+    assert t3.noise / t2.noise == pytest.approx((12 * 2 + 1) / (4 * 2 + 1))
+    t1, t4 = (
+        th.adam_bound(100, beta2=0.9, **HAND),
+        th.adam_momentum_bound(100, beta1=0.0, beta2=0.9, **HAND),
+    )
+    assert t4.init == pytest.approx(t1.init)
+    E1 = 4 * 2 / math.sqrt(0.1) + 0.5 * 2 / 0.1
+    E4 = 12 * 2 / math.sqrt(0.1) + 0.5 * 2 / 0.1
+    assert t4.noise / t1.noise == pytest.approx(E4 / E1)
+
+
+def test_momentum_makes_every_bound_worse():
+    for beta1 in (0.3, 0.6, 0.9):
+        prev = th.adagrad_momentum_bound(1e4, beta1=beta1 - 0.1, **HAND).total
+        assert th.adagrad_momentum_bound(1e4, beta1=beta1, **HAND).total > prev
+        prev = th.adam_momentum_bound(1e4, beta1=beta1 - 0.1, beta2=0.99, **HAND).total
+        assert th.adam_momentum_bound(1e4, beta1=beta1, beta2=0.99, **HAND).total > prev
+
+
+def test_adam_floor_is_the_large_N_limit():
+    floor = th.adam_noise_floor(2, 1.0, 1.0, 0.5, 0.9)
+    assert floor == pytest.approx(-(4 * 2 / math.sqrt(0.1) + 0.5 * 2 / 0.1) * math.log(0.9))
+    assert th.adam_bound(1e14, beta2=0.9, **HAND).total == pytest.approx(floor, rel=1e-9)
+    floor4 = th.adam_noise_floor(2, 1.0, 1.0, 0.5, 0.9, beta1=0.5)
+    assert th.adam_momentum_bound(1e14, beta1=0.5, beta2=0.9, **HAND).total == pytest.approx(
+        floor4, rel=1e-9
+    )
+
+
+def test_tuned_adam_has_adagrads_rate():
+    """alpha = 1/sqrt(N), beta2 = 1 - 1/N: bound * sqrt(N) / ln(N) stays within a small band."""
+    Ns = np.geomspace(1e2, 1e10, 9)
+    scaled = []
+    for N in Ns:
+        kw = dict(HAND, alpha=1 / math.sqrt(N))
+        scaled.append(th.adam_bound(N, beta2=1 - 1 / N, **kw).total * math.sqrt(N) / math.log(N))
+    assert max(scaled) / min(scaled) < 2.0
+    fixed = [th.adam_bound(N, beta2=0.9, **HAND).total * math.sqrt(N) for N in Ns]
+    assert fixed[-1] / fixed[0] > 1e3  # a fixed beta2 does not: the floor stays
+
+
+def test_bounds_broadcast_over_N_and_beta2():
+    Ns = np.array([10.0, 100.0, 1000.0])
+    b = th.adagrad_bound(Ns, **HAND)
+    assert b.total.shape == (3,)
+    assert b.total[1] == pytest.approx(th.adagrad_bound(100, **HAND).total)
+    u = np.array([0.1, 0.01])
+    assert th.adam_bound(100, beta2=1 - u, **HAND).total.shape == (2,)
+
+
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda: th.adagrad_bound(100, **{**HAND, "eps": 0.0}), "eps"),
+        (lambda: th.adagrad_bound(0, **HAND), "N"),
+        (lambda: th.adam_bound(100, beta2=1.0, **HAND), "adagrad_bound"),
+        (lambda: th.adam_momentum_bound(100, beta1=0.9, beta2=0.9, **HAND), "beta1 < beta2"),
+        (lambda: th.adagrad_momentum_bound(5, beta1=0.9, **HAND), "N > beta1"),
+        (lambda: th.adagrad_bound(100, **{**HAND, "alpha": -1.0}), "alpha"),
+        (lambda: th.tau_weights(0, 0.5), "N"),
+        (lambda: th.PaperOptimizer(np.zeros((3, 2)), 0.1, beta2=1.5), "beta2"),
+        (lambda: th.PaperOptimizer(np.zeros((3, 2)), [0.1, 0.2], beta2=0.9), "shape (3,)"),
+    ],
+)
+def test_bad_input_raises_a_clear_value_error(call, words):
+    with pytest.raises(ValueError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        call()
+
+
+def test_best_adagrad_alpha_minimises_the_bound():
+    a = th.best_adagrad_alpha(1e4, 10, 1.0, 0.08, 1e-8, 0.13)
+    at = th.adagrad_bound(1e4, 10, 1.0, 0.08, a, 1e-8, 0.13).total
+    for factor in (0.9, 0.99, 1.01, 1.1):
+        assert th.adagrad_bound(1e4, 10, 1.0, 0.08, a * factor, 1e-8, 0.13).total > at
+
+
+def test_best_adam_beta2_matches_a_dense_grid():
+    args = dict(N=1e4, d=10, R=1.0, L=0.08, alpha=1e-3, eps=1e-8, f0_minus_fstar=0.13)
+    best = th.best_adam_beta2(**args)
+    u = np.geomspace(1e-8, 0.5, 20001)
+    totals = th.adam_bound(args["N"], args["d"], 1.0, 0.08, 1e-3, 1 - u, 1e-8, 0.13).total
+    assert (1 - best) == pytest.approx(u[np.argmin(totals)], rel=2e-3)
+
+
+def test_crossing_point_of_two_power_laws():
+    N = np.geomspace(1, 1e4, 9)
+    assert th.crossing_point(N, 1 / N, np.full_like(N, 0.01)) == pytest.approx(100.0)
+    assert math.isnan(th.crossing_point(N, 0.001 / N, np.full_like(N, 0.01)))
+
+
+def test_tau_weights_by_hand_and_sampling():
+    assert th.tau_weights(4, 0.0) == pytest.approx([0.25] * 4)
+    w = th.tau_weights(3, 0.5)  # 1 - 0.5^3, 1 - 0.5^2, 1 - 0.5 = 0.875, 0.75, 0.5
+    assert w == pytest.approx(np.array([0.875, 0.75, 0.5]) / 2.125)
+    tau = th.sample_tau(3, 0.5, 200_000, np.random.default_rng(0))
+    assert np.bincount(tau, minlength=3) / tau.size == pytest.approx(w, abs=0.005)
+
+
+def test_paper_step_size():
+    assert th.paper_step_size(7, 0.1) == pytest.approx(0.1)  # Adagrad
+    assert th.paper_step_size(7, 0.1, beta1=0.5) == pytest.approx(0.05)  # Adagrad + momentum
+    assert th.paper_step_size(1, 0.1, 0.5, 0.9) == pytest.approx(0.05)  # sqrt((1-b2)/(1-b2)) = 1
+    assert th.paper_step_size(2, 0.1, 0.0, 0.9) == pytest.approx(0.1 * math.sqrt(1.9))
+    assert th.paper_step_size(10_000, 0.1, 0.0, 0.9) == pytest.approx(0.1 / math.sqrt(0.1))
+
+
+def test_paper_optimizer_two_steps_by_hand():
+    opt = th.PaperOptimizer([[1.0, 2.0]], alpha=0.1, beta1=0.5, beta2=0.9, eps=0.0)
+    opt.step([[0.5, -1.0]])  # m = g, v = g^2, alpha_1 = 0.05: x -= 0.05 * sign(g)
+    assert opt.x == pytest.approx(np.array([[0.95, 2.05]]))
+    opt.step([[1.0, 1.0]])
+    m = np.array([0.5 * 0.5 + 1.0, 0.5 * -1.0 + 1.0])  # [1.25, 0.5]
+    v = np.array([0.9 * 0.25 + 1.0, 0.9 * 1.0 + 1.0])  # [1.225, 1.9]
+    alpha_2 = 0.1 * 0.5 * math.sqrt(1.9)
+    assert opt.x == pytest.approx(np.array([[0.95, 2.05]]) - alpha_2 * m / np.sqrt(v))
+
+
+def test_paper_optimizer_runs_are_independent():
+    """Hyperparameters per run: column r equals a run made alone with its own values."""
+    g = np.random.default_rng(1).normal(size=(20, 3, 2))
+    together = th.PaperOptimizer(
+        np.ones((3, 2)), [0.1, 0.2, 0.3], [0.0, 0.5, 0.9], [1.0, 0.9, 0.99]
+    )
+    alone = th.PaperOptimizer(np.ones((1, 2)), 0.2, 0.5, 0.9)
+    for k in range(20):
+        together.step(g[k])
+        alone.step(g[k, 1:2])
+    assert together.x[1] == pytest.approx(alone.x[0], abs=1e-15)
+
+
+# ---------------------------------------------------------------- paper == torch.optim (fp64)
+
+
+def _noisy_quadratic_grad(x: np.ndarray, k: int) -> np.ndarray:
+    """A deterministic stochastic gradient: H x - b plus noise that depends on the step k."""
+    H = np.array([[3.0, 0.5, 0.0], [0.5, 1.0, 0.2], [0.0, 0.2, 0.1]])
+    noise = np.random.default_rng(1000 + k).normal(size=3)
+    return H @ x - np.array([1.0, -2.0, 0.5]) + 0.3 * noise
+
+
+def _run_paper(steps, alpha, beta1, beta2):
+    opt = th.PaperOptimizer([[1.0, -1.0, 2.0]], alpha, beta1, beta2, eps=0.0)
+    for k in range(steps):
+        opt.step(_noisy_quadratic_grad(opt.x[0], k)[None])
+    return opt.x[0]
+
+
+def _run_torch(steps, make_opt, beta1=0.0, scale_lr=True):
+    p = torch.nn.Parameter(torch.tensor([1.0, -1.0, 2.0], dtype=torch.float64))
+    opt = make_opt([p])
+    # LambdaLR's factor for the n-th step (n = 1, 2, ...) is lr_lambda(n - 1).
+    sched = (
+        torch.optim.lr_scheduler.LambdaLR(opt, lambda k: 1.0 - beta1 ** (k + 1))
+        if scale_lr
+        else None
+    )
+    for k in range(steps):
+        p.grad = torch.from_numpy(_noisy_quadratic_grad(p.detach().numpy().copy(), k))
+        opt.step()
+        if sched is not None:
+            sched.step()
+    return p.detach().numpy()
+
+
+def test_paper_adagrad_equals_torch_adagrad_eps0():
+    paper = _run_paper(300, 0.1, 0.0, 1.0)
+    ref = _run_torch(300, lambda ps: torch.optim.Adagrad(ps, lr=0.1, eps=0.0), scale_lr=False)
+    diff = np.max(np.abs(paper - ref))
+    print(f"paper Adagrad vs torch.optim.Adagrad(eps=0), fp64, 300 steps: maxdiff {diff:.1e}")
+    assert diff < 1e-12
+
+
+@pytest.mark.parametrize("beta1, beta2", [(0.0, 0.99), (0.9, 0.999), (0.5, 0.9)])
+def test_paper_adam_equals_torch_adam_eps0_with_lr_scaled(beta1, beta2):
+    def make(ps):
+        return torch.optim.Adam(ps, lr=0.01, betas=(beta1, beta2), eps=0.0)
+
+    paper = _run_paper(300, 0.01, beta1, beta2)
+    ref = _run_torch(300, make, beta1=beta1)
+    diff = np.max(np.abs(paper - ref))
+    print(f"paper Adam vs torch Adam(eps=0) + LambdaLR(1-β1^n), β=({beta1}, {beta2}): {diff:.1e}")
+    assert diff < 1e-12
+    if beta1 > 0:  # the scaling matters: without it the runs differ
+        assert np.max(np.abs(paper - _run_torch(300, make, beta1, scale_lr=False))) > 1e-4
+
+
+# ---------------------------------------------------------------- the logistic problem
+
+
+@pytest.fixture(scope="module")
+def problem():
+    return th.make_logistic_problem()
+
+
+def test_logistic_gradient_matches_finite_differences(problem):
+    x = np.random.default_rng(2).normal(size=(2, problem.d))
+    g = problem.grad(x)
+    h = 1e-6
+    for j in range(problem.d):
+        e = np.zeros(problem.d)
+        e[j] = h
+        fd = (problem.loss(x + e) - problem.loss(x - e)) / (2 * h)
+        assert g[:, j] == pytest.approx(fd, abs=1e-8)
+    idx = np.arange(problem.n)
+    per_sample = problem.sample_grad(np.repeat(x[:1], problem.n, 0), idx)
+    assert per_sample.mean(axis=0) == pytest.approx(g[0], abs=1e-14)
+
+
+def test_logistic_constants_hold(problem):
+    rng = np.random.default_rng(3)
+    X = rng.normal(scale=3.0, size=(50, problem.d))
+    for i in range(0, problem.n, 37):
+        g = problem.sample_grad(X, np.full(50, i))
+        assert np.abs(g).max() <= problem.G_inf < problem.R
+    assert problem.R == pytest.approx(problem.G_inf + 1e-4)
+    for x in X[:10]:  # Hessian at x: A^T diag(s(1-s)) A / n, never above L
+        s = 1 / (1 + np.exp(-(problem.A @ x) * problem.y))
+        H = (problem.A.T * (s * (1 - s))) @ problem.A / problem.n
+        assert np.linalg.eigvalsh(H)[-1] <= problem.L + 1e-15
+    assert np.linalg.norm(problem.grad(problem.x_star[None])) < 1e-12
+    assert np.all(problem.loss(X) > problem.f_star)
+    assert problem.f0_minus_fstar() == pytest.approx(math.log(2) - problem.f_star)
+
+
+def test_measure_and_expected_over_tau(problem):
+    gs = th.measure_grad_sq(problem, 50, alpha=0.3, runs=4, seed=0)
+    assert gs.shape == (50, 4)
+    g0 = problem.grad(np.zeros((1, problem.d)))[0]
+    assert gs[0] == pytest.approx(np.full(4, g0 @ g0))
+    e = th.expected_over_tau(gs, [1, 10, 50])
+    assert e[0] == pytest.approx(gs[0]) and e[2] == pytest.approx(gs.mean(axis=0))
+    w = th.tau_weights(50, 0.9)
+    assert th.expected_over_tau(gs, [50], 0.9)[0] == pytest.approx(w @ gs)
+    again = th.measure_grad_sq(problem, 50, alpha=0.3, runs=4, seed=0)
+    assert np.array_equal(gs, again)  # seeded: identical
+    with pytest.raises(ValueError, match="exceeds"):
+        th.expected_over_tau(gs, [51])
+
+
+def test_loglog_slope():
+    x = np.geomspace(1, 1e4, 7)
+    assert th.loglog_slope(x, 3 * x**-0.5) == pytest.approx(-0.5)
+
+
+# ---------------------------------------------------------------- checkers
+
+
+def test_checkers_accept_right_and_explain_wrong(capsys):
+    args = dict(N=1e4, d=10, R=1.0, L=0.08, eps=1e-8, f0_minus_fstar=0.13)
+    assert th.check_best_adagrad_alpha(th.best_adagrad_alpha(**args), **args).passed
+    assert not th.check_best_adagrad_alpha(1.0, **args).passed
+    b2 = th.best_adam_beta2(alpha=1e-3, **args)
+    assert th.check_best_adam_beta2(b2, alpha=1e-3, **args).passed
+    assert not th.check_best_adam_beta2(0.999, alpha=1e-3, **args).passed
+    assert th.check_tau_weights(th.tau_weights).passed
+
+    def wrong(N, beta1):
+        return 1.0 - beta1 ** (N - np.arange(N))
+
+    result = th.check_tau_weights(wrong)
+    assert not result.passed and "sum to 1" in result.hint
+    out = capsys.readouterr().out
+    assert "best α (Adagrad) | exact:" in out and "tau_weights | exact:" in out
+
+
+# ---------------------------------------------------------------- the panel
+
+
+def test_bounds_panel_sweeps_extremes_and_redraws_fast():
+    panel = make_bounds_panel()
+    tried = panel.sweep_extremes()
+    errors = [t for t in tried if t["error"] is not None]
+    assert not errors, errors
+    assert len({t["image"] for t in tried}) >= len(panel.controls)  # the picture changes
+    for beta1 in (0.5, 0.9, 0.99):  # momentum, and beta1 >= beta2 (drawn as a warning)
+        panel.set(beta1=beta1, one_minus_beta2=0.5)
+        assert panel.last_error is None
+    panel.set(beta1=0.99, N=10)  # N below beta1/(1 - beta1): no valid bound, still drawn
+    assert panel.last_error is None
+    panel.reset()
+    panel.timings_ms.clear()
+    cpu_ms = []
+    for alpha in np.geomspace(1e-4, 10, 25):
+        start = time.thread_time()
+        panel.set(alpha=alpha)
+        cpu_ms.append((time.thread_time() - start) * 1000)
+    wall, cpu = float(np.median(panel.timings_ms)), float(np.median(cpu_ms))
+    print(f"bounds panel: median redraw {wall:.0f} ms wall, {cpu:.0f} ms CPU (25 redraws)")
+    # CPU time, not wall time: other jobs on a shared 2-core machine inflate the wall clock.
+    assert cpu < 150
