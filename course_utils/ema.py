@@ -1,0 +1,425 @@
+"""Accumulation vs exponential moving averages (EMAs) and bias correction, for notebook 03.
+
+* figure 2.2: Adagrad's sum of squares G_t grows without bound while EMAs of g^2 with
+  beta2 = 0.9, 0.99, 0.999 stabilize and recover after gradient spikes
+  (`spiky_gradients`, `accumulate`, `ema`, `plot_ema_vs_accumulation`);
+* the bias of an EMA started at zero: with constant g, m_t = (1 - beta^t) g
+  (`constant_gradient_check`);
+* figure 2.3: uncorrected m_t, v_t start near zero, m_hat, v_hat do not
+  (`plot_bias_correction`); `section2_figure` combines figures 2.1-2.3;
+* the panel factory `make_ema_panel` and the exercise checkers `check_ema_bias_correction`,
+  `check_warmup_steps`.
+
+All numbers are float64 numpy and seeded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import matplotlib.ticker as mticker
+import numpy as np
+
+from .checkers import CheckResult, check_against_reference, check_value, compare
+from .optimizers import validate_hyperparameters
+from .plotting import OPTIMIZER_COLORS
+from .widgets import SliderPanel, float_slider
+
+__all__ = [
+    "BETA2_VALUES",
+    "spiky_gradients",
+    "accumulate",
+    "ema",
+    "bias_correct",
+    "recovery_steps",
+    "constant_gradient_check",
+    "plot_gradient_signal",
+    "plot_ema_vs_accumulation",
+    "plot_bias_correction",
+    "section2_figure",
+    "make_ema_panel",
+    "ema_bias_corrected_reference",
+    "EMA_WRONG_VARIANTS",
+    "ema_exercise_cases",
+    "check_ema_bias_correction",
+    "warmup_steps",
+    "check_warmup_steps",
+]
+
+BETA2_VALUES = (0.9, 0.99, 0.999)
+# Light to dark: the longer the memory, the darker the line.
+_BETA_COLORS = {0.9: "#fdae6b", 0.99: "#e6550d", 0.999: "#7f2704"}
+_RAW_COLOR = "#9e9e9e"
+_CORRECTED_COLOR = OPTIMIZER_COLORS["adam"]
+
+
+def _check_beta(beta: float, name: str = "beta") -> None:
+    if not 0.0 <= beta < 1.0:
+        raise ValueError(f"{name}={beta!r} must lie in [0, 1): an EMA needs 0 <= beta < 1.")
+
+
+def spiky_gradients(
+    steps: int = 3000,
+    mean: float = 1.0,
+    noise: float = 0.5,
+    spike: float = 10.0,
+    spike_at=(1000, 2000),
+    spike_len: int = 5,
+    seed: int = 0,
+) -> np.ndarray:
+    """Gradients g_t = mean + noise * N(0,1), except g_t = spike for spike_len steps at spike_at."""
+    if int(steps) != steps or steps < 1:
+        raise ValueError(f"steps must be a whole number >= 1, got {steps}.")
+    if not noise >= 0:
+        raise ValueError(f"noise must be >= 0, got {noise}.")
+    rng = np.random.default_rng(seed)
+    g = mean + noise * rng.standard_normal(int(steps))
+    for start in spike_at:
+        if not 0 <= start < steps:
+            raise ValueError(f"spike step {start} is outside 0..{steps - 1}.")
+        g[start : start + spike_len] = spike
+    return g
+
+
+def accumulate(x) -> np.ndarray:
+    """Adagrad's running sum G_t = x_1 + ... + x_t (pass x = g**2)."""
+    return np.cumsum(np.asarray(x, dtype=np.float64))
+
+
+def ema(x, beta: float) -> np.ndarray:
+    """Uncorrected EMA started at zero: m_t = beta m_{t-1} + (1 - beta) x_t, t = 1..T."""
+    _check_beta(beta)
+    x = np.asarray(x, dtype=np.float64)
+    out = np.empty_like(x)
+    m = 0.0
+    for t, value in enumerate(x.tolist()):
+        m = beta * m + (1.0 - beta) * value
+        out[t] = m
+    return out
+
+
+def bias_correct(m, beta: float) -> np.ndarray:
+    """m_hat_t = m_t / (1 - beta^t) for t = 1..T."""
+    _check_beta(beta)
+    m = np.asarray(m, dtype=np.float64)
+    t = np.arange(1, m.shape[0] + 1)
+    return m / (1.0 - beta**t)
+
+
+def recovery_steps(beta: float, fraction: float = 0.01) -> int:
+    """Steps until a spike's weight in an EMA has decayed to ``fraction``: ceil(ln f / ln beta)."""
+    _check_beta(beta)
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction must lie in (0, 1), got {fraction}.")
+    if beta == 0:
+        return 1
+    return int(np.ceil(np.log(fraction) / np.log(beta)))
+
+
+def constant_gradient_check(g: float = 2.0, beta: float = 0.9, steps: int = 50) -> CheckResult:
+    """Run the EMA recursion on a constant g and compare with the closed form (1 - beta^t) g."""
+    m = ema(np.full(steps, g), beta)
+    closed = (1.0 - beta ** np.arange(1, steps + 1)) * g
+    return compare(f"m_t = (1 - β^t) g, β = {beta}, {steps} steps", m, closed, rtol=1e-12, atol=0)
+
+
+# --------------------------------------------------------------------------------------------
+# Figures 2.2 and 2.3
+# --------------------------------------------------------------------------------------------
+
+
+def _log_axis(ax, axis: str = "y") -> None:
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    (ax.set_yscale if axis == "y" else ax.set_xscale)("log")
+    target.set_minor_locator(mticker.NullLocator())
+    target.set_major_locator(mticker.LogLocator(numticks=7))
+
+
+def plot_gradient_signal(ax, g) -> None:
+    """The squared gradients g_t² the accumulators see (log y)."""
+    t = np.arange(1, len(g) + 1)
+    ax.plot(t, np.maximum(np.asarray(g) ** 2, 1e-6), color="#555555", lw=0.6)
+    _log_axis(ax)
+    ax.set_ylabel("g_t²")
+    ax.set_title("Squared gradients: noise plus two spikes", y=1.0)
+
+
+def plot_ema_vs_accumulation(ax, g, beta2s=BETA2_VALUES, legend: bool = True):
+    """Figure 2.2: G_t = Σ g² against the EMAs v_t of g² for each β₂ (uncorrected), log y."""
+    g2 = np.asarray(g, dtype=np.float64) ** 2
+    t = np.arange(1, g2.size + 1)
+    ax.plot(
+        t, accumulate(g2), color=OPTIMIZER_COLORS["adagrad"], lw=2.5, label="Adagrad: G_t = Σ g²"
+    )
+    for beta2 in beta2s:
+        ax.plot(
+            t,
+            np.maximum(ema(g2, beta2), 1e-6),
+            color=_BETA_COLORS.get(beta2, None),
+            label=f"EMA v_t, β₂ = {beta2:g}",
+        )
+    _log_axis(ax)
+    ax.set_xlabel("step t")
+    ax.set_ylabel("accumulated g²")
+    ax.set_title("Sum of squares grows forever; EMAs stabilize and recover", y=1.0)
+    if legend:
+        ax.legend(loc="lower right", fontsize=9)
+    return ax
+
+
+def plot_bias_correction(
+    ax_m,
+    ax_v,
+    g,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    true_m: float | None = None,
+    true_v: float | None = None,
+    steps=None,
+):
+    """Figure 2.3: uncorrected m_t, v_t and corrected m_hat, v_hat over the first steps."""
+    _check_beta(beta1, "beta1")
+    _check_beta(beta2, "beta2")
+    g = np.asarray(g, dtype=np.float64)
+    if steps is not None:
+        g = g[:steps]
+    t = np.arange(1, g.size + 1)
+    m, v = ema(g, beta1), ema(g * g, beta2)
+    panels = (
+        (ax_m, m, bias_correct(m, beta1), true_m, "m", "β₁", beta1, "first moment (mean of g)"),
+        (ax_v, v, bias_correct(v, beta2), true_v, "v", "β₂", beta2, "second moment (mean of g²)"),
+    )
+    for ax, raw, corrected, true, sym, bsym, beta, ylabel in panels:
+        ax.plot(t, raw, color=_RAW_COLOR, lw=2, label=f"uncorrected {sym}_t")
+        ax.plot(
+            t,
+            corrected,
+            color=_CORRECTED_COLOR,
+            lw=1.5,
+            label=f"corrected {sym}̂_t = {sym}_t / (1 − {bsym}^t)",
+        )
+        if true is not None:
+            ax.axhline(true, color="black", ls=":", lw=1.5, label=f"true value {true:.3g}")
+        ax.set_xlabel("step t")
+        ax.set_ylabel(ylabel)
+        ax.set_title(f"{sym}_t with {bsym} = {beta:g}", y=1.0)
+        ax.legend(loc="lower right", fontsize=9)
+        top = max(float(np.max(corrected)), float(np.max(raw)), true or 0.0)
+        ax.set_ylim(min(0.0, float(np.min(corrected))) - 0.05 * top, 1.15 * top + 1e-12)
+    return ax_m, ax_v
+
+
+def section2_figure(fig, lr: float = 0.1, eps: float = 1e-8, seed: int = 0):
+    """Figures 2.1-2.3 on one 2x2 grid, as the course shows them (a)-(d)."""
+    from .adagrad_lab import plot_effective_lr
+
+    axes = fig.subplots(2, 2)
+    plot_effective_lr(axes[0, 0], lr=lr, eps=eps, seed=seed)
+    axes[0, 0].set_title("2.1  Adagrad effective learning rate α/√(G + ε)", y=1.0)
+    plot_ema_vs_accumulation(axes[0, 1], spiky_gradients(seed=seed))
+    axes[0, 1].set_title("2.2  Σ g² grows; EMAs stabilize and recover", y=1.0)
+    g = spiky_gradients(steps=300, spike_at=(), seed=seed)
+    plot_bias_correction(axes[1, 0], axes[1, 1], g, true_m=1.0, true_v=1.25)
+    axes[1, 0].set_title("2.3  first moment, β₁ = 0.9", y=1.0)
+    axes[1, 1].set_title("2.3  second moment, β₂ = 0.999", y=1.0)
+    fig.tight_layout()
+    return axes
+
+
+# --------------------------------------------------------------------------------------------
+# Panel
+# --------------------------------------------------------------------------------------------
+
+_PANEL_STEPS = 1500
+_PANEL_SPIKES = (500, 1000)
+_BIAS_STEPS = 200
+
+
+class EmaDrawer:
+    """Panel drawer: Σ g² vs one EMA (left), bias correction of m and v (middle, right)."""
+
+    def __init__(self, seed: int = 0):
+        # Standard normal draws fixed once: the noise slider scales them, so a redraw only
+        # changes what the slider changes.
+        self.z_long = spiky_gradients(_PANEL_STEPS, mean=0.0, noise=1.0, spike_at=(), seed=seed)
+        self.z_short = self.z_long[:_BIAS_STEPS]
+        self.t_long = np.arange(1, _PANEL_STEPS + 1)
+        self.t_short = np.arange(1, _BIAS_STEPS + 1)
+
+    def setup(self, fig):
+        ax_acc, ax_m, ax_v = fig.subplots(1, 3)
+        fig.subplots_adjust(left=0.05, right=0.99, bottom=0.13, top=0.9, wspace=0.3)
+        st = {"ax_m": ax_m, "ax_v": ax_v}
+        (st["G"],) = ax_acc.plot(
+            [], [], color=OPTIMIZER_COLORS["adagrad"], lw=2.5, label="Adagrad: G_t = Σ g²"
+        )
+        (st["v_long"],) = ax_acc.plot([], [], color=_BETA_COLORS[0.99], label="EMA v_t")
+        _log_axis(ax_acc)
+        ax_acc.set_ylim(1e-3, 1e5)
+        ax_acc.set_xlim(0, _PANEL_STEPS)
+        ax_acc.locator_params(axis="x", nbins=4)
+        ax_acc.set_xlabel("step t")
+        ax_acc.set_ylabel("accumulated g²")
+        st["title_acc"] = ax_acc.set_title("", y=1.0)
+        st["leg_acc"] = ax_acc.legend(loc="lower right", fontsize=9)
+        for ax, sym, bsym, ylabel in (
+            (ax_m, "m", "β₁", "first moment (mean of g)"),
+            (ax_v, "v", "β₂", "second moment (mean of g²)"),
+        ):
+            (st[f"raw_{sym}"],) = ax.plot(
+                [], [], color=_RAW_COLOR, lw=2, label=f"uncorrected {sym}_t"
+            )
+            (st[f"hat_{sym}"],) = ax.plot(
+                [], [], color=_CORRECTED_COLOR, lw=1.5, label=f"corrected: {sym}_t / (1 − {bsym}^t)"
+            )
+            st[f"true_{sym}"] = ax.axhline(1.0, color="black", ls=":", lw=1.5, label="true value")
+            ax.set_xlim(0, _BIAS_STEPS)
+            ax.locator_params(nbins=5)
+            ax.set_xlabel("step t")
+            ax.set_ylabel(ylabel)
+            st[f"title_{sym}"] = ax.set_title("", y=1.0)
+            ax.legend(loc="lower right", fontsize=9)
+        return st
+
+    def update(self, st, beta1, beta2, spike, noise):
+        g = 1.0 + noise * self.z_long
+        for start in _PANEL_SPIKES:
+            g[start : start + 5] = spike
+        g2 = g * g
+        st["G"].set_data(self.t_long, accumulate(g2))
+        st["v_long"].set_data(self.t_long, np.maximum(ema(g2, beta2), 1e-6))
+        st["leg_acc"].get_texts()[1].set_text(f"EMA v_t, β₂ = {beta2:g}")
+        st["title_acc"].set_text(f"Spikes g = {spike:g}: Σ g² keeps them forever")
+        g = 1.0 + noise * self.z_short
+        for sym, x, beta, true, bsym in (
+            ("m", g, beta1, 1.0, "β₁"),
+            ("v", g * g, beta2, 1.0 + noise**2, "β₂"),
+        ):
+            raw = ema(x, beta)
+            hat = bias_correct(raw, beta)
+            st[f"raw_{sym}"].set_data(self.t_short, raw)
+            st[f"hat_{sym}"].set_data(self.t_short, hat)
+            st[f"true_{sym}"].set_ydata([true, true])
+            top = max(float(hat.max()), float(raw.max()), true)
+            st[f"ax_{sym}"].set_ylim(min(0.0, float(hat.min())) - 0.05 * top, 1.15 * top)
+            st[f"title_{sym}"].set_text(f"{sym}_t with {bsym} = {beta:g} (true {true:.3g})")
+
+
+def make_ema_panel() -> SliderPanel:
+    """EMA vs accumulation and bias correction, with sliders for β₁, β₂, spike size and noise."""
+    return SliderPanel(
+        EmaDrawer(),
+        {
+            "beta1": float_slider("β₁", 0.9, 0.0, 0.99, step=0.01),
+            "beta2": float_slider("β₂", 0.99, 0.5, 0.999, step=0.001),
+            "spike": float_slider("spike size", 10.0, 0.0, 100.0, step=1.0),
+            "noise": float_slider("noise σ", 0.5, 0.0, 2.0, step=0.05),
+        },
+        figsize=(15, 4.6),
+        title="EMAs and bias correction",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Exercises
+# --------------------------------------------------------------------------------------------
+
+
+def ema_bias_corrected_reference(g, beta):
+    """Bias-corrected EMA of a sequence: m_t = beta m_{t-1} + (1-beta) g_t, m_hat_t = m_t/(1-beta^t)."""
+    m, out = 0.0, []
+    for t, g_t in enumerate(np.asarray(g, dtype=np.float64), start=1):
+        m = beta * m + (1 - beta) * g_t
+        out.append(m / (1 - beta**t))
+    return np.array(out)
+
+
+def _no_correction(g, beta):
+    return ema(g, beta)
+
+
+def _one_minus_beta(g, beta):
+    return ema(g, beta) / (1 - beta)
+
+
+def _off_by_one(g, beta):
+    m = ema(g, beta)
+    return m / (1 - beta ** np.arange(2, m.size + 2))
+
+
+def _swapped_weights(g, beta):
+    m, out = 0.0, []
+    for t, g_t in enumerate(np.asarray(g, dtype=np.float64), start=1):
+        m = (1 - beta) * m + beta * g_t
+        out.append(m / (1 - beta**t))
+    return np.array(out)
+
+
+def _corrected_fed_back(g, beta):
+    m, out = 0.0, []
+    for t, g_t in enumerate(np.asarray(g, dtype=np.float64), start=1):
+        m = (beta * m + (1 - beta) * g_t) / (1 - beta**t)
+        out.append(m)
+    return np.array(out)
+
+
+EMA_WRONG_VARIANTS = {
+    "no bias correction: divide each m_t by (1 - beta**t).": _no_correction,
+    "the correction divides by (1 - beta); it must be (1 - beta**t), with t the step number.": (
+        _one_minus_beta
+    ),
+    "the step counter is off by one: the first gradient is step t = 1, so its correction is "
+    "1 - beta**1.": _off_by_one,
+    "the weights are swapped: m_t = beta * m_{t-1} + (1 - beta) * g_t (beta on the OLD value).": (
+        _swapped_weights
+    ),
+    "the corrected value is fed back into the average: keep the running m_t uncorrected and "
+    "divide only the value you output.": _corrected_fed_back,
+}
+
+
+def ema_exercise_cases() -> list[tuple]:
+    """Cases (g, beta): a constant sequence first (the bias is clearest there), then noisy ones."""
+    rng = np.random.default_rng(3)
+    return [
+        (np.full(20, 2.0), 0.9),
+        (1.0 + rng.standard_normal(50), 0.99),
+        (rng.standard_normal(30) ** 2, 0.5),
+    ]
+
+
+def check_ema_bias_correction(student_fn: Callable, verbose: bool = True) -> CheckResult:
+    """Exercise 03.1: ``student_fn(g, beta) -> m_hat`` (array, one value per step) vs reference."""
+    return check_against_reference(
+        "ema_bias_corrected",
+        student_fn,
+        ema_bias_corrected_reference,
+        ema_exercise_cases(),
+        wrong_variants=EMA_WRONG_VARIANTS,
+        verbose=verbose,
+    )
+
+
+def warmup_steps(beta: float, fraction: float = 0.9) -> int:
+    """Fewest steps t with 1 - beta^t >= fraction (uncorrected EMA reaches that share of g)."""
+    _check_beta(beta)
+    validate_hyperparameters(betas=(beta,))
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction must lie in (0, 1), got {fraction}.")
+    t = max(1, int(np.ceil(np.log(1 - fraction) / np.log(beta)))) if beta > 0 else 1
+    while t > 1 and 1 - beta ** (t - 1) >= fraction:
+        t -= 1
+    while 1 - beta**t < fraction:
+        t += 1
+    return t
+
+
+def check_warmup_steps(answer: float) -> CheckResult:
+    """Exercise 03.2: steps until an uncorrected EMA with β₂ = 0.999 reaches 90 % of a constant."""
+    return check_value(
+        "steps until v_t reaches 90 % (β₂ = 0.999)",
+        answer,
+        warmup_steps(0.999, 0.9),
+        rtol=1e-3,
+        why="Solve 1 - β₂^t >= 0.9 for t: t >= ln(0.1) / ln(β₂), rounded up.",
+    )
