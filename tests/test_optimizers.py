@@ -21,7 +21,9 @@ def make_problem(dtype, seed=0):
     X = torch.randn(64, 20, generator=g, dtype=dtype)
     y = torch.randint(0, 5, (64,), generator=g)
     torch.manual_seed(seed)
-    model = torch.nn.Sequential(torch.nn.Linear(20, 32), torch.nn.ReLU(), torch.nn.Linear(32, 5)).to(dtype)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(20, 32), torch.nn.ReLU(), torch.nn.Linear(32, 5)
+    ).to(dtype)
     return model, X, y
 
 
@@ -40,7 +42,9 @@ def maxdiff(a, b):
 def run_pair(dtype, ours, theirs, **kw):
     m1, X, y = make_problem(dtype)
     m2, _, _ = make_problem(dtype)
-    return maxdiff(train(m1, X, y, ours(m1.parameters(), **kw)), train(m2, X, y, theirs(m2.parameters(), **kw)))
+    return maxdiff(
+        train(m1, X, y, ours(m1.parameters(), **kw)), train(m2, X, y, theirs(m2.parameters(), **kw))
+    )
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
@@ -99,7 +103,9 @@ def test_list_functions_match_optimizer_classes(dtype):
         m2.zero_grad()
         torch.nn.functional.cross_entropy(m2(X), y).backward()
         grads = [p.grad for p in m2.parameters()]
-        params, m_state, v_state = adamw_update(params, grads, m_state, v_state, lr=1e-2, weight_decay=0.1, t=t)
+        params, m_state, v_state = adamw_update(
+            params, grads, m_state, v_state, lr=1e-2, weight_decay=0.1, t=t
+        )
     assert maxdiff(params, ref) < TOL[dtype]
 
 
@@ -122,7 +128,9 @@ def test_state_lists_grow_on_first_use_and_are_returned():
 
 
 def test_adamw_decays_before_the_step():
-    (w,), _, _ = adamw_update([np.array([2.0])], [np.array([0.0])], [], [], lr=0.1, weight_decay=0.5, eps=1e-8, t=1)
+    (w,), _, _ = adamw_update(
+        [np.array([2.0])], [np.array([0.0])], [], [], lr=0.1, weight_decay=0.5, eps=1e-8, t=1
+    )
     assert w[0] == pytest.approx(2.0 * (1 - 0.05))  # zero gradient: only the decay moves w
 
 
