@@ -20,6 +20,7 @@ from collections.abc import Callable
 import matplotlib.ticker as mticker
 import numpy as np
 
+from .adagrad_lab import plot_effective_lr, pow10_label
 from .checkers import CheckResult, check_against_reference, check_value, compare
 from .optimizers import validate_hyperparameters
 from .plotting import OPTIMIZER_COLORS
@@ -133,6 +134,7 @@ def _log_axis(ax, axis: str = "y") -> None:
     (ax.set_yscale if axis == "y" else ax.set_xscale)("log")
     target.set_minor_locator(mticker.NullLocator())
     target.set_major_locator(mticker.LogLocator(numticks=7))
+    target.set_major_formatter(mticker.FuncFormatter(pow10_label))
 
 
 def plot_gradient_signal(ax, g) -> None:
@@ -211,7 +213,6 @@ def plot_bias_correction(
 
 def section2_figure(fig, lr: float = 0.1, eps: float = 1e-8, seed: int = 0):
     """Figures 2.1-2.3 on one 2x2 grid, as the course shows them (a)-(d)."""
-    from .adagrad_lab import plot_effective_lr
 
     axes = fig.subplots(2, 2)
     plot_effective_lr(axes[0, 0], lr=lr, eps=eps, seed=seed)

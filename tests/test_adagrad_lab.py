@@ -1,0 +1,237 @@
+"""Notebook 02's helpers: Adagrad experiments, torch comparisons, panels and exercise checkers."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils import adagrad_lab as lab
+from course_utils.data import load_fashion_mnist
+from course_utils.optimizers import CourseAdagrad, adagrad_update
+
+
+@pytest.fixture(scope="module")
+def fashion():
+    X, y, *_ = load_fashion_mnist()
+    return X[:5000], y[:5000]
+
+
+# --- effective learning rate and eps placement ---------------------------------------------
+
+
+def test_effective_lr_matches_hand_computation():
+    grads = np.array([[1.0, 0.1], [3.0, 0.2]])
+    eta = lab.effective_lr_history(grads, lr=0.5, eps=1e-8)
+    expected = 0.5 / np.sqrt(np.array([[1.0, 0.01], [10.0, 0.05]]) + 1e-8)
+    np.testing.assert_allclose(eta, expected, rtol=1e-15)
+    eta_torch = lab.effective_lr_history(grads, lr=0.5, eps=1e-8, eps_inside_sqrt=False)
+    np.testing.assert_allclose(eta_torch, 0.5 / (np.sqrt([[1.0, 0.01], [10.0, 0.05]]) + 1e-8))
+
+
+def test_effective_lr_only_decreases_and_steps_are_scale_free():
+    grads = lab.sample_gradients([0.01, 0.1, 1.0], steps=500, seed=0)
+    eta = lab.effective_lr_history(grads, lr=0.1, eps=1e-8)
+    assert np.all(np.diff(eta, axis=0) <= 0)
+    steps = np.mean(np.abs(grads[-50:] * eta[-50:]), axis=0)
+    # figure 2.1's claim: the step is about alpha / sqrt(t) for every gradient scale
+    np.testing.assert_allclose(steps, 0.1 / np.sqrt(500), rtol=0.1)
+
+
+def test_first_step_knees_sit_at_sqrt_eps_and_eps():
+    eps = 1e-10
+    assert lab.first_step_size(np.sqrt(eps), 1.0, eps, True) == pytest.approx(2**-0.5)
+    assert lab.first_step_size(eps, 1.0, eps, False) == pytest.approx(0.5)
+    assert lab.first_step_size(1.0, 0.3, eps, True) == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_one_step_comparison(dtype):
+    results = lab.one_step_comparison(lr=0.01, eps=1e-10, dtype=dtype)
+    course, torch_conv = results.values()
+    assert torch_conv.exact
+    assert not course.allclose and course.maxdiff == pytest.approx(0.0099, rel=0.02)
+
+
+def test_list_function_equals_course_optimizer_bitwise():
+    torch.manual_seed(0)
+    w0 = torch.randn(50, dtype=torch.float64)
+    grads = [torch.randn(50, dtype=torch.float64) * 10.0**-k for k in range(6)]
+    params, state = [w0.clone()], []
+    p = w0.clone().requires_grad_(True)
+    opt = CourseAdagrad([p], lr=0.05, eps=1e-8, eps_inside_sqrt=True)
+    for g in grads:
+        params, state = adagrad_update(params, [g], state, lr=0.05, eps=1e-8)
+        p.grad = g.clone()
+        opt.step()
+    assert torch.equal(params[0], p.detach())
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_mlp_lockstep_torch_convention_is_exact_and_course_drifts(fashion, dtype):
+    X, y = fashion
+    exact, drift_exact = lab.compare_with_torch_on_mlp(X, y, "torch", dtype, steps=20)
+    assert exact.exact and np.all(drift_exact == 0)
+    course, drift = lab.compare_with_torch_on_mlp(X, y, "course", dtype, steps=20)
+    assert not course.allclose and course.maxdiff > 1e-3
+    assert drift[0] == pytest.approx(0.01, rel=0.05)  # one tiny gradient, a full step lr apart
+    assert course.maxdiff == pytest.approx(drift[-1])
+
+
+def test_mlp_drift_is_the_formula_not_rounding(fashion):
+    X, y = fashion
+    _, d32 = lab.compare_with_torch_on_mlp(X, y, "course", torch.float32, steps=20)
+    _, d64 = lab.compare_with_torch_on_mlp(X, y, "course", torch.float64, steps=20)
+    np.testing.assert_allclose(d32, d64, rtol=1e-2)
+
+
+def test_bad_inputs_raise_clear_errors(fashion):
+    X, y = fashion
+    with pytest.raises(ValueError, match="convention"):
+        lab.compare_with_torch_on_mlp(X, y, "keras")
+    with pytest.raises(ValueError, match="batch_size"):
+        lab.compare_with_torch_on_mlp(X[:10], y[:10])
+    with pytest.raises(ValueError, match="steps"):
+        lab.sample_gradients([1.0], steps=0)
+    with pytest.raises(ValueError, match="positive"):
+        lab.sample_gradients([-1.0])
+    with pytest.raises(ValueError, match="p_rare"):
+        lab.sparse_regression(p_rare=0.0)
+    with pytest.raises(ValueError, match="eps"):
+        lab.effective_lr_history(np.ones((2, 1)), lr=0.1, eps=-1.0)
+    with pytest.raises(ValueError, match="distance"):
+        lab.stall_run(distance=0.0)
+
+
+# --- demos ----------------------------------------------------------------------------------
+
+
+def test_sparse_rare_coordinate_keeps_a_large_step():
+    run = lab.sparse_regression(p_rare=0.02, lr_adagrad=0.5, lr_sgd=0.05, seed=0)
+    assert run["lr_eff"][-1, 1] > 2 * run["lr_eff"][-1, 0]
+    assert abs(run["w_adagrad"][-1, 1] - 1) < 0.1 < abs(run["w_sgd"][-1, 1] - 1)
+    # the rare weight moves only when its feature is active
+    moved = np.diff(run["w_adagrad"][:, 1]) != 0
+    np.testing.assert_array_equal(moved, run["x"][:, 1] == 1)
+
+
+def test_stall_follows_two_alpha_sqrt_t():
+    run = lab.stall_run(distance=100.0, lr=0.5, steps=2000, delta=0.25)
+    covered = 100.0 - run["gap_adagrad"][-1]
+    expected = 0.5 * np.sum(1 / np.sqrt(np.arange(1, 2001)))
+    assert covered == pytest.approx(expected, rel=1e-6)
+    assert run["gap_sgd"][-1] < 1e-9 and abs(run["gap_rmsprop"][-1]) <= 0.5
+    assert run["step_adagrad"][-1] == pytest.approx(0.5 / np.sqrt(2000), rel=1e-6)
+
+
+@pytest.mark.parametrize("distance, lr", [(100.0, 0.5), (10.0, 1.0), (3.0, 0.7), (0.1, 1.0)])
+def test_steps_to_cover_matches_brute_force(distance, lr):
+    covered, T = 0.0, 0
+    while covered < distance:
+        T += 1
+        covered += lr / np.sqrt(T)
+    assert lab.steps_to_cover(distance, lr) == T
+
+
+def test_adagrad_removes_axis_aligned_conditioning_only():
+    aligned = lab.quadratic_runs(kappa=50.0, angle_deg=0.0, lr=2.0, steps=60)
+    rotated = lab.quadratic_runs(kappa=50.0, angle_deg=45.0, lr=2.0, steps=60)
+    assert aligned["adagrad"].losses[-1] < 1e-20 < aligned["gd"].losses[-1]
+    assert rotated["adagrad"].losses[-1] > 1e-4
+    # same kappa-free speed at 90 degrees (axes swapped)
+    assert lab.quadratic_runs(angle_deg=90.0)["adagrad"].losses[-1] < 1e-20
+
+
+def test_adagrad_step_fn_keeps_state_between_calls():
+    step = lab.adagrad_step_fn(lr=1.0, eps=0.0)
+    w = step(np.array([0.0]), np.array([3.0]), 1)
+    w = step(w, np.array([4.0]), 2)
+    assert w[0] == pytest.approx(-1.0 - 4.0 / 5.0)
+
+
+# --- panels ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "factory", [lab.make_effective_lr_panel, lab.make_sparse_panel, lab.make_quadratic_panel]
+)
+def test_panel_sweeps_every_slider_extreme(factory):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning, not only RuntimeWarning, fails the test
+        panel = factory()
+        default_image = bytes(panel.image.value)
+        tried = panel.sweep_extremes()
+        panel.set(**{name: w.max for name, w in panel.controls.items() if hasattr(w, "max")})
+        assert panel.last_error is None
+    assert len(tried) == 3 * len(panel.controls)
+    assert [t for t in tried if t["error"]] == []
+    for i in range(0, len(tried), 3):  # every slider changes the picture at one end at least
+        low, high, default = tried[i : i + 3]
+        assert len({low["image"], high["image"], default["image"]}) >= 2, low
+    assert bytes(panel.image.value) != default_image
+    median = float(np.median(panel.timings_ms))
+    print(f"{factory.__name__}: median redraw {median:.0f} ms over {len(panel.timings_ms)}")
+    assert median < 400  # the goal is < 150 ms; generous because test machines are shared
+
+
+def test_quadratic_panel_reports_divergence():
+    panel = lab.make_quadratic_panel()
+    panel.set(lr=10.0, kappa=1000.0, angle_deg=45.0, steps=200)
+    assert panel.last_error is None
+    panel.reset()
+    assert panel.values == panel.defaults
+
+
+def test_quadratic_comparison_figure_has_both_rows():
+    from matplotlib.figure import Figure
+
+    fig = lab.quadratic_comparison_figure(Figure(figsize=(12, 10)))
+    assert len(fig.axes) == 4
+    titles = [ax.get_title() for ax in fig.axes]
+    assert any("0°" in t for t in titles) and any("45°" in t for t in titles)
+
+
+# --- exercise checkers ----------------------------------------------------------------------
+
+
+def _correct(w, g, G, lr, eps):
+    G_new = G + g * g
+    return w - lr * g / (np.sqrt(G_new) + eps), G_new
+
+
+def test_adagrad_checker_accepts_a_correct_answer(capsys):
+    result = lab.check_adagrad_torch_eps(_correct)
+    assert result.passed and result.exact
+    assert "adagrad_step_torch_eps | exact: True | allclose: True" in capsys.readouterr().out
+
+
+def test_adagrad_checker_accepts_torch_tensors_converted_back():
+    def via_torch(w, g, G, lr, eps):
+        w_t, g_t, G_t = (torch.tensor(a) for a in (w, g, G))
+        G_t = G_t + g_t * g_t
+        return (w_t - lr * g_t / (G_t.sqrt() + eps)).numpy(), G_t.numpy()
+
+    assert lab.check_adagrad_torch_eps(via_torch, verbose=False).passed
+
+
+@pytest.mark.parametrize("hint", list(lab.ADAGRAD_WRONG_VARIANTS))
+def test_adagrad_checker_names_each_typical_mistake(hint):
+    result = lab.check_adagrad_torch_eps(lab.ADAGRAD_WRONG_VARIANTS[hint], verbose=False)
+    assert not result.passed
+    assert result.hint == "Likely mistake: " + hint
+
+
+def test_adagrad_checker_on_the_stub_prints_a_hint(capsys):
+    def stub(w, g, G, lr, eps):
+        raise NotImplementedError("write the two lines")
+
+    result = lab.check_adagrad_torch_eps(stub)
+    assert not result.passed and "NotImplementedError" in result.hint
+    assert "NotImplementedError: write the two lines" in capsys.readouterr().out
+
+
+def test_stall_checker():
+    assert lab.check_stall_steps(10147).passed
+    assert lab.check_stall_steps(10_000).passed  # the (D / 2 alpha)^2 estimate is within 3 %
+    wrong = lab.check_stall_steps(200)  # SGD's count D / alpha
+    assert not wrong.passed and "α/√t" in wrong.hint

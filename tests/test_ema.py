@@ -1,0 +1,140 @@
+"""Notebook 03's helpers: EMAs, bias correction, figures 2.2-2.3, the panel and the checkers."""
+
+import warnings
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from course_utils import ema as lab
+
+
+def test_ema_matches_the_unrolled_sum():
+    rng = np.random.default_rng(0)
+    x = rng.random(40)
+    beta = 0.8
+    unrolled = [
+        (1 - beta) * sum(beta ** (t - j) * x[j - 1] for j in range(1, t + 1)) for t in range(1, 41)
+    ]
+    np.testing.assert_allclose(lab.ema(x, beta), unrolled, rtol=1e-13)
+
+
+@pytest.mark.parametrize("beta, steps", [(0.9, 50), (0.99, 500), (0.999, 5000)])
+def test_constant_gradient_closed_form(beta, steps):
+    result = lab.constant_gradient_check(g=3.0, beta=beta, steps=steps)
+    assert result.allclose and result.maxdiff < 1e-12  # float64 rounding over many steps
+
+
+def test_bias_correction_recovers_a_constant_exactly_enough():
+    m = lab.ema(np.full(100, 2.5), 0.9)
+    np.testing.assert_allclose(lab.bias_correct(m, 0.9), 2.5, rtol=1e-13)
+
+
+def test_accumulation_grows_and_ema_recovers_after_a_spike():
+    g = lab.spiky_gradients(steps=3000, spike=10.0, spike_at=(1000,), seed=0)
+    G = lab.accumulate(g**2)
+    assert np.all(np.diff(G) > 0) and G[-1] > 3000
+    v = lab.ema(g**2, 0.9)
+    before, peak, later = v[998], v[1004], v[1004 + lab.recovery_steps(0.9, 0.01)]
+    assert peak > 10 * before and later < 2 * before
+    assert G[1100] - G[998] > 500  # the spike stays in G for good
+
+
+def test_recovery_steps():
+    assert lab.recovery_steps(0.9, 0.01) == 44
+    assert lab.recovery_steps(0.999, 0.01) == 4603
+    assert 0.999**4603 <= 0.01 < 0.999**4602
+
+
+def test_warmup_steps_matches_brute_force():
+    for beta, fraction in [(0.999, 0.9), (0.9, 0.5), (0.99, 0.99), (0.0, 0.9)]:
+        t = 1
+        while 1 - beta**t < fraction:
+            t += 1
+        assert lab.warmup_steps(beta, fraction) == t
+
+
+def test_bad_inputs_raise_clear_errors():
+    with pytest.raises(ValueError, match=r"\[0, 1\)"):
+        lab.ema(np.ones(3), 1.0)
+    with pytest.raises(ValueError, match="noise"):
+        lab.spiky_gradients(noise=-1.0)
+    with pytest.raises(ValueError, match="outside"):
+        lab.spiky_gradients(steps=100, spike_at=(500,))
+    with pytest.raises(ValueError, match="fraction"):
+        lab.recovery_steps(0.9, 1.5)
+
+
+def test_section2_figure_has_four_panels():
+    axes = lab.section2_figure(Figure(figsize=(14, 10)))
+    titles = [ax.get_title() for ax in axes.flat]
+    assert len(titles) == 4 and [t[:3] for t in titles] == ["2.1", "2.2", "2.3", "2.3"]
+
+
+def test_ema_panel_sweeps_every_slider_extreme():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails, not only RuntimeWarning
+        panel = lab.make_ema_panel()
+        default_image = bytes(panel.image.value)
+        tried = panel.sweep_extremes()
+        panel.set(beta1=0.99, beta2=0.999, spike=100.0, noise=2.0)
+        assert panel.last_error is None
+        panel.set(beta1=0.0, beta2=0.5, spike=0.0, noise=0.0)
+        assert panel.last_error is None
+    assert len(tried) == 3 * len(panel.controls)
+    assert [t for t in tried if t["error"]] == []
+    for i in range(0, len(tried), 3):
+        low, high, default = tried[i : i + 3]
+        assert len({low["image"], high["image"], default["image"]}) == 3, low
+    assert bytes(panel.image.value) != default_image
+    median = float(np.median(panel.timings_ms))
+    print(f"make_ema_panel: median redraw {median:.0f} ms over {len(panel.timings_ms)}")
+    assert median < 400  # the goal is < 150 ms; generous because test machines are shared
+
+
+def test_panel_without_noise_shows_exact_correction():
+    drawer = lab.EmaDrawer()
+    st = drawer.setup(Figure())
+    drawer.update(st, beta1=0.9, beta2=0.999, spike=10.0, noise=0.0)
+    np.testing.assert_allclose(st["hat_m"].get_ydata(), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(st["hat_v"].get_ydata(), 1.0, rtol=1e-12)
+
+
+# --- exercise checkers ----------------------------------------------------------------------
+
+
+def test_ema_checker_accepts_a_correct_answer(capsys):
+    def correct(g, beta):
+        m = lab.ema(g, beta)
+        return m / (1 - beta ** np.arange(1, len(g) + 1))
+
+    result = lab.check_ema_bias_correction(correct)
+    assert result.passed
+    assert "ema_bias_corrected | exact:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("hint", list(lab.EMA_WRONG_VARIANTS))
+def test_ema_checker_names_each_typical_mistake(hint):
+    result = lab.check_ema_bias_correction(lab.EMA_WRONG_VARIANTS[hint], verbose=False)
+    assert not result.passed
+    assert result.hint == "Likely mistake: " + hint
+
+
+def test_ema_checker_on_the_stub_prints_a_hint(capsys):
+    def stub(g, beta):
+        raise NotImplementedError("write ema_bias_corrected")
+
+    result = lab.check_ema_bias_correction(stub)
+    assert not result.passed and "NotImplementedError" in result.hint
+    assert "NotImplementedError: write ema_bias_corrected" in capsys.readouterr().out
+
+
+def test_ema_checker_rejects_a_wrong_length():
+    result = lab.check_ema_bias_correction(lambda g, beta: np.zeros(3), verbose=False)
+    assert not result.passed and result.maxdiff == float("inf")
+
+
+def test_warmup_checker():
+    assert lab.check_warmup_steps(2302).passed
+    wrong = lab.check_warmup_steps(1000)  # 1/(1 - beta2), the memory, not the answer
+    assert not wrong.passed and "ln(0.1)" in wrong.hint
