@@ -15,7 +15,7 @@ Everything here runs on the CPU in well under a second, so a notebook cell can c
 
 from __future__ import annotations
 
-import copy
+import contextlib
 import functools
 from dataclasses import dataclass
 
@@ -36,6 +36,7 @@ from course_utils.widgets import SliderPanel, float_slider, log_slider
 __all__ = [
     "fashion_batches",
     "compare_with_torch",
+    "single_thread",
     "adam_update_torch_order",
     "effective_step_demo",
     "bias_correction_steps",
@@ -96,6 +97,22 @@ def adam_update_torch_order(
 _KINDS = ("adam", "adam_l2", "adamw")
 
 
+@contextlib.contextmanager
+def single_thread():
+    """Run torch on one CPU thread inside the block, then restore the previous setting.
+
+    The MLP's small matrix products gain little from a second thread, while on a busy machine
+    (a laptop running other programs, a shared CI runner) two-thread runs were measured 10-20
+    times slower than one-thread runs; one thread also fixes the order of floating-point sums.
+    """
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def compare_with_torch(
     kind: str = "adam",
     dtype: torch.dtype = torch.float32,
@@ -105,8 +122,9 @@ def compare_with_torch(
     order: str = "course",
     verbose: bool = True,
 ) -> CheckResult:
-    """Train two copies of the course MLP on the same Fashion-MNIST batches; compare parameters.
+    """Train the course MLP on Fashion-MNIST batches with torch.optim and from scratch; compare.
 
+    Both updates are fed the same gradients at every step (those of the torch.optim run).
     ``kind``: "adam" (no decay), "adam_l2" (Adam with L2 gradient ``weight_decay*w``) or "adamw"
     (decoupled decay). One copy uses ``torch.optim.Adam``/``AdamW`` (default CPU implementation),
     the other the course's ``adam_update``/``adamw_update`` (``order="course"``) or
@@ -125,49 +143,52 @@ def compare_with_torch(
     validate_hyperparameters(lr=lr, weight_decay=weight_decay)
     wd = 0.0 if kind == "adam" else weight_decay
     reference = make_mlp(seed=0).to(dtype)
-    scratch = copy.deepcopy(reference)
+    params = [p.detach().clone() for p in reference.parameters()]
     if kind == "adamw":
         opt = torch.optim.AdamW(reference.parameters(), lr=lr, weight_decay=wd)
     else:
         opt = torch.optim.Adam(reference.parameters(), lr=lr, weight_decay=wd)
     loss_fn = torch.nn.CrossEntropyLoss()
     m_state, v_state = [], []
-    params = list(scratch.parameters())
-    for t, (X, y) in enumerate(fashion_batches(max(steps, 50))[:steps], start=1):
-        X = X.to(dtype)
-        for model in (reference, scratch):
-            model.zero_grad()
-            loss_fn(model(X), y).backward()
-        opt.step()
-        with torch.no_grad():
-            grads = [p.grad for p in params]
-            if order == "torch":
-                if not m_state:
-                    m_state[:] = [torch.zeros_like(p) for p in params]
-                    v_state[:] = [torch.zeros_like(p) for p in params]
-                adam_update_torch_order(
-                    params, grads, m_state, v_state, lr, 0.9, 0.999, 1e-8, t, wd, kind == "adamw"
-                )
-                continue
-            if kind == "adam_l2":
-                grads = [g + wd * p for g, p in zip(grads, params)]
-            if kind == "adamw":
-                new, _, _ = adamw_update(
-                    [p.detach() for p in params], grads, m_state, v_state, lr=lr,
-                    weight_decay=wd, t=t,
-                )  # fmt: skip
-            else:
-                new, _, _ = adam_update(
-                    [p.detach() for p in params], grads, m_state, v_state, lr=lr, t=t
-                )
-            for p, w in zip(params, new):
-                p.copy_(w)
+    if order == "torch":
+        m_state = [torch.zeros_like(p) for p in params]
+        v_state = [torch.zeros_like(p) for p in params]
+    with single_thread():
+        for t, (X, y) in enumerate(fashion_batches(max(steps, 50))[:steps], start=1):
+            # Both updates get the same gradients (those of the torch.optim copy), so any
+            # difference comes from the update arithmetic alone, not from diverging training runs.
+            opt.zero_grad()
+            loss_fn(reference(X.to(dtype)), y).backward()
+            grads = [p.grad.clone() for p in reference.parameters()]
+            opt.step()
+            with torch.no_grad():
+                if order == "torch":
+                    adam_update_torch_order(
+                        params,
+                        grads,
+                        m_state,
+                        v_state,
+                        lr,
+                        0.9,
+                        0.999,
+                        1e-8,
+                        t,
+                        wd,
+                        kind == "adamw",
+                    )
+                elif kind == "adamw":
+                    params, _, _ = adamw_update(params, grads, m_state, v_state, lr=lr,
+                                                weight_decay=wd, t=t)  # fmt: skip
+                else:
+                    if kind == "adam_l2":
+                        grads = [g + wd * p for g, p in zip(grads, params)]
+                    params, _, _ = adam_update(params, grads, m_state, v_state, lr=lr, t=t)
     fp = "fp32" if dtype == torch.float32 else "fp64"
     torch_name = "AdamW" if kind == "adamw" else "Adam"
     extra = f"(weight_decay={wd:g})" if wd else ""
     name = f"{kind}_update[{order} order] vs torch.optim.{torch_name}{extra}, {fp}, {steps} steps"
     tol = dict(rtol=1e-5, atol=1e-6) if dtype == torch.float32 else dict(rtol=1e-10, atol=1e-12)
-    result = compare(name, list(scratch.parameters()), list(reference.parameters()), **tol)
+    result = compare(name, params, [p.detach() for p in reference.parameters()], **tol)
     if verbose:
         print(result)
     return result

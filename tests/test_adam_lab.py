@@ -234,3 +234,10 @@ def test_checker_unknown_mistake_gets_generic_hint():
     result = L.check_rmsprop(sign_error, verbose=False)
     assert not result.passed and result.hint == ""
     assert "Compare your formula" in str(result)
+
+
+def test_single_thread_restores_the_thread_count():
+    before = torch.get_num_threads()
+    with L.single_thread():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
