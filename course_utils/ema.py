@@ -198,7 +198,7 @@ def plot_bias_correction(
             corrected,
             color=_CORRECTED_COLOR,
             lw=1.5,
-            label=f"corrected {sym}̂_t = {sym}_t / (1 − {bsym}^t)",
+            label=f"corrected {sym}̂_t = {sym}_t / (1 − {bsym}ᵗ)",
         )
         if true is not None:
             ax.axhline(true, color="black", ls=":", lw=1.5, label=f"true value {true:.3g}")
@@ -271,7 +271,7 @@ class EmaDrawer:
                 [], [], color=_RAW_COLOR, lw=2, label=f"uncorrected {sym}_t"
             )
             (st[f"hat_{sym}"],) = ax.plot(
-                [], [], color=_CORRECTED_COLOR, lw=1.5, label=f"corrected: {sym}_t / (1 − {bsym}^t)"
+                [], [], color=_CORRECTED_COLOR, lw=1.5, label=f"corrected: {sym}_t / (1 − {bsym}ᵗ)"
             )
             st[f"true_{sym}"] = ax.axhline(1.0, color="black", ls=":", lw=1.5, label="true value")
             ax.set_xlim(0, _BIAS_STEPS)
