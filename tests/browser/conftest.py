@@ -1,0 +1,228 @@
+"""A throw-away JupyterLab server and a headless Chromium for the browser tests.
+
+The server listens on 127.0.0.1 only, on a free port, behind a random token, and serves a
+temporary copy of the notebooks (and figures/), so the repository is never written: Lab's
+autosave is off, and the kernels' ``save_figure`` writes to a temporary folder (an IPython
+startup file in a temporary IPYTHONDIR). Chromium is Debian's ``/usr/bin/chromium``; never run
+``playwright install``.
+
+Without Chromium or Playwright the tests skip on a workstation but FAIL under CI (``CI`` set),
+so a CI machine that lost its browser cannot pass silently.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import panel_report
+import pytest
+
+CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-dev-shm-usage",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--disable-sync",
+    "--no-first-run",
+    "--metrics-recording-only",
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+]
+SERVER_START_TIMEOUT_S = 90
+
+
+def in_ci() -> bool:
+    """True on a CI runner (GitHub Actions, GitLab and most others set CI=true)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def browser_missing_reason() -> str | None:
+    """Why the browser tests cannot run here, or None when Chromium and Playwright are present."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright is not installed: `.venv/bin/pip install -e '.[dev]'` (make setup)."
+    if not CHROMIUM.exists():
+        return (
+            f"Chromium not found at {CHROMIUM}: `apt-get install chromium` "
+            "(.ci/run does this); never `playwright install`."
+        )
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip the browser tests on a workstation without a browser; under CI they run and fail."""
+    reason = browser_missing_reason()
+    if reason is None or in_ci():
+        return
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not panel_report.LINES:
+        return
+    terminalreporter.section("browser panels: slider key press -> new image in JupyterLab")
+    for line in panel_report.LINES:
+        terminalreporter.write_line(line)
+    if panel_report.START:
+        elapsed = time.time() - panel_report.START[0]
+        terminalreporter.write_line(f"browser suite wall time: {elapsed:.0f} s")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _write_json(path: Path, data) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
+
+
+@dataclass
+class LabServer:
+    """A running JupyterLab: base URL, token and the folder it serves."""
+
+    url: str
+    token: str
+    root: Path
+    process: subprocess.Popen
+    log: Path
+    opened: list[str] = field(default_factory=list)
+
+    def api(self, method: str, path: str):
+        req = urllib.request.Request(
+            f"{self.url}{path}", method=method, headers={"Authorization": f"token {self.token}"}
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            body = resp.read()
+        return json.loads(body) if body else None
+
+    def shutdown_kernels(self) -> None:
+        """Stop every kernel (they outlive the page and would keep a core busy)."""
+        for session in self.api("GET", "/api/sessions"):
+            try:
+                self.api("DELETE", f"/api/sessions/{session['id']}")
+            except urllib.error.URLError:
+                pass
+
+    def log_tail(self, n: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
+
+
+@pytest.fixture(scope="session")
+def lab_server():
+    """JupyterLab on 127.0.0.1:<free port> with a token, serving a temporary notebooks/ copy."""
+    reason = browser_missing_reason()
+    if reason:
+        if in_ci():
+            pytest.fail(f"browser tests cannot run in CI: {reason}")
+        pytest.skip(reason)
+    panel_report.mark_start()
+    tmp = Path(tempfile.mkdtemp(prefix="course-lab-"))
+    root = tmp / "root"
+    (root / "notebooks").mkdir(parents=True)
+    repo = Path(__file__).resolve().parents[2]
+    if (repo / "figures").is_dir():
+        shutil.copytree(repo / "figures", root / "figures")
+    settings = tmp / "lab-settings"
+    _write_json(
+        settings / "@jupyterlab/apputils-extension/notification.jupyterlab-settings",
+        {"fetchNews": "false", "checkForUpdates": False},
+    )
+    _write_json(
+        settings / "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings",
+        {"autosave": False},
+    )
+    startup = tmp / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-course-test-figures.py").write_text(
+        "import course_utils.plotting as _p\n"
+        "from pathlib import Path as _Path\n"
+        f"_p.FIGURES_DIR = _Path({str(tmp / 'figures-out')!r})\n"
+        "del _p, _Path\n"
+    )
+    token = secrets.token_hex(16)
+    port = _free_port()
+    env = dict(
+        os.environ,
+        JUPYTERLAB_SETTINGS_DIR=str(settings),
+        JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"),
+        JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
+        IPYTHONDIR=str(tmp / "ipython"),
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    log = tmp / "jupyterlab.log"
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--allow-root",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",
+    ]
+    with open(log, "w") as log_file:
+        process = subprocess.Popen(cmd, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    server = LabServer(f"http://127.0.0.1:{port}", token, root, process, log)
+    try:
+        deadline = time.time() + SERVER_START_TIMEOUT_S
+        while True:
+            try:
+                server.api("GET", "/api/status")
+                break
+            except (urllib.error.URLError, ConnectionError, OSError):
+                if process.poll() is not None or time.time() > deadline:
+                    pytest.fail(f"JupyterLab did not start:\n{server.log_tail()}")
+                time.sleep(0.25)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's headless Chromium driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -1,0 +1,297 @@
+"""Every slider panel, live in JupyterLab in a real browser: it renders, reacts, and is fast.
+
+For every numbered notebook with a panel (found automatically, see ``notebook_cells.py``):
+open it in JupyterLab, wait for the kernel, Run All, check that no cell shows an error or a
+warning, then press ArrowRight on each panel's main (first) slider several times and check,
+after every key press, that the readout shows the expected value, that a new, different image
+arrives, and that the panel shows no error. The latency from key press to the new image being
+loaded in the page is printed per panel:
+
+    NOTEBOOK PANEL slider->image median X ms, max Y ms
+
+What runs: the notebook reduced to the cells its panels need (the imports cell, the panel cells,
+and the earlier cells that define what they read; ``cells_needed_by_panels``). Figures and
+trainings no panel reads are left out so the suite stays under three minutes on two cores;
+``tests/test_panels_nbclient.py`` runs every cell up to the last panel, and strict nbval runs all.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import statistics
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from notebook_cells import cells_needed_by_panels, panel_notebooks
+from panel_report import report
+
+PRESSES = 6  # key presses per panel
+DRAG_MOVES = 30  # mouse moves in one drag of the main slider (about 1 s)
+GOAL_MEDIAN_MS = 150.0  # the issue's goal; reported per panel
+# The test fails above twice the goal, scaled by how overloaded the machine is (load average per
+# core; 1 on an idle CI runner): a shared, busy machine must not fail a healthy panel, while a
+# panel that takes seconds or queues redraws still fails.
+LOAD = max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
+LIMIT_MEDIAN_MS = float(os.environ.get("COURSE_PANEL_LIMIT_MS", 2 * GOAL_MEDIAN_MS)) * LOAD
+RUN_ALL_TIMEOUT_S = 150
+SCREENSHOTS = os.environ.get("COURSE_SCREENSHOTS")  # a folder: save page and panel PNGs there
+
+PROBE = """\
+# probe added by tests/browser (not part of the course notebook)
+import json as _json
+
+from course_utils import widgets as _cw
+
+_cw._browser_probe_calls = getattr(_cw, "_browser_probe_calls", 0) + 1
+_rows = []
+for _p in _cw.all_panels():
+    _name, _w = next(iter(_p.controls.items()))
+    _rows.append(
+        dict(
+            index=_p.panel_index, title=_p.title, control=_name, label=_w.description,
+            kind=type(_w).__name__, value=_w.value, min=getattr(_w, "min", None),
+            max=getattr(_w, "max", None), step=getattr(_w, "step", None),
+            base=getattr(_w, "base", None), draws=_p.draw_count, error=_p.last_error,
+            timings=_p.timings_ms[-20:], continuous=getattr(_w, "continuous_update", None),
+        )
+    )
+print("PANEL_PROBE", _cw._browser_probe_calls, _json.dumps(_rows))
+"""
+
+# Installed on one panel's DOM node: time stamps of key presses on the main slider handle and of
+# every new image (src change, then loaded), plus a digest of each image's bytes.
+INSTRUMENT_JS = """
+(panel) => {
+  const img = panel.querySelector(':scope > .widget-image');
+  const handle = panel.querySelector('.widget-slider .noUi-handle');
+  const st = {key: [], load: [], hashes: [], errors: []};
+  const digest = async () => {
+    try {
+      const buf = await (await fetch(img.src)).arrayBuffer();
+      const d = await crypto.subtle.digest('SHA-1', buf);
+      return Array.from(new Uint8Array(d)).map(b => b.toString(16).padStart(2, '0')).join('');
+    } catch (e) { st.errors.push(String(e)); return 'unreadable'; }
+  };
+  handle.addEventListener('keydown', () => st.key.push(performance.now()), true);
+  window.addEventListener('pointerup', () => { st.release = performance.now(); }, true);
+  img.addEventListener('load', () => {
+    st.load.push(performance.now());
+    digest().then(h => st.hashes.push(h));
+  });
+  panel.__course = st;
+  return digest().then(h => { st.initial = h; return h; });
+}
+"""
+
+STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+
+
+def _probe_rows(page, call: int, deadline: float) -> list[dict]:
+    """Wait for the probe cell's output number ``call``; fail early on error outputs."""
+    marker = f"PANEL_PROBE {call} "
+    while True:
+        errors = page.locator(STDERR).all_inner_texts()
+        if errors:
+            pytest.fail("a cell shows an error or warning:\n" + "\n---\n".join(errors)[:4000])
+        texts = page.locator(".jp-OutputArea-output").all_inner_texts()
+        for text in texts:
+            if text.startswith(marker):
+                return json.loads(text[len(marker) :])
+        if time.time() > deadline:
+            pytest.fail(f"timed out waiting for the cells to run (no {marker.strip()!r} output)")
+        time.sleep(0.25)
+
+
+def _expected_after(row: dict, presses: int) -> float:
+    """The main control's value after ``presses`` key presses (negative: ArrowLeft).
+
+    The slider's grid starts at its minimum: a default off the grid first snaps to the next
+    grid point in the direction of the key.
+    """
+    log = row["kind"] == "FloatLogSlider"
+    start = math.log(row["value"], row["base"]) if log else row["value"]
+    position = (start - row["min"]) / row["step"]
+    if presses >= 0:
+        position = math.floor(position + 1e-6) + presses
+    else:
+        position = math.ceil(position - 1e-6) + presses
+    x = min(max(row["min"] + position * row["step"], row["min"]), row["max"])
+    return row["base"] ** x if log else x
+
+
+def _direction(row: dict) -> int:
+    """+1 (ArrowRight) unless the slider sits too close to its maximum for all presses."""
+    if row["kind"] == "FloatLogSlider":
+        room = row["max"] - math.log(row["value"], row["base"])
+    else:
+        room = row["max"] - row["value"]
+    return 1 if room >= PRESSES * row["step"] * (1 - 1e-9) else -1
+
+
+def _close(readout: str, expected: float) -> bool:
+    number = float(re.sub(r"[^0-9eE+\-.]", "", readout.replace("−", "-")))
+    return math.isclose(number, expected, rel_tol=6e-3, abs_tol=1e-9)
+
+
+def _screenshot(target, name: str) -> None:
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        target.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"))
+
+
+def _wait_images(page, panel, n: int) -> None:
+    """Wait until the panel has received (and digested) ``n`` images since instrumenting."""
+    page.wait_for_function(
+        "([p, n]) => p.__course.hashes.length >= n", arg=[panel.element_handle(), n]
+    )
+
+
+def _wait_settled(page, panel, quiet_s: float = 1.5, timeout_s: float = 30) -> dict:
+    """Wait until no new image has arrived for ``quiet_s``; return the instrumentation state."""
+    deadline = time.time() + timeout_s
+    count, since = -1, time.time()
+    while time.time() < deadline:
+        st = panel.evaluate("p => p.__course")
+        n = len(st["load"])
+        if n != count or len(st["hashes"]) != n:
+            count, since = n, time.time()
+        elif time.time() - since > quiet_s:
+            return st
+        time.sleep(0.1)
+    pytest.fail("the panel kept redrawing for 30 s after the slider stopped")
+
+
+def _keyboard(page, panel, row: dict, name: str) -> list[float]:
+    """Press the arrow key PRESSES times; check readout and a new, different image each time."""
+    handle = panel.locator(".widget-slider .noUi-handle").first
+    readout = panel.locator(".widget-slider .widget-readout").first
+    step = _direction(row)
+    key = "ArrowRight" if step > 0 else "ArrowLeft"
+    for n in range(1, PRESSES + 1):
+        handle.press(key)
+        _wait_images(page, panel, n)
+        expected = _expected_after(row, n * step)
+        text = readout.inner_text()
+        assert _close(text, expected), f"{name}: readout {text!r}, expected {expected:.4g}"
+    st = panel.evaluate("p => p.__course")
+    assert not st["errors"], f"{name}: could not read the image: {st['errors']}"
+    images = [st["initial"], *st["hashes"]]
+    same = [i + 1 for i in range(PRESSES) if images[i] == images[i + 1]]
+    assert not same, f"{name}: the image did not change after key press(es) {same}"
+    latencies = [load - key for key, load in zip(st["key"], st["load"])]
+    assert len(latencies) == PRESSES and min(latencies) > 0, (name, st)
+    return latencies
+
+
+def _drag(page, panel, name: str) -> tuple[float, int]:
+    """Drag the main slider for about a second; return (ms from release to final image, images).
+
+    The widget front end keeps at most one value in flight per slider and sends only the latest
+    one when the kernel is free, so the final picture must follow the release within about one
+    redraw, however slow the redraw: a drag never queues stale redraws.
+    """
+    before = len(panel.evaluate("p => p.__course.load"))
+    handle = panel.locator(".widget-slider .noUi-handle").first.bounding_box()
+    track = panel.locator(".widget-slider .noUi-base").first.bounding_box()
+    x0, y = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
+    middle = track["x"] + track["width"] / 2
+    x1 = x0 + (0.4 if x0 < middle else -0.4) * track["width"]
+    page.mouse.move(x0, y)
+    page.mouse.down()
+    for i in range(1, DRAG_MOVES + 1):
+        page.mouse.move(x0 + (x1 - x0) * i / DRAG_MOVES, y)
+        time.sleep(0.03)
+    page.mouse.up()
+    st = _wait_settled(page, panel)
+    images = len(st["load"]) - before
+    assert images >= 1, f"{name}: dragging the slider did not redraw the figure"
+    assert images <= DRAG_MOVES + 1, f"{name}: {images} redraws for {DRAG_MOVES} mouse moves"
+    return st["load"][-1] - st["release"], images
+
+
+def _reset(page, panel, row: dict, name: str) -> None:
+    """Click "Reset to defaults": the figure redraws and the readout shows the default again."""
+    before = len(panel.evaluate("p => p.__course.hashes"))
+    panel.get_by_role("button", name="Reset to defaults").click()
+    _wait_images(page, panel, before + 1)
+    text = panel.locator(".widget-slider .widget-readout").first.inner_text()
+    assert _close(text, row["value"]), f"{name}: after reset the readout shows {text!r}"
+
+
+NOTEBOOKS = panel_notebooks()
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_panels_live_in_jupyterlab(notebook: Path, lab_server, chromium):
+    nb = cells_needed_by_panels(notebook)
+    nb.cells.append(nbformat.v4.new_code_cell(PROBE))
+    nbformat.write(nb, lab_server.root / "notebooks" / notebook.name)
+
+    context = chromium.new_context(viewport={"width": 1600, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        start = time.time()
+        page.goto(f"{lab_server.url}/lab/tree/notebooks/{notebook.name}?token={lab_server.token}")
+        page.wait_for_selector("#jp-main-statusbar >> text=Idle", timeout=90_000)
+        opened = time.time()
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        rows = {r["index"]: r for r in _probe_rows(page, 1, time.time() + RUN_ALL_TIMEOUT_S)}
+        ran = time.time()
+
+        panels = page.locator(".course-slider-panel")
+        assert panels.count() > 0, f"{notebook.name}: no slider panel on the page"
+        _screenshot(page, f"{notebook.stem}-page")
+        results = {}
+        for k in range(panels.count()):
+            panel = panels.nth(k)
+            index = int(re.search(r"course-panel-(\d+)", panel.get_attribute("class")).group(1))
+            row = rows[index]
+            name = f"{notebook.stem} {row['title'] or f'panel {index}'} [{row['label']}]"
+            assert row["error"] is None, f"{name}: the default setting fails: {row['error']}"
+            panel.scroll_into_view_if_needed()
+            _screenshot(panel, f"{notebook.stem}-panel{index}")
+            panel.evaluate(INSTRUMENT_JS)
+            latencies = _keyboard(page, panel, row, name)
+            settle_ms, drag_images = _drag(page, panel, name)
+            _reset(page, panel, row, name)
+            status = panel.locator(".course-panel-status").all_inner_texts()
+            assert not any(s.strip() for s in status), f"{name}: the panel shows {status}"
+            results[index] = (name, row, latencies, settle_ms, drag_images)
+
+        # The kernel agrees with the page (default restored) and no setting failed.
+        page.locator(".jp-Notebook .jp-Cell").last.locator(".jp-InputPrompt").click()
+        page.keyboard.press("Shift+Enter")
+        after = {r["index"]: r for r in _probe_rows(page, 2, time.time() + 60)}
+        for index, (name, row, latencies, settle_ms, drag_images) in results.items():
+            now = after[index]
+            assert math.isclose(now["value"], row["value"], rel_tol=1e-9), (name, now["value"])
+            assert now["error"] is None, f"{name}: {now['error']}"
+            redraws = now["draws"] - row["draws"]
+            assert redraws >= PRESSES + 2, f"{name}: only {redraws} redraws in the kernel"
+            kernel_ms = statistics.median(now["timings"][-(PRESSES + 1 + drag_images) :])
+            median, worst = statistics.median(latencies), max(latencies)
+            flag = "" if median < GOAL_MEDIAN_MS else f" (over the {GOAL_MEDIAN_MS:.0f} ms goal)"
+            report(
+                f"{name} slider->image median {median:.0f} ms, max {worst:.0f} ms{flag}; "
+                f"kernel redraw median {kernel_ms:.0f} ms; drag: {drag_images} redraws for "
+                f"{DRAG_MOVES} moves, final image {settle_ms:.0f} ms after release; "
+                f"live drag {'on' if now['continuous'] else 'off'}"
+            )
+            assert median < LIMIT_MEDIAN_MS, f"{name}: median {median:.0f} ms"
+            assert settle_ms < LIMIT_MEDIAN_MS * 10, f"{name}: {settle_ms:.0f} ms after release"
+        report(
+            f"{notebook.stem}: opened + kernel idle {opened - start:.0f} s, "
+            f"cells run {ran - opened:.0f} s, panels tested {time.time() - ran:.0f} s "
+            f"(load {LOAD:.1f}x cores)"
+        )
+        _screenshot(page, f"{notebook.stem}-after")
+    finally:
+        context.close()
+        lab_server.shutdown_kernels()
