@@ -1,0 +1,428 @@
+"""Notebook 05 (AdamW): L2 in Adam vs decoupled weight decay, measured and made visible.
+
+* `torch_decay_factor`: what one ``torch.optim.AdamW`` step does to a weight with zero gradient
+  (it multiplies by ``1 - lr*weight_decay``; the paper's lambda is not multiplied by alpha);
+* `effective_decay_l2`: the per-parameter decay lambda*alpha/(sqrt(v_hat)+eps) that Adam+L2 applies
+  to the course MLP after some steps on real Fashion-MNIST batches, vs AdamW's single alpha*lambda;
+* `decay_toy` / `make_decay_panel`: three parameters that differ only in gradient scale, under
+  Adam, Adam+L2 and AdamW, with sliders for lambda and alpha;
+* exercises: an AdamW step and the paper-to-torch conversion, with checkers naming the mistakes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from course_utils.adam_lab import _copying, fashion_batches, single_thread
+from course_utils.checkers import CheckResult, check_against_reference, compare
+from course_utils.optimizers import validate_hyperparameters
+from course_utils.plotting import OPTIMIZER_COLORS
+from course_utils.widgets import SliderPanel, log_slider
+
+__all__ = [
+    "torch_decay_factor",
+    "paper_to_torch_weight_decay",
+    "EffectiveDecay",
+    "effective_decay_l2",
+    "plot_effective_decay",
+    "DecayToy",
+    "decay_toy",
+    "DecayToyDrawer",
+    "make_decay_panel",
+    "adamw_reference",
+    "ADAMW_MISTAKES",
+    "check_adamw",
+    "check_torch_weight_decay",
+]
+
+# ---------------------------------------------------------------------------------------------
+# 1. torch's parameterisation: lr * weight_decay
+# ---------------------------------------------------------------------------------------------
+
+
+def torch_decay_factor(lr: float, weight_decay: float) -> float:
+    """Measured w_1 / w_0 after one ``torch.optim.AdamW`` step with a zero gradient (fp64)."""
+    validate_hyperparameters(lr=lr, weight_decay=weight_decay)
+    w = torch.nn.Parameter(torch.ones(1, dtype=torch.float64))
+    opt = torch.optim.AdamW([w], lr=lr, weight_decay=weight_decay)
+    w.grad = torch.zeros_like(w)  # m = v = 0: the Adam part of the step is exactly 0
+    opt.step()
+    return float(w.item())
+
+
+def paper_to_torch_weight_decay(lambda_paper: float, lr: float) -> float:
+    """torch's ``weight_decay`` that decays by the paper's lambda per step: lambda / lr."""
+    if not lr > 0:
+        raise ValueError(f"lr must be > 0 to convert a decay rate, got {lr}.")
+    validate_hyperparameters(weight_decay=lambda_paper)
+    return lambda_paper / lr
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. The effective per-parameter decay of Adam+L2 on the course MLP
+# ---------------------------------------------------------------------------------------------
+
+_LAYER_NAMES = {
+    "1.weight": "layer 1 weights (784×256)",
+    "3.weight": "layer 2 weights (256×128)",
+    "5.weight": "layer 3 weights (128×10)",
+}
+
+
+@dataclass
+class EffectiveDecay:
+    """Per-step decay rates of Adam+L2 by parameter group, and AdamW's single rate alpha*lambda."""
+
+    per_group: dict[str, np.ndarray]
+    adamw_rate: float
+    lr: float
+    weight_decay: float
+    steps: int
+
+    @property
+    def all_rates(self) -> np.ndarray:
+        return np.concatenate(list(self.per_group.values()))
+
+
+def effective_decay_l2(
+    steps: int = 100,
+    lr: float = 1e-3,
+    weight_decay: float = 1e-4,
+    eps: float = 1e-8,
+    seed: int = 0,
+) -> EffectiveDecay:
+    """Train the course MLP with ``torch.optim.Adam(weight_decay=...)`` (L2) on ``steps``
+    Fashion-MNIST batches, then return lambda*alpha/(sqrt(v_hat)+eps) for every parameter.
+
+    That is the fraction of w the L2 term removes per step once Adam divides it by
+    sqrt(v_hat) + eps; AdamW removes alpha*lambda from every parameter.
+    """
+    from course_utils.models import make_mlp
+
+    validate_hyperparameters(lr=lr, eps=eps, weight_decay=weight_decay)
+    if not 1 <= steps <= 400:
+        raise ValueError(f"steps must be between 1 and 400, got {steps}.")
+    model = make_mlp(seed=seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay, eps=eps)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    with single_thread():
+        for X, y in fashion_batches(steps):
+            opt.zero_grad()
+            loss_fn(model(X), y).backward()
+            opt.step()
+    groups: dict[str, list[np.ndarray]] = {}
+    for name, p in model.named_parameters():
+        state = opt.state[p]
+        t = int(state["step"].item())
+        v_hat = state["exp_avg_sq"].double() / (1 - 0.999**t)
+        rate = (lr * weight_decay / (v_hat.sqrt() + eps)).numpy().ravel()
+        groups.setdefault(_LAYER_NAMES.get(name, "biases (all layers)"), []).append(rate)
+    order = [*_LAYER_NAMES.values(), "biases (all layers)"]
+    per_group = {k: np.concatenate(groups[k]) for k in order}
+    return EffectiveDecay(per_group, lr * weight_decay, lr, weight_decay, steps)
+
+
+def plot_effective_decay(result: EffectiveDecay):
+    """Histogram (log x) of Adam+L2's per-step decay per parameter group, AdamW's rate marked."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(11, 5))
+    rates = result.all_rates
+    lo = math.floor(math.log10(min(rates.min(), result.adamw_rate)))
+    hi = math.ceil(math.log10(rates.max()))
+    bins = np.logspace(lo, hi, 12 * (hi - lo) + 1)
+    colors = ("#1f77b4", "#ff7f0e", "#2ca02c", "#8c564b")
+    for (name, r), c in zip(result.per_group.items(), colors):
+        weights = np.full(r.shape, 100.0 / r.size)
+        ax.hist(r, bins=bins, weights=weights, histtype="step", lw=2, color=c,
+                label=f"Adam+L2: {name}, {r.size:,} parameters")  # fmt: skip
+    ax.axvline(result.adamw_rate, color=OPTIMIZER_COLORS["adamw"], lw=3)
+    ax.text(
+        result.adamw_rate * 1.25, 0.97, f"AdamW: αλ = {result.adamw_rate:.0e}\nfor every parameter",
+        transform=ax.get_xaxis_transform(), va="top", color=OPTIMIZER_COLORS["adamw"], fontsize=11,
+    )  # fmt: skip
+    ax.set_xscale("log")
+    ax.set(
+        xlabel="decay per step: fraction of w removed, λα / (√v̂ + ε)",
+        ylabel="% of the group's parameters",
+    )
+    ax.set_title(
+        f"Course MLP after {result.steps} Adam steps on Fashion-MNIST "
+        f"(α = {result.lr:g}, λ = {result.weight_decay:g})"
+    )
+    ax.legend(loc="upper right", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. The toy: three parameters that differ only in gradient scale
+# ---------------------------------------------------------------------------------------------
+
+TOY_SCALES = (10.0, 1.0, 0.1)
+TOY_STEPS = 300
+TOY_SIGMA = 0.5
+METHODS = ("Adam (no decay)", "Adam+L2", "AdamW")
+
+
+@dataclass
+class DecayToy:
+    """``path`` (steps+1, 3 methods, 3 params); ``rates`` (3 methods, 3 params) at the end."""
+
+    path: np.ndarray
+    rates: np.ndarray
+    final: np.ndarray  # mean of the last 100 steps, (3 methods, 3 params)
+    lr: float
+    weight_decay: float
+    scales: tuple
+
+
+def decay_toy(
+    lr: float = 0.01,
+    weight_decay: float = 0.3,
+    scales=TOY_SCALES,
+    sigma: float = TOY_SIGMA,
+    steps: int = TOY_STEPS,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+    seed: int = 0,
+) -> DecayToy:
+    """L(w) = sum_i s_i (w_i - 1)^2 / 2 with gradients s_i (w_i - 1 + sigma*xi_t), the same xi_t
+    for every i, from w = 0: Adam, Adam+L2 (g + lambda w) and AdamW (w *= 1 - alpha*lambda).
+
+    The parameters differ only in the gradient scale s_i, to which Adam is blind; the decay
+    rates returned are lambda*alpha/(sqrt(v_hat)+eps) for Adam+L2 and alpha*lambda for AdamW.
+    """
+    validate_hyperparameters(lr=lr, eps=eps, betas=(beta1, beta2), weight_decay=weight_decay)
+    s = np.asarray(scales, dtype=np.float64)
+    xi = np.random.default_rng(seed).standard_normal(steps)
+    l2 = np.array([0.0, weight_decay, 0.0])[:, None]  # rows: Adam, Adam+L2, AdamW
+    shrink = np.array([1.0, 1.0, 1.0 - lr * weight_decay])[:, None]
+    W = np.zeros((3, s.size))
+    m, v = np.zeros_like(W), np.zeros_like(W)
+    path = np.empty((steps + 1, 3, s.size))
+    path[0] = W
+    for t in range(1, steps + 1):
+        g = s * (W - 1.0 + sigma * xi[t - 1]) + l2 * W
+        W = W * shrink
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        W = W - lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
+        path[t] = W
+    v_hat = v / (1 - beta2**steps)
+    rates = np.zeros_like(W)
+    rates[1] = lr * weight_decay / (np.sqrt(v_hat[1]) + eps)
+    rates[2] = lr * weight_decay
+    final = path[-100:].mean(axis=0)
+    return DecayToy(path, rates, final, lr, weight_decay, tuple(s.tolist()))
+
+
+_SCALE_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c")
+
+
+class DecayToyDrawer:
+    """Left: w_i(t) under Adam+L2 (one color per scale) and AdamW; right: final weights as bars."""
+
+    def setup(self, fig) -> dict:
+        ax_w = fig.add_axes((0.06, 0.13, 0.42, 0.75))
+        ax_bar = fig.add_axes((0.56, 0.13, 0.42, 0.75))
+        t = np.arange(TOY_STEPS + 1)
+        lines = {}
+        ax_w.axhline(1.0, color="black", lw=0.8, ls=":")
+        (lines["adam"],) = ax_w.plot(t, t * 0.0, color="#888", lw=3, alpha=0.5,
+                                     label="Adam, no decay")  # fmt: skip
+        for i in range(len(TOY_SCALES)):
+            (lines["adamw", i],) = ax_w.plot(
+                t, t * 0.0, color=OPTIMIZER_COLORS["adamw"], lw=2.5 - 0.7 * i,
+                label="AdamW" if i == 0 else None,
+            )  # fmt: skip
+        for i, s in enumerate(TOY_SCALES):
+            (lines["l2", i],) = ax_w.plot(
+                t, t * 0.0, color=_SCALE_COLORS[i], ls="--", lw=1.8,
+                label=f"Adam+L2, s = {s:g}",
+            )  # fmt: skip
+        ax_w.set(xlim=(0, TOY_STEPS), ylim=(-0.1, 1.8), xlabel="step t", ylabel="weight $w_i$")
+        ax_w.set(xticks=[0, 100, 200, 300], yticks=[0, 0.5, 1.0, 1.5])
+        ax_w.legend(loc="upper left", fontsize=9, ncol=3)
+        title_w = ax_w.set_title("")
+        x = np.arange(len(TOY_SCALES))
+        width = 0.38
+        bars_l2 = ax_bar.bar(x - width / 2, [0] * 3, width, color=_SCALE_COLORS, alpha=0.55,
+                             hatch="//", edgecolor="black", label="Adam+L2")  # fmt: skip
+        bars_w = ax_bar.bar(x + width / 2, [0] * 3, width, color=OPTIMIZER_COLORS["adamw"],
+                            edgecolor="black", label="AdamW")  # fmt: skip
+        ax_bar.axhline(1.0, color="black", lw=0.8, ls=":")
+        labels = [ax_bar.text(xi, 0, "", ha="center", va="bottom", fontsize=9) for xi in
+                  np.concatenate([x - width / 2, x + width / 2])]  # fmt: skip
+        ax_bar.set(xticks=x, xticklabels=[f"s = {s:g}" for s in TOY_SCALES], ylim=(0, 1.5))
+        ax_bar.set(yticks=[0, 0.5, 1.0, 1.5], ylabel="mean of last 100 steps")
+        ax_bar.set_title("final weights (labels: decay per step)")
+        ax_bar.legend(loc="upper right", fontsize=9)
+        ax_bar.grid(False, axis="x")
+        return dict(lines=lines, title=title_w, bars_l2=bars_l2, bars_w=bars_w, labels=labels)
+
+    def update(self, state, weight_decay=0.3, lr=0.01) -> None:
+        toy = decay_toy(lr=lr, weight_decay=weight_decay)
+        lines = state["lines"]
+        lines["adam"].set_ydata(np.clip(toy.path[:, 0, 0], -0.2, 1.6))
+        for i in range(len(TOY_SCALES)):
+            lines["adamw", i].set_ydata(np.clip(toy.path[:, 2, i], -0.2, 1.6))
+            lines["l2", i].set_ydata(np.clip(toy.path[:, 1, i], -0.2, 1.6))
+        state["title"].set_text(f"{TOY_STEPS} noisy steps, λ = {weight_decay:.3g}, α = {lr:.3g}")
+        heights = np.concatenate([toy.final[1], toy.final[2]])
+        rates = np.concatenate([toy.rates[1], toy.rates[2]])
+        for bar, h in zip(list(state["bars_l2"]) + list(state["bars_w"]), heights):
+            bar.set_height(np.clip(h, 0.0, 1.45))
+        for text, h, r in zip(state["labels"], heights, rates):
+            text.set_y(min(max(h, 0.0), 1.3) + 0.02)
+            text.set_text(f"{r:.1e}")
+
+    def __call__(self, fig, **values) -> None:
+        self.update(self.setup(fig), **values)
+
+
+draw_decay_toy = DecayToyDrawer()
+
+
+def make_decay_panel() -> SliderPanel:
+    """Sliders: λ (weight decay, torch convention) and α (learning rate), both log scale."""
+    controls = {
+        "weight_decay": log_slider("λ (weight decay)", 0.3, 1e-3, 3.0),
+        "lr": log_slider("α (lr)", 0.01, 1e-3, 0.3),
+    }
+    return SliderPanel(
+        DecayToyDrawer(), controls, figsize=(12, 4.8), title="Adam+L2 vs AdamW: who gets decayed?"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Exercises
+# ---------------------------------------------------------------------------------------------
+
+
+def adamw_reference(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+    """One AdamW step (torch/course convention): decay w by (1 - lr*wd) first, then Adam.
+
+    Returns (w_new, m_new, v_new).
+    """
+    w = w * (1 - lr * weight_decay)
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    m_hat = m / (1 - beta1**t)
+    v_hat = v / (1 - beta2**t)
+    return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+def _adam_part(w, g, m, v, t, lr, beta1, beta2, eps, correct=True):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    if correct:
+        step = lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
+    else:
+        step = lr * m / (np.sqrt(v) + eps)
+    return step, m, v
+
+
+def _w_decay_after(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+    step, m, v = _adam_part(w, g, m, v, t, lr, beta1, beta2, eps)
+    return (w - step) * (1 - lr * weight_decay), m, v
+
+
+def _w_folded(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+    step, m, v = _adam_part(w, g + weight_decay * w, m, v, t, lr, beta1, beta2, eps)
+    return w - step, m, v
+
+
+def _w_paper_lambda(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+    step, m, v = _adam_part(w, g, m, v, t, lr, beta1, beta2, eps)
+    return w * (1 - weight_decay) - step, m, v
+
+
+def _w_no_correction(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+    step, m, v = _adam_part(w, g, m, v, t, lr, beta1, beta2, eps, correct=False)
+    return w * (1 - lr * weight_decay) - step, m, v
+
+
+def _w_eps_inside(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    step = lr * (m / (1 - beta1**t)) / np.sqrt(v / (1 - beta2**t) + eps)
+    return w * (1 - lr * weight_decay) - step, m, v
+
+
+def _w_no_decay(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+    step, m, v = _adam_part(w, g, m, v, t, lr, beta1, beta2, eps)
+    return w - step, m, v
+
+
+ADAMW_MISTAKES = {
+    "the decay is applied after the Adam step: decay the weights you started from, "
+    "w * (1 - lr * weight_decay), then subtract the Adam step.": _w_decay_after,
+    "the decay is folded into the gradient (g + weight_decay * w): that is Adam+L2, the method "
+    "AdamW replaces. Decay w directly and leave g, m and v alone.": _w_folded,
+    "the decay is not multiplied by the learning rate: torch and the course use "
+    "w * (1 - lr * weight_decay) (the paper's lambda would be lr * weight_decay here).": _w_paper_lambda,
+    "the bias correction is missing: m_hat = m / (1 - beta1**t), v_hat = v / (1 - beta2**t).": _w_no_correction,
+    "eps is inside the square root: use sqrt(v_hat) + eps.": _w_eps_inside,
+    "there is no weight decay at all: multiply w by (1 - lr * weight_decay).": _w_no_decay,
+}
+
+
+def _adamw_cases():
+    rng = np.random.default_rng(6)
+    w = 3.0 * rng.standard_normal(6)
+    g = np.array([0.5, -1.5, 1e-3, 2e-6, -0.2, 4.0])
+    m = np.array([0.1, -0.3, 0.0, 0.0, 0.05, 0.5])
+    v = np.array([0.2, 1.0, 1e-7, 1e-14, 0.01, 3.0])
+    return [
+        (w.copy(), g.copy(), m.copy(), v.copy(), 2, 0.05, 0.9, 0.999, 1e-8, 0.5),
+        (w.copy(), g.copy(), m.copy(), v.copy(), 40, 0.001, 0.9, 0.99, 1e-8, 0.01),
+    ]
+
+
+def check_adamw(student_fn, verbose: bool = True) -> CheckResult:
+    """Check ``student_fn(w, g, m, v, t, lr, beta1, beta2, eps, weight_decay) -> (w, m, v)``."""
+    return check_against_reference(
+        "adamw_step",
+        _copying(student_fn),
+        adamw_reference,
+        _adamw_cases(),
+        wrong_variants={hint: _copying(fn) for hint, fn in ADAMW_MISTAKES.items()},
+        rtol=1e-7,
+        atol=1e-12,
+        verbose=verbose,
+    )
+
+
+def check_torch_weight_decay(
+    value, lambda_paper: float = 0.05, lr: float = 3e-4, verbose: bool = True
+) -> CheckResult:
+    """Check the ``weight_decay`` a student would pass to torch.optim.AdamW for the paper's lambda."""
+    expected = paper_to_torch_weight_decay(lambda_paper, lr)
+    name = "torch weight_decay"
+    if value is None or not isinstance(value, int | float):
+        result = CheckResult(name, False, False, float("inf"),
+                             hint="Assign a number to my_weight_decay, then run the cell again.")  # fmt: skip
+    else:
+        result = compare(name, np.float64(value), np.float64(expected), rtol=1e-6, atol=0.0)
+        if not result.passed:
+            if math.isclose(value, lambda_paper, rel_tol=1e-6):
+                result.hint = (
+                    "Likely mistake: that is the paper's lambda unchanged; torch multiplies "
+                    "weight_decay by lr, so divide by lr."
+                )
+            elif math.isclose(value, lambda_paper * lr, rel_tol=1e-6):
+                result.hint = (
+                    "Likely mistake: you multiplied by lr; torch already multiplies "
+                    "weight_decay by lr, so divide instead."
+                )
+            else:
+                result.hint = "torch decays by lr * weight_decay per step: solve for weight_decay."
+    if verbose:
+        print(result)
+    return result

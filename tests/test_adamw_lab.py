@@ -1,0 +1,168 @@
+"""Tests for course_utils.adamw_lab: torch's decay convention, Adam+L2's effective decay on the
+course MLP, the decay toy and its panel, and the AdamW exercise checkers."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils import adamw_lab as W
+
+# ---------------------------------------------------------------- torch's convention
+
+
+def test_torch_adamw_decays_by_lr_times_weight_decay():
+    assert W.torch_decay_factor(1e-3, 1e-2) == pytest.approx(1 - 1e-5, abs=1e-15)
+    assert W.torch_decay_factor(0.1, 0.5) == pytest.approx(0.95, abs=1e-15)
+
+
+def test_paper_conversion_reproduces_the_paper_decay():
+    wd = W.paper_to_torch_weight_decay(1e-2, lr=1e-3)
+    assert wd == pytest.approx(10.0)
+    assert W.torch_decay_factor(1e-3, wd) == pytest.approx(1 - 1e-2, abs=1e-14)
+
+
+def test_paper_conversion_rejects_zero_lr():
+    with pytest.raises(ValueError, match="lr must be > 0"):
+        W.paper_to_torch_weight_decay(1e-2, lr=0.0)
+
+
+# ---------------------------------------------------------------- effective decay on the MLP
+
+
+@pytest.fixture(scope="module")
+def decay():
+    return W.effective_decay_l2(steps=30)
+
+
+def test_effective_decay_groups_cover_every_parameter(decay):
+    assert sum(r.size for r in decay.per_group.values()) == 235_146
+    assert list(decay.per_group)[-1] == "biases (all layers)"
+    assert decay.adamw_rate == pytest.approx(1e-7)
+
+
+def test_effective_decay_spreads_over_orders_of_magnitude(decay):
+    rates = decay.all_rates
+    lo, hi = np.quantile(rates, [0.01, 0.99])
+    assert np.log10(hi / lo) > 2.5  # more than two and a half decades between 1% and 99%
+    assert np.all(rates > 0) and np.all(np.isfinite(rates))
+
+
+def test_effective_decay_matches_torch_state_formula():
+    # Recompute one group by hand from a fresh torch run: rate = lr*wd/(sqrt(v_hat)+eps).
+    res = W.effective_decay_l2(steps=3, lr=1e-3, weight_decay=1e-4)
+    rates = res.per_group["layer 3 weights (128×10)"]
+    assert rates.max() <= 1e-3 * 1e-4 / 1e-8 + 1e-12  # bounded by lr*wd/eps
+    assert rates.min() > 0
+
+
+def test_effective_decay_rejects_bad_steps():
+    with pytest.raises(ValueError, match="steps"):
+        W.effective_decay_l2(steps=0)
+
+
+# ---------------------------------------------------------------- the toy and its panel
+
+
+def test_toy_adam_and_adamw_treat_all_scales_alike_l2_does_not():
+    toy = W.decay_toy(lr=0.01, weight_decay=1.0)
+    adam, l2, adamw = toy.final
+    assert np.ptp(adam) < 1e-6 and np.ptp(adamw) < 1e-6  # the same for s = 10, 1, 0.1
+    # Adam+L2 ends near the ridge solution s/(s+lambda): large s kept, small s shrunk.
+    np.testing.assert_allclose(l2, np.array([10, 1, 0.1]) / (np.array([10, 1, 0.1]) + 1), atol=0.06)
+    assert adamw[0] < adam[0]  # AdamW does decay
+    assert toy.rates[2] == pytest.approx([0.01] * 3)
+    assert toy.rates[1, 2] / toy.rates[1, 0] > 50  # Adam+L2 decays the small-gradient one most
+
+
+def test_toy_without_decay_all_methods_agree():
+    toy = W.decay_toy(lr=0.01, weight_decay=0.0)
+    np.testing.assert_allclose(toy.path[:, 1], toy.path[:, 0])
+    np.testing.assert_allclose(toy.path[:, 2], toy.path[:, 0])
+
+
+def test_decay_panel_sweep_extremes():
+    panel = W.make_decay_panel()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tried = panel.sweep_extremes()
+    assert tried and all(t["error"] is None for t in tried), tried
+    for values in ({"weight_decay": 1.0}, {"lr": 0.1}, {"weight_decay": 0.01, "lr": 0.003}):
+        before = panel.image.value
+        panel.set(**values)
+        assert panel.image.value != before, values
+    median = float(np.median(panel.timings_ms))
+    print(f"decay panel: median redraw {median:.0f} ms over {len(panel.timings_ms)} redraws")
+    assert median < 400  # the goal is < 150 ms; generous here because CI machines are shared
+
+
+# ---------------------------------------------------------------- exercise checkers
+
+
+def _adamw_torch(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+    """One torch.optim.AdamW step from the given state (fp64)."""
+    p = torch.nn.Parameter(torch.tensor(w))
+    opt = torch.optim.AdamW([p], lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay)
+    p.grad = torch.tensor(g)
+    opt.state[p] = {
+        "step": torch.tensor(float(t - 1)),
+        "exp_avg": torch.tensor(m).clone(),
+        "exp_avg_sq": torch.tensor(v).clone(),
+    }
+    opt.step()
+    s = opt.state[p]
+    return p.detach().numpy(), s["exp_avg"].numpy(), s["exp_avg_sq"].numpy()
+
+
+def test_adamw_reference_agrees_with_torch_and_course():
+    from course_utils.optimizers import adamw_update
+
+    assert W.check_adamw(_adamw_torch, verbose=False).passed
+
+    def via_course(w, g, m, v, t, lr, beta1, beta2, eps, weight_decay):
+        (w_new,), (m_new,), (v_new,) = adamw_update(
+            [w], [g], [m], [v], lr, beta1, beta2, eps, weight_decay, t
+        )
+        return w_new, m_new, v_new
+
+    assert W.check_adamw(via_course, verbose=False).passed
+
+
+def test_adamw_checker_accepts_correct_answer(capsys):
+    assert W.check_adamw(W.adamw_reference).passed
+    out = capsys.readouterr().out
+    assert "adamw_step | exact: True | allclose: True" in out
+
+
+def test_adamw_checker_names_each_typical_mistake(capsys):
+    for hint, wrong in W.ADAMW_MISTAKES.items():
+        result = W.check_adamw(wrong)
+        assert not result.passed, hint
+        assert result.hint == "Likely mistake: " + hint
+        assert hint[:30] in capsys.readouterr().out
+
+
+def test_adamw_checker_catches_stub(capsys):
+    def stub(*args):
+        raise NotImplementedError("Exercise 1: write the AdamW step")
+
+    assert not W.check_adamw(stub).passed
+    assert "NotImplementedError" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "value,passed,hint",
+    [
+        (0.05 / 3e-4, True, ""),
+        (0.05, False, "paper's lambda unchanged"),
+        (0.05 * 3e-4, False, "multiplied by lr"),
+        (7.0, False, "solve for weight_decay"),
+        (None, False, "Assign a number"),
+    ],
+)
+def test_weight_decay_conversion_checker(value, passed, hint, capsys):
+    result = W.check_torch_weight_decay(value, lambda_paper=0.05, lr=3e-4)
+    assert result.passed is passed
+    assert hint in result.hint
+    assert "torch weight_decay |" in capsys.readouterr().out
