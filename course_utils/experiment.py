@@ -38,6 +38,7 @@ import numpy as np
 import torch
 
 from course_utils.models import count_parameters, make_mlp
+from course_utils.optimizers import CourseAdagrad
 from course_utils.training import (
     COURSE_HYPERPARAMETERS,
     OPTIMIZERS,
@@ -64,6 +65,9 @@ __all__ = [
     "plot_comparison",
     "plot_timing",
     "plot_lr_sweep",
+    "compare_implementations",
+    "implementation_gaps",
+    "plot_implementations",
     "main",
 ]
 
@@ -524,9 +528,22 @@ def _stack(group: list[dict], key: str) -> np.ndarray:
     return out
 
 
+def _legend(label: str, group: list[dict]) -> str:
+    """Group label plus the hyperparameters it does not already name, and the seed count."""
+    cfg = group[0]["config"]
+    extra = []
+    if "lr=" not in label:
+        extra.append(f"lr={cfg['lr']:g}")
+    if "weight_decay=" not in label and cfg["weight_decay"]:
+        extra.append(f"wd={cfg['weight_decay']:g}")
+    seeds = f"{len(group)} seeds" if len(group) > 1 else "1 seed"
+    return f"{label} ({', '.join(extra + [seeds])})"
+
+
 def plot_comparison(results: Sequence[dict], by: Sequence[str] | None = None, fig=None):
     """2x2 panels (train/val loss, train/val accuracy vs epoch): seed mean and min-max band."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     if fig is None:
         fig = plt.figure(figsize=(12, 8.5))
@@ -544,7 +561,7 @@ def plot_comparison(results: Sequence[dict], by: Sequence[str] | None = None, fi
             epochs = np.arange(1, values.shape[1] + 1)
             color = _color(label)
             mean = np.nanmean(values, axis=0)
-            ax.plot(epochs, mean, color=color, label=f"{label} (n={len(group)})")
+            ax.plot(epochs, mean, color=color, label=_legend(label, group))
             if len(group) > 1:
                 ax.fill_between(
                     epochs,
@@ -558,6 +575,7 @@ def plot_comparison(results: Sequence[dict], by: Sequence[str] | None = None, fi
         ax.set_ylabel("accuracy" if "acc" in key else "cross-entropy loss")
     for ax in axes[1]:
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0, 1].legend(loc="upper right")
     fig.suptitle("Fashion-MNIST MLP: mean over seeds, band = min to max")
     fig.tight_layout()
@@ -580,8 +598,9 @@ def plot_timing(results: Sequence[dict], by: Sequence[str] | None = None, fig=No
         stds.append(times.std(ddof=1) if len(times) > 1 else 0.0)
     x = np.arange(len(labels))
     ax.bar(x, means, yerr=stds, capsize=6, color=[_color(lb) for lb in labels], alpha=0.85)
-    for xi, m in zip(x, means):
-        ax.text(xi, m / 2, f"{m:.2f} s", ha="center", va="center", color="white", weight="bold")
+    for xi, m, sd in zip(x, means, stds):
+        ax.text(xi, m + sd, f" {m:.2f} s", ha="left", va="bottom", weight="bold")
+    ax.grid(axis="x", visible=False)
     ax.set_xticks(x, labels)
     ax.set_ylabel("seconds per epoch")
     ax.set_title("Time per epoch (train + validation): mean, error bar = std over all epochs")
@@ -592,6 +611,7 @@ def plot_timing(results: Sequence[dict], by: Sequence[str] | None = None, fig=No
 def plot_lr_sweep(results: Sequence[dict], key: str = "val_acc", fig=None, ylim=None):
     """Final ``key`` vs learning rate (log axis), one line per optimizer; course lr marked."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullLocator
 
     if fig is None:
         fig = plt.figure(figsize=(8, 5))
@@ -618,14 +638,114 @@ def plot_lr_sweep(results: Sequence[dict], key: str = "val_acc", fig=None, ylim=
         if course_lr in lrs:
             ax.plot([course_lr], [mean[lrs.index(course_lr)]], "*", color=color, ms=16, mec="black")
     ax.set_xscale("log")
-    ax.xaxis.set_minor_locator(__import__("matplotlib").ticker.NullLocator())
+    ax.xaxis.set_minor_locator(NullLocator())
     if ylim is not None:
         ax.set_ylim(*ylim)
     epochs = sorted({r["config"]["epochs"] for r in results})
     ax.set_xlabel("learning rate α (log scale)")
     ax.set_ylabel(key.replace("_", " ").replace("val", "validation").replace("acc", "accuracy"))
-    ax.set_title(f"Learning-rate sweep, {'/'.join(map(str, epochs))} epochs (★ = course's lr)")
+    seeds = max(len(v) for v in group_results(results, ["optimizer", "lr"]).values())
+    ax.set_title(
+        f"Learning-rate sweep: {'/'.join(map(str, epochs))} epochs, "
+        f"{'band = min to max over ' + str(seeds) + ' seeds, ' if seeds > 1 else ''}★ = course's lr"
+    )
     ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def compare_implementations(
+    optimizers: Sequence[str] = ("adagrad", "adam", "adamw"),
+    epochs: int = 1,
+    seed: int = 0,
+    train_subset: int | None = None,
+    data=None,
+    progress: bool = True,
+) -> dict[str, dict[str, dict]]:
+    """Train each optimizer from the same start with torch.optim and with the from-scratch class.
+
+    Returns ``{name: {"torch": history, "course": history}}``; each history also holds
+    ``step_loss``, the loss of every mini-batch, so the curves can be overlaid step by step.
+    torch.optim runs its default (non-fused) implementation, the reference the course cites.
+    Adagrad gets a third run, ``"course formula"``: the course's sqrt(G + eps) with eps = 1e-8,
+    which is a different algorithm from torch's sqrt(G) + eps.
+    """
+    if data is None:
+        data = load_data()
+    X_train, y_train, X_val, y_val = data
+    X_train, y_train = _subset(X_train, y_train, train_subset)
+    out: dict[str, dict[str, dict]] = {}
+    for name in optimizers:
+        out[name] = {}
+        variants = ["torch", "course"] + (["course formula"] if name == "adagrad" else [])
+        for variant in variants:
+            model = make_mlp(seed).to(X_train.device)
+            if variant == "course formula":
+                lr = COURSE_HYPERPARAMETERS["adagrad"]["lr"]
+                optimizer = CourseAdagrad(model.parameters(), lr=lr, eps=1e-8, eps_inside_sqrt=True)
+            else:
+                optimizer = make_optimizer(name, model.parameters(), variant=variant)
+            out[name][variant] = fit(
+                model,
+                optimizer,
+                X_train,
+                y_train,
+                X_val,
+                y_val,
+                epochs=epochs,
+                seed=seed,
+                progress=progress,
+                desc=f"{name} ({variant})",
+                record_steps=True,
+            )
+    return out
+
+
+def implementation_gaps(
+    comparison: dict[str, dict[str, dict]], other: str = "course"
+) -> dict[str, dict[str, float]]:
+    """Per optimizer: max |difference| of step losses and of val acc, torch.optim vs ``other``."""
+    gaps = {}
+    for name, pair in comparison.items():
+        if other not in pair:
+            continue
+        a, b = pair["torch"], pair[other]
+        gaps[name] = {
+            "step_loss": float(np.max(np.abs(np.subtract(a["step_loss"], b["step_loss"])))),
+            "val_acc": float(np.max(np.abs(np.subtract(a["val_acc"], b["val_acc"])))),
+        }
+    return gaps
+
+
+def plot_implementations(comparison: dict[str, dict[str, dict]], fig=None):
+    """One panel per optimizer: mini-batch loss of torch.optim (wide) and from scratch (dashed)."""
+    import matplotlib.pyplot as plt
+
+    if fig is None:
+        fig = plt.figure(figsize=(13, 4.5))
+    axes = np.atleast_1d(fig.subplots(1, len(comparison), sharey=True))
+    gaps = implementation_gaps(comparison)
+    for ax, (name, pair) in zip(axes, comparison.items()):
+        color = _color(name)
+        steps = np.arange(1, len(pair["torch"]["step_loss"]) + 1)
+        ax.plot(
+            steps, pair["torch"]["step_loss"], color=color, lw=5, alpha=0.4, label="torch.optim"
+        )
+        ax.plot(steps, pair["course"]["step_loss"], "--", color="black", lw=1, label="from scratch")
+        if "course formula" in pair:
+            ax.plot(
+                steps,
+                pair["course formula"]["step_loss"],
+                color="#ff7f0e",
+                lw=1,
+                alpha=0.9,
+                label="course formula √(G+ε)",
+            )
+        ax.set_title(f"{name}: max |Δ loss| = {gaps[name]['step_loss']:.0e}")
+        ax.set_xlabel("mini-batch step")
+        ax.legend(loc="upper right")
+    axes[0].set_ylabel("mini-batch training loss")
+    axes[0].set_ylim(0, 2.5)
     fig.tight_layout()
     return fig
 
@@ -802,8 +922,6 @@ def configs_from_args(args: argparse.Namespace) -> list[RunConfig]:
         for lr in dict.fromkeys(rates):
             for seed in dict.fromkeys(args.seeds):
                 configs.append(RunConfig(optimizer=name, lr=lr, seed=seed, **common))
-    if args.train_subset is not None and args.train_subset > N_TRAIN:
-        raise ValueError(f"--train-subset must be at most {N_TRAIN}")
     return configs
 
 
