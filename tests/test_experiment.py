@@ -205,3 +205,37 @@ def test_cli_end_to_end_then_skip(tmp_path, capsys):
     assert "2 computed, 0 already complete" in capsys.readouterr().out
     assert ex.main(argv) == 0
     assert "0 computed, 2 already complete" in capsys.readouterr().out
+
+
+def test_from_scratch_matches_torch_on_real_batches(small_data):
+    comparison = ex.compare_implementations(
+        ("adagrad", "adam"), epochs=1, train_subset=512, data=small_data, progress=False
+    )
+    gaps = ex.implementation_gaps(comparison)
+    assert set(gaps) == {"adagrad", "adam"}
+    assert all(g["step_loss"] < 1e-5 for g in gaps.values())
+    assert len(comparison["adam"]["torch"]["step_loss"]) == 4
+    # the course's sqrt(G + eps) is a different algorithm: it leaves a visible trace
+    formula = ex.implementation_gaps(comparison, other="course formula")
+    assert set(formula) == {"adagrad"}
+    assert formula["adagrad"]["step_loss"] > gaps["adagrad"]["step_loss"]
+
+
+def test_figures_build(tmp_path, small_data):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    configs = [tiny("sgd", seed=s, lr=lr) for s in (0, 1) for lr in (0.01, 0.03)]
+    results = run_experiment(configs, tmp_path, data=small_data, progress=False)
+    rows = ex.summarize(results)
+    assert [r["label"] for r in rows] == ["sgd lr=0.01", "sgd lr=0.03"]
+    for make, n_axes in [
+        (lambda: ex.plot_comparison(results), 4),
+        (lambda: ex.plot_timing(results), 1),
+        (lambda: ex.plot_lr_sweep(results), 1),
+    ]:
+        fig = make()
+        assert len(fig.axes) == n_axes
+        plt.close(fig)
