@@ -76,7 +76,7 @@ class BoundsDrawer:
         st["total"] = ax.plot([], [], color=color, lw=7, alpha=0.4, label="bound (total)")[0]
         st["init"] = ax.plot([], [], color="#1f77b4", ls="--", lw=2, label="init term")[0]
         st["noise"] = ax.plot([], [], color="#ff7f0e", ls=":", lw=2.5, label="noise term")[0]
-        st["ref"] = ax.plot([], [], color="0.55", lw=1.5, label="total with β₁ = 0")[0]
+        st["ref"] = ax.plot([], [], color="0.55", lw=1.5, label="total at β₁ = 0 (β₁ > 0 only)")[0]
         st["cross"] = ax.plot([], [], "o", color="k", ms=9, zorder=5)[0]
         st["cross_text"] = ax.text(0.03, 0.04, "", transform=ax.transAxes, fontsize=11)
         st["now"] = ax.axvline(1.0, color="k", lw=1, alpha=0.5)
