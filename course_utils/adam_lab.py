@@ -463,7 +463,7 @@ BETA2_CHOICES = (0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9999)
 def make_race_panel() -> SliderPanel:
     """Sliders: α (Adam and Adagrad), β₁, β₂, and the problem (axis-aligned or rotated)."""
     controls = {
-        "lr": log_slider("α (lr)", 0.1, 0.003, 1.0),
+        "lr": log_slider("α (lr)", 0.1, 0.001, 1.0),  # grid 10^(k/20): 0.1 on it
         "beta1": float_slider("β₁", 0.9, 0.0, 0.99, step=0.01),
         "beta2": widgets.SelectionSlider(
             options=BETA2_CHOICES,

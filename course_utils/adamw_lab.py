@@ -183,7 +183,7 @@ class DecayToy:
 
 def decay_toy(
     lr: float = 0.01,
-    weight_decay: float = 0.3,
+    weight_decay: float = 1.0,
     scales=TOY_SCALES,
     sigma: float = TOY_SIGMA,
     steps: int = TOY_STEPS,
@@ -266,7 +266,7 @@ class DecayToyDrawer:
         ax_bar.grid(False, axis="x")
         return dict(lines=lines, title=title_w, bars_l2=bars_l2, bars_w=bars_w, labels=labels)
 
-    def update(self, state, weight_decay=0.3, lr=0.01) -> None:
+    def update(self, state, weight_decay=1.0, lr=0.01) -> None:
         toy = decay_toy(lr=lr, weight_decay=weight_decay)
         lines = state["lines"]
         lines["adam"].set_ydata(np.clip(toy.path[:, 0, 0], -0.2, 1.6))
@@ -292,8 +292,9 @@ draw_decay_toy = DecayToyDrawer()
 def make_decay_panel() -> SliderPanel:
     """Sliders: λ (weight decay, torch convention) and α (learning rate), both log scale."""
     controls = {
-        "weight_decay": log_slider("λ (weight decay)", 0.3, 1e-3, 3.0),
-        "lr": log_slider("α (lr)", 0.01, 1e-3, 0.3),
+        # Limits and defaults on the sliders' grid 10^(k/20); alpha*lambda stays below 1.
+        "weight_decay": log_slider("λ (weight decay)", 1.0, 1e-3, 10**0.5),
+        "lr": log_slider("α (lr)", 0.01, 1e-3, 0.1),
     }
     return SliderPanel(
         DecayToyDrawer(), controls, figsize=(12, 4.8), title="Adam+L2 vs AdamW: who gets decayed?"

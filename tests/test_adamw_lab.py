@@ -88,7 +88,7 @@ def test_decay_panel_sweep_extremes():
         warnings.simplefilter("error")
         tried = panel.sweep_extremes()
     assert tried and all(t["error"] is None for t in tried), tried
-    for values in ({"weight_decay": 1.0}, {"lr": 0.1}, {"weight_decay": 0.01, "lr": 0.003}):
+    for values in ({"weight_decay": 0.1}, {"lr": 0.1}, {"weight_decay": 0.01, "lr": 0.003}):
         before = panel.image.value
         panel.set(**values)
         assert panel.image.value != before, values
