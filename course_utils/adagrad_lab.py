@@ -16,6 +16,7 @@ reproducible.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import matplotlib.ticker as mticker
@@ -49,6 +50,7 @@ __all__ = [
     "make_effective_lr_panel",
     "make_sparse_panel",
     "make_quadratic_panel",
+    "log_slider_through",
     "quadratic_comparison_figure",
     "EffectiveLrDrawer",
     "SparseDrawer",
@@ -66,25 +68,11 @@ _SCALE_COLORS = {"small": "#2ca02c", "medium": "#ff7f0e", "large": "#1f77b4"}
 _TORCH_COLOR = "#7f7f7f"
 
 
-_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def pow10_label(value: float, _pos=None) -> str:
-    """Tick label 10⁻⁴ in plain unicode: mathtext labels cost most of a panel's redraw time."""
-    if value <= 0:
-        return ""
-    exponent = int(np.round(np.log10(value)))
-    if not np.isclose(value, 10.0**exponent):
-        return f"{value:.2g}"
-    return "1" if exponent == 0 else "10" + str(exponent).translate(_SUPERSCRIPTS)
-
-
 def _no_minor_ticks(ax, axis: str = "y") -> None:
     """Drop minor ticks on a log axis: they dominate redraw time and add nothing on a projector."""
     target = ax.yaxis if axis == "y" else ax.xaxis
     target.set_minor_locator(mticker.NullLocator())
     target.set_major_locator(mticker.LogLocator(numticks=7))
-    target.set_major_formatter(mticker.FuncFormatter(pow10_label))
 
 
 # --------------------------------------------------------------------------------------------
@@ -475,7 +463,7 @@ QUADRATIC_W0 = (-4.0, 3.0)
 
 
 def quadratic_runs(
-    kappa: float = 50.0, angle_deg: float = 0.0, lr: float = 2.0, steps: int = 60, w0=QUADRATIC_W0
+    kappa: float = 100.0, angle_deg: float = 0.0, lr: float = 2.0, steps: int = 60, w0=QUADRATIC_W0
 ) -> dict:
     """GD at its best fixed step 2/(h_max + h_min) and Adagrad with α = lr on one quadratic."""
     q = Quadratic.from_kappa(kappa, h_max=1.0, angle_deg=angle_deg)
@@ -489,6 +477,28 @@ def quadratic_runs(
 # --------------------------------------------------------------------------------------------
 # Panels
 # --------------------------------------------------------------------------------------------
+
+
+def log_slider_through(
+    label: str, value: float, min: float, max: float, steps_per_decade: int = 20
+):
+    """A log slider whose grid passes through its default ``value``.
+
+    The browser snaps a slider's value to its grid, so an off-grid default (2.0 on a grid of
+    10^(k/20) steps from 0.01) would come back as 1.995 after "Reset to defaults". Here min and
+    max move inwards to the nearest grid points through ``value``, never outside [min, max].
+    """
+    below = math.floor(steps_per_decade * math.log10(value / min) + 1e-9)
+    above = math.floor(steps_per_decade * math.log10(max / value) + 1e-9)
+    if below < 0 or above < 0:
+        raise ValueError(f"The default {value} must lie between min={min} and max={max}.")
+    return log_slider(
+        label,
+        value,
+        value * 10 ** (-below / steps_per_decade),
+        value * 10 ** (above / steps_per_decade),
+        steps_per_decade,
+    )
 
 
 class EffectiveLrDrawer:
@@ -563,9 +573,9 @@ def make_effective_lr_panel() -> SliderPanel:
     return SliderPanel(
         EffectiveLrDrawer(),
         {
-            "lr": log_slider("α (lr)", 0.1, 1e-3, 1.0),
-            "eps": log_slider("ε", 1e-8, 1e-12, 1e-2),
-            "small": log_slider("small |g|", 0.01, 1e-6, 0.05),
+            "lr": log_slider_through("α (lr)", 0.1, 1e-3, 1.0),
+            "eps": log_slider_through("ε", 1e-8, 1e-12, 1e-2),
+            "small": log_slider_through("small |g|", 0.01, 1e-6, 0.05),
         },
         figsize=(12, 4.6),
         title="Adagrad's effective learning rate and ε",
@@ -580,12 +590,10 @@ class SparseDrawer:
         fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.9, wspace=0.25)
         ada, sgd = OPTIMIZER_COLORS["adagrad"], OPTIMIZER_COLORS["sgd"]
         st = {"ax_lr": ax_lr, "ax_w": ax_w}
-        (st["lr_freq"],) = ax_lr.plot([], [], color=ada, lw=1.5, label="Adagrad, frequent feature")
-        (st["lr_rare"],) = ax_lr.plot(
-            [], [], color=ada, lw=2.5, ls="--", label="Adagrad, rare feature"
-        )
-        (st["lr_sgd"],) = ax_lr.plot([], [], color=sgd, lw=1.5, label="SGD, both features")
-        (st["active"],) = ax_lr.plot([], [], "|", color="black", ms=10, label="rare feature active")
+        (st["lr_freq"],) = ax_lr.plot([], [], color=ada, lw=1.5, label="Adagrad, frequent")
+        (st["lr_rare"],) = ax_lr.plot([], [], color=ada, lw=2.5, ls="--", label="Adagrad, rare")
+        (st["lr_sgd"],) = ax_lr.plot([], [], color=sgd, lw=1.5, label="SGD, both")
+        (st["active"],) = ax_lr.plot([], [], "|", color="black", ms=10, label="rare active")
         ax_lr.set_yscale("log")
         _no_minor_ticks(ax_lr)
         ax_lr.set_ylim(1e-4, 10)
@@ -596,18 +604,14 @@ class SparseDrawer:
         ax_lr.set_title("The rare coordinate keeps a large step", y=1.0)
         ax_lr.legend(loc="lower left", fontsize=9)
         for key, color, name in (("sgd", sgd, "SGD"), ("ada", ada, "Adagrad")):
-            (st[f"{key}_rare"],) = ax_w.plot(
-                [], [], color=color, lw=2.5, label=f"{name}, rare weight"
-            )
-            (st[f"{key}_freq"],) = ax_w.plot(
-                [], [], color=color, lw=1, alpha=0.7, label=f"{name}, frequent weight"
-            )
-        ax_w.axhline(1.0, color="black", lw=1, ls=":", label="true weight w* = 1")
+            (st[f"{key}_rare"],) = ax_w.plot([], [], color=color, lw=2.5, label=name)
+            (st[f"{key}_freq"],) = ax_w.plot([], [], color=color, lw=1, alpha=0.7)
+        ax_w.axhline(1.0, color="black", lw=1, ls=":", label="w* = 1")
         ax_w.set_ylim(-0.1, 1.6)
         ax_w.set_xlim(0, 1000)
         ax_w.locator_params(nbins=5)
         ax_w.set_xlabel("step t")
-        ax_w.set_ylabel("weight")
+        ax_w.set_ylabel("weight (thick: rare, thin: frequent)")
         st["title_w"] = ax_w.set_title("", y=1.0)
         ax_w.legend(loc="lower right", fontsize=9)
         return st
@@ -636,9 +640,9 @@ def make_sparse_panel() -> SliderPanel:
     return SliderPanel(
         SparseDrawer(),
         {
-            "p_rare": log_slider("p (rare)", 0.02, 0.002, 0.5),
-            "lr_adagrad": log_slider("α Adagrad", 0.5, 0.01, 1.0),
-            "lr_sgd": log_slider("α SGD", 0.05, 0.001, 1.0),
+            "p_rare": log_slider_through("p (rare)", 0.02, 0.002, 0.5),
+            "lr_adagrad": log_slider_through("α Adagrad", 0.5, 0.01, 1.0),
+            "lr_sgd": log_slider_through("α SGD", 0.05, 0.001, 1.0),
         },
         figsize=(12, 4.6),
         title="Sparse features: SGD vs Adagrad",
@@ -726,9 +730,9 @@ def make_quadratic_panel() -> SliderPanel:
     return SliderPanel(
         QuadraticDrawer(),
         {
-            "lr": log_slider("α (Adagrad)", 2.0, 0.01, 10.0),
+            "lr": log_slider_through("α (Adagrad)", 2.0, 0.01, 10.0),
             "angle_deg": float_slider("rotation (°)", 0.0, 0.0, 90.0, step=5.0),
-            "kappa": log_slider("κ", 50.0, 1.0, 1000.0),
+            "kappa": log_slider_through("κ", 100.0, 1.0, 1000.0),
             "steps": int_slider("steps", 60, 5, 200),
         },
         figsize=(12, 5.2),
@@ -737,7 +741,7 @@ def make_quadratic_panel() -> SliderPanel:
 
 
 def quadratic_comparison_figure(
-    fig, angles=(0.0, 45.0), lr: float = 2.0, kappa: float = 50.0, steps: int = 60
+    fig, angles=(0.0, 45.0), lr: float = 2.0, kappa: float = 100.0, steps: int = 60
 ):
     """The quadratic panel's view at several rotation angles, one row each (static figure)."""
     drawer = QuadraticDrawer()

@@ -20,7 +20,7 @@ from collections.abc import Callable
 import matplotlib.ticker as mticker
 import numpy as np
 
-from .adagrad_lab import plot_effective_lr, pow10_label
+from .adagrad_lab import plot_effective_lr
 from .checkers import CheckResult, check_against_reference, check_value, compare
 from .optimizers import validate_hyperparameters
 from .plotting import OPTIMIZER_COLORS
@@ -134,7 +134,6 @@ def _log_axis(ax, axis: str = "y") -> None:
     (ax.set_yscale if axis == "y" else ax.set_xscale)("log")
     target.set_minor_locator(mticker.NullLocator())
     target.set_major_locator(mticker.LogLocator(numticks=7))
-    target.set_major_formatter(mticker.FuncFormatter(pow10_label))
 
 
 def plot_gradient_signal(ax, g) -> None:
@@ -252,9 +251,9 @@ class EmaDrawer:
         fig.subplots_adjust(left=0.05, right=0.99, bottom=0.13, top=0.9, wspace=0.3)
         st = {"ax_m": ax_m, "ax_v": ax_v}
         (st["G"],) = ax_acc.plot(
-            [], [], color=OPTIMIZER_COLORS["adagrad"], lw=2.5, label="Adagrad: G_t = Σ g²"
+            [], [], color=OPTIMIZER_COLORS["adagrad"], lw=2.5, label="Σ g² (Adagrad)"
         )
-        (st["v_long"],) = ax_acc.plot([], [], color=_BETA_COLORS[0.99], label="EMA v_t")
+        (st["v_long"],) = ax_acc.plot([], [], color=_BETA_COLORS[0.99], label="EMA")
         _log_axis(ax_acc)
         ax_acc.set_ylim(1e-3, 1e5)
         ax_acc.set_xlim(0, _PANEL_STEPS)
@@ -263,23 +262,19 @@ class EmaDrawer:
         ax_acc.set_ylabel("accumulated g²")
         st["title_acc"] = ax_acc.set_title("", y=1.0)
         st["leg_acc"] = ax_acc.legend(loc="lower right", fontsize=9)
-        for ax, sym, bsym, ylabel in (
-            (ax_m, "m", "β₁", "first moment (mean of g)"),
-            (ax_v, "v", "β₂", "second moment (mean of g²)"),
-        ):
-            (st[f"raw_{sym}"],) = ax.plot(
-                [], [], color=_RAW_COLOR, lw=2, label=f"uncorrected {sym}_t"
-            )
+        for ax, sym, ylabel in ((ax_m, "m", "mean of g"), (ax_v, "v", "mean of g²")):
+            (st[f"raw_{sym}"],) = ax.plot([], [], color=_RAW_COLOR, lw=2, label="uncorrected")
             (st[f"hat_{sym}"],) = ax.plot(
-                [], [], color=_CORRECTED_COLOR, lw=1.5, label=f"corrected: {sym}_t / (1 − {bsym}ᵗ)"
+                [], [], color=_CORRECTED_COLOR, lw=1.5, label="corrected, ÷ (1 − βᵗ)"
             )
             st[f"true_{sym}"] = ax.axhline(1.0, color="black", ls=":", lw=1.5, label="true value")
             ax.set_xlim(0, _BIAS_STEPS)
-            ax.locator_params(nbins=5)
+            ax.locator_params(nbins=4)
             ax.set_xlabel("step t")
             ax.set_ylabel(ylabel)
             st[f"title_{sym}"] = ax.set_title("", y=1.0)
-            ax.legend(loc="lower right", fontsize=9)
+        # One legend serves both moment axes: fewer texts, faster redraws.
+        ax_v.legend(loc="lower right", fontsize=9)
         return st
 
     def update(self, st, beta1, beta2, spike, noise):
@@ -289,7 +284,7 @@ class EmaDrawer:
         g2 = g * g
         st["G"].set_data(self.t_long, accumulate(g2))
         st["v_long"].set_data(self.t_long, np.maximum(ema(g2, beta2), 1e-6))
-        st["leg_acc"].get_texts()[1].set_text(f"EMA v_t, β₂ = {beta2:g}")
+        st["leg_acc"].get_texts()[1].set_text(f"EMA, β₂ = {beta2:g}")
         st["title_acc"].set_text(f"Spikes g = {spike:g}: Σ g² keeps them forever")
         g = 1.0 + noise * self.z_short
         for sym, x, beta, true, bsym in (

@@ -1,5 +1,6 @@
 """Notebook 02's helpers: Adagrad experiments, torch comparisons, panels and exercise checkers."""
 
+import time
 import warnings
 
 import numpy as np
@@ -160,7 +161,9 @@ def test_panel_sweeps_every_slider_extreme(factory):
         warnings.simplefilter("error")  # any warning, not only RuntimeWarning, fails the test
         panel = factory()
         default_image = bytes(panel.image.value)
+        cpu_start, redraws_start = time.process_time(), panel.draw_count
         tried = panel.sweep_extremes()
+        cpu_ms = 1000 * (time.process_time() - cpu_start) / (panel.draw_count - redraws_start)
         panel.set(**{name: w.max for name, w in panel.controls.items() if hasattr(w, "max")})
         assert panel.last_error is None
     assert len(tried) == 3 * len(panel.controls)
@@ -170,8 +173,13 @@ def test_panel_sweeps_every_slider_extreme(factory):
         assert len({low["image"], high["image"], default["image"]}) >= 2, low
     assert bytes(panel.image.value) != default_image
     median = float(np.median(panel.timings_ms))
-    print(f"{factory.__name__}: median redraw {median:.0f} ms over {len(panel.timings_ms)}")
-    assert median < 400  # the goal is < 150 ms; generous because test machines are shared
+    print(
+        f"{factory.__name__}: median redraw {median:.0f} ms wall over {len(panel.timings_ms)}, "
+        f"{cpu_ms:.0f} ms CPU per redraw"
+    )
+    # The goal is a median under 150 ms. Wall time on a shared machine depends on its load, so
+    # the hard limit is on this process's CPU time per redraw.
+    assert cpu_ms < 200
 
 
 def test_quadratic_panel_reports_divergence():
@@ -235,3 +243,27 @@ def test_stall_checker():
     assert lab.check_stall_steps(10_000).passed  # the (D / 2 alpha)^2 estimate is within 3 %
     wrong = lab.check_stall_steps(200)  # SGD's count D / alpha
     assert not wrong.passed and "α/√t" in wrong.hint
+
+
+@pytest.mark.parametrize(
+    "factory", [lab.make_effective_lr_panel, lab.make_sparse_panel, lab.make_quadratic_panel]
+)
+def test_slider_defaults_lie_on_the_slider_grid(factory):
+    # The browser snaps values to the grid: an off-grid default would not survive a reset.
+    panel = factory()
+    for name, w in panel.controls.items():
+        if hasattr(w, "base"):
+            k = (np.log10(w.value) - w.min) / w.step
+        elif hasattr(w, "step"):
+            k = (w.value - w.min) / w.step
+        else:
+            continue
+        assert abs(k - round(k)) < 1e-6, (name, w.value, k)
+        assert w.min <= (np.log10(w.value) if hasattr(w, "base") else w.value) <= w.max
+
+
+def test_log_slider_through_stays_inside_the_range():
+    w = lab.log_slider_through("κ", 100.0, 1.0, 1000.0)
+    assert 10**w.min >= 1.0 - 1e-12 and 10**w.max <= 1000.0 + 1e-9
+    with pytest.raises(ValueError, match="between"):
+        lab.log_slider_through("α", 5.0, 0.1, 1.0)

@@ -1,5 +1,6 @@
 """Notebook 03's helpers: EMAs, bias correction, figures 2.2-2.3, the panel and the checkers."""
 
+import time
 import warnings
 
 import numpy as np
@@ -76,7 +77,9 @@ def test_ema_panel_sweeps_every_slider_extreme():
         warnings.simplefilter("error")  # any warning fails, not only RuntimeWarning
         panel = lab.make_ema_panel()
         default_image = bytes(panel.image.value)
+        cpu_start, redraws_start = time.process_time(), panel.draw_count
         tried = panel.sweep_extremes()
+        cpu_ms = 1000 * (time.process_time() - cpu_start) / (panel.draw_count - redraws_start)
         panel.set(beta1=0.99, beta2=0.999, spike=100.0, noise=2.0)
         assert panel.last_error is None
         panel.set(beta1=0.0, beta2=0.5, spike=0.0, noise=0.0)
@@ -88,8 +91,13 @@ def test_ema_panel_sweeps_every_slider_extreme():
         assert len({low["image"], high["image"], default["image"]}) == 3, low
     assert bytes(panel.image.value) != default_image
     median = float(np.median(panel.timings_ms))
-    print(f"make_ema_panel: median redraw {median:.0f} ms over {len(panel.timings_ms)}")
-    assert median < 400  # the goal is < 150 ms; generous because test machines are shared
+    print(
+        f"make_ema_panel: median redraw {median:.0f} ms wall over {len(panel.timings_ms)}, "
+        f"{cpu_ms:.0f} ms CPU per redraw"
+    )
+    # The goal is a median under 150 ms. Wall time on a shared machine depends on its load, so
+    # the hard limit is on this process's CPU time per redraw.
+    assert cpu_ms < 200
 
 
 def test_panel_without_noise_shows_exact_correction():
@@ -138,3 +146,11 @@ def test_warmup_checker():
     assert lab.check_warmup_steps(2302).passed
     wrong = lab.check_warmup_steps(1000)  # 1/(1 - beta2), the memory, not the answer
     assert not wrong.passed and "ln(0.1)" in wrong.hint
+
+
+def test_slider_defaults_lie_on_the_slider_grid():
+    # The browser snaps values to the grid: an off-grid default would not survive a reset.
+    panel = lab.make_ema_panel()
+    for name, w in panel.controls.items():
+        k = (w.value - w.min) / w.step
+        assert abs(k - round(k)) < 1e-6, (name, w.value, k)
