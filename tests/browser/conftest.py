@@ -23,7 +23,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import panel_report
@@ -109,23 +109,63 @@ class LabServer:
     root: Path
     process: subprocess.Popen
     log: Path
-    opened: list[str] = field(default_factory=list)
+    runtime_dir: Path
 
-    def api(self, method: str, path: str):
+    def api(self, method: str, path: str, body: dict | None = None):
         req = urllib.request.Request(
-            f"{self.url}{path}", method=method, headers={"Authorization": f"token {self.token}"}
+            f"{self.url}{path}",
+            method=method,
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+            data=None if body is None else json.dumps(body).encode(),
         )
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            body = resp.read()
-        return json.loads(body) if body else None
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            text = resp.read()
+        return json.loads(text) if text else None
 
-    def shutdown_kernels(self) -> None:
-        """Stop every kernel (they outlive the page and would keep a core busy)."""
-        for session in self.api("GET", "/api/sessions"):
+    def start_kernels(self, paths: list[str], timeout_s: float = 180) -> None:
+        """Start a kernel session for each notebook path (relative to root); wait until idle.
+
+        The kernels start side by side before any measurement, and an opened notebook attaches
+        to its waiting kernel instead of starting one.
+        """
+        for path in paths:
+            self.api(
+                "POST",
+                "/api/sessions",
+                {
+                    "path": path,
+                    "name": Path(path).name,
+                    "type": "notebook",
+                    "kernel": {"name": "python3"},
+                },
+            )
+        from jupyter_client import BlockingKernelClient
+
+        deadline = time.time() + timeout_s
+        for kernel in self.api("GET", "/api/kernels"):
+            connection = self.runtime_dir / f"kernel-{kernel['id']}.json"
+            while not connection.exists():
+                if time.time() > deadline:
+                    pytest.fail(f"kernel {kernel['id']} wrote no connection file in {timeout_s} s")
+                time.sleep(0.2)
+            client = BlockingKernelClient(connection_file=str(connection))
+            client.load_connection_file()
+            client.start_channels()
             try:
-                self.api("DELETE", f"/api/sessions/{session['id']}")
-            except urllib.error.URLError:
-                pass
+                client.wait_for_ready(timeout=max(1.0, deadline - time.time()))
+            except RuntimeError as exc:
+                pytest.fail(f"kernel for a notebook did not start: {exc}")
+            finally:
+                client.stop_channels()
+
+    def shutdown_kernels(self, path: str | None = None) -> None:
+        """Stop the kernel of one notebook (or all): they outlive the page and use memory."""
+        for session in self.api("GET", "/api/sessions"):
+            if path is None or session["path"] == path:
+                try:
+                    self.api("DELETE", f"/api/sessions/{session['id']}")
+                except urllib.error.URLError:
+                    pass
 
     def log_tail(self, n: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
@@ -191,7 +231,7 @@ def lab_server():
     ]
     with open(log, "w") as log_file:
         process = subprocess.Popen(cmd, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-    server = LabServer(f"http://127.0.0.1:{port}", token, root, process, log)
+    server = LabServer(f"http://127.0.0.1:{port}", token, root, process, log, tmp / "runtime")
     try:
         deadline = time.time() + SERVER_START_TIMEOUT_S
         while True:
@@ -226,3 +266,13 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="session")
+def lab_context(chromium):
+    """One browser context for every notebook, so Lab's scripts come from the HTTP cache."""
+    context = chromium.new_context(viewport={"width": 1600, "height": 1000})
+    try:
+        yield context
+    finally:
+        context.close()
