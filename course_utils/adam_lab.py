@@ -39,6 +39,8 @@ __all__ = [
     "single_thread",
     "adam_update_torch_order",
     "effective_step_demo",
+    "mlp_adam_grad_rms",
+    "plot_mlp_effective_step",
     "bias_correction_steps",
     "bias_correction_on_quadratic",
     "RACE_PROBLEMS",
@@ -243,6 +245,73 @@ def effective_step_demo(
         upd.append(np.abs(step))
         rms.append(np.sqrt(v_hat))
     return EffectiveStepRun(s, np.array(eff), np.array(upd), np.array(rms), lr)
+
+
+LAYER_GROUPS = {
+    "1.weight": "layer 1 weights (784×256)",
+    "3.weight": "layer 2 weights (256×128)",
+    "5.weight": "layer 3 weights (128×10)",
+}
+BIAS_GROUP = "biases (all layers)"
+
+
+def mlp_adam_grad_rms(
+    steps: int = 100,
+    lr: float = 1e-3,
+    weight_decay: float = 0.0,
+    eps: float = 1e-8,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    """sqrt(v_hat) of every course-MLP parameter after ``steps`` Adam steps on Fashion-MNIST.
+
+    ``torch.optim.Adam`` (``weight_decay`` > 0 is the L2 term, Adam+L2) on the first ``steps``
+    shuffled batches; returns {parameter group: flat float64 array}, layers first, biases last.
+    """
+    from course_utils.models import make_mlp
+
+    validate_hyperparameters(lr=lr, eps=eps, weight_decay=weight_decay)
+    if not 1 <= steps <= 400:
+        raise ValueError(f"steps must be between 1 and 400, got {steps}.")
+    model = make_mlp(seed=seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay, eps=eps)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    with single_thread():
+        for X, y in fashion_batches(steps):
+            opt.zero_grad()
+            loss_fn(model(X), y).backward()
+            opt.step()
+    groups: dict[str, list[np.ndarray]] = {}
+    beta2 = opt.param_groups[0]["betas"][1]
+    for name, p in model.named_parameters():
+        state = opt.state[p]
+        v_hat = state["exp_avg_sq"].double() / (1 - beta2 ** int(state["step"].item()))
+        groups.setdefault(LAYER_GROUPS.get(name, BIAS_GROUP), []).append(
+            v_hat.sqrt().numpy().ravel()
+        )
+    return {k: np.concatenate(groups[k]) for k in [*LAYER_GROUPS.values(), BIAS_GROUP]}
+
+
+def plot_mlp_effective_step(grad_rms: dict[str, np.ndarray], lr: float = 1e-3, eps: float = 1e-8):
+    """Histogram (log x) of alpha/(sqrt(v_hat)+eps) per parameter group of the course MLP."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(11, 4.8))
+    steps = {k: lr / (r + eps) for k, r in grad_rms.items()}
+    everything = np.concatenate(list(steps.values()))
+    lo = np.floor(np.log10(everything.min()))
+    hi = np.ceil(np.log10(everything.max()))
+    bins = np.logspace(lo, hi, int(12 * (hi - lo)) + 1)
+    for (name, eff), color in zip(steps.items(), ("#1f77b4", "#2ca02c", "#8c564b", "#ff7f0e")):
+        ax.hist(eff, bins=bins, weights=np.full(eff.shape, 100.0 / eff.size), histtype="step",
+                lw=2, color=color, label=f"{name}, {eff.size:,} parameters")  # fmt: skip
+    ax.axvline(lr, color="black", ls="--", lw=1.2)
+    ax.text(lr * 1.15, 0.97, f"α = {lr:g}", transform=ax.get_xaxis_transform(), va="top")
+    ax.set_xscale("log")
+    ax.set(xlabel="effective step α / (√v̂ + ε)", ylabel="% of the group's parameters")
+    ax.set_title(f"Course MLP after 100 Adam steps on Fashion-MNIST (α = {lr:g})")
+    ax.legend(loc="upper right", fontsize=9)
+    fig.tight_layout()
+    return fig
 
 
 # ---------------------------------------------------------------------------------------------

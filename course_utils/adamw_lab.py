@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from course_utils.adam_lab import _copying, fashion_batches, single_thread
+from course_utils.adam_lab import _copying, mlp_adam_grad_rms
 from course_utils.checkers import CheckResult, check_against_reference, compare
 from course_utils.optimizers import validate_hyperparameters
 from course_utils.plotting import OPTIMIZER_COLORS
@@ -66,12 +66,6 @@ def paper_to_torch_weight_decay(lambda_paper: float, lr: float) -> float:
 # 2. The effective per-parameter decay of Adam+L2 on the course MLP
 # ---------------------------------------------------------------------------------------------
 
-_LAYER_NAMES = {
-    "1.weight": "layer 1 weights (784×256)",
-    "3.weight": "layer 2 weights (256×128)",
-    "5.weight": "layer 3 weights (128×10)",
-}
-
 
 @dataclass
 class EffectiveDecay:
@@ -101,28 +95,8 @@ def effective_decay_l2(
     That is the fraction of w the L2 term removes per step once Adam divides it by
     sqrt(v_hat) + eps; AdamW removes alpha*lambda from every parameter.
     """
-    from course_utils.models import make_mlp
-
-    validate_hyperparameters(lr=lr, eps=eps, weight_decay=weight_decay)
-    if not 1 <= steps <= 400:
-        raise ValueError(f"steps must be between 1 and 400, got {steps}.")
-    model = make_mlp(seed=seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay, eps=eps)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    with single_thread():
-        for X, y in fashion_batches(steps):
-            opt.zero_grad()
-            loss_fn(model(X), y).backward()
-            opt.step()
-    groups: dict[str, list[np.ndarray]] = {}
-    for name, p in model.named_parameters():
-        state = opt.state[p]
-        t = int(state["step"].item())
-        v_hat = state["exp_avg_sq"].double() / (1 - 0.999**t)
-        rate = (lr * weight_decay / (v_hat.sqrt() + eps)).numpy().ravel()
-        groups.setdefault(_LAYER_NAMES.get(name, "biases (all layers)"), []).append(rate)
-    order = [*_LAYER_NAMES.values(), "biases (all layers)"]
-    per_group = {k: np.concatenate(groups[k]) for k in order}
+    grad_rms = mlp_adam_grad_rms(steps, lr, weight_decay, eps, seed)
+    per_group = {k: lr * weight_decay / (r + eps) for k, r in grad_rms.items()}
     return EffectiveDecay(per_group, lr * weight_decay, lr, weight_decay, steps)
 
 

@@ -241,3 +241,14 @@ def test_single_thread_restores_the_thread_count():
     with L.single_thread():
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
+
+
+def test_mlp_adam_grad_rms_groups_and_errors():
+    rms = L.mlp_adam_grad_rms(steps=5)
+    assert list(rms) == [*L.LAYER_GROUPS.values(), L.BIAS_GROUP]
+    assert sum(r.size for r in rms.values()) == 235_146
+    assert all(np.all(r >= 0) for r in rms.values())
+    # The output layer's gradients are the largest: its sqrt(v_hat) median is above layer 1's.
+    assert np.median(rms["layer 3 weights (128×10)"]) > np.median(rms["layer 1 weights (784×256)"])
+    with pytest.raises(ValueError, match="steps"):
+        L.mlp_adam_grad_rms(steps=0)
