@@ -1,0 +1,299 @@
+"""Tests for course_utils.weight_decay: parameterisations, grid bookkeeping, analysis, figures."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+
+from course_utils import weight_decay as wd
+from course_utils.experiment import RunConfig, _subset
+from course_utils.models import make_mlp
+from course_utils.training import make_optimizer
+
+SMALL = wd.GridSpec(
+    lrs=(1e-3, 4e-3),
+    decays={"adam": (0.0, 1e-4, 1e-3), "adamw": (0.0, 1e-3, 1e-2)},
+    seeds=(0, 1),
+    train_subset=256,
+    epochs=1,
+    n_val=500,
+)
+
+
+# ------------------------------------------------------------------ parameterisation
+
+
+def test_torch_weight_decay_converts_both_ways():
+    assert wd.torch_weight_decay("adamw", 1e-3, 1e-2) == pytest.approx(10.0)
+    assert wd.torch_weight_decay("adam", 1e-3, 1e-2) == 1e-2
+    for method in wd.METHODS:
+        lam = wd.paper_decay(method, 2e-3, wd.torch_weight_decay(method, 2e-3, 3e-4))
+        assert lam == pytest.approx(3e-4, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: wd.torch_weight_decay("sgd", 1e-3, 0.1), "Unknown method"),
+        (lambda: wd.torch_weight_decay("adamw", 0.0, 0.1), "lr must be"),
+        (lambda: wd.torch_weight_decay("adamw", 1e-3, -1.0), "lam must be"),
+        (lambda: wd.paper_decay("adamw", math.nan, 0.1), "lr must be"),
+    ],
+)
+def test_parameterisation_rejects_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def _shrink_under_cosine(lr: float, weight_decay: float, steps: int = 50) -> float:
+    """Weight left after ``steps`` torch AdamW steps with zero gradient and a cosine schedule."""
+    w = torch.nn.Parameter(torch.ones(1, dtype=torch.float64))
+    opt = torch.optim.AdamW([w], lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
+    for _ in range(steps):
+        w.grad = torch.zeros_like(w)
+        opt.step()
+        sched.step()
+    return float(w.item())
+
+
+def test_paper_parameterisation_decay_follows_schedule_not_lr():
+    steps, lam = 50, 1e-2
+    eta = [(1 + math.cos(math.pi * t / steps)) / 2 for t in range(steps)]
+    expected = math.prod(1 - e * lam for e in eta)  # the paper's w <- w - eta_t * lam * w
+    for lr in (1e-4, 1e-3, 1e-2):
+        torch_wd = wd.torch_weight_decay("adamw", lr, lam)
+        assert _shrink_under_cosine(lr, torch_wd, steps) == pytest.approx(expected, rel=1e-12)
+    # torch's parameterisation at one fixed weight_decay: 100x smaller lr, ~100x less decay
+    lost_small = 1 - _shrink_under_cosine(1e-4, 1.0, steps)
+    lost_large = 1 - _shrink_under_cosine(1e-2, 1.0, steps)
+    assert 80 < lost_large / lost_small <= 100  # (compounding makes it a bit less than 100)
+
+
+def test_adamw_with_zero_decay_is_adam():
+    """Why the grid runs the lam = 0 column once: AdamW(wd=0) and Adam(wd=0) are the same."""
+    X = torch.randn(64, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    y = torch.randint(0, 10, (64,), generator=torch.Generator().manual_seed(1))
+    params = []
+    for name in ("adam", "adamw"):
+        model = make_mlp(3)
+        opt = make_optimizer(name, model.parameters(), lr=1e-3, weight_decay=0.0)
+        for _ in range(5):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(X), y).backward()
+            opt.step()
+        params.append(torch.cat([p.detach().flatten() for p in model.parameters()]))
+    assert torch.equal(params[0], params[1])
+
+
+# ------------------------------------------------------------------ grid bookkeeping
+
+
+def test_grid_configs_share_the_zero_column_and_recover_lam():
+    configs = wd.grid_configs(SMALL)
+    assert len(configs) == SMALL.n_runs == 2 * (1 + 2 + 2) * 2
+    assert len({c.name for c in configs}) == len(configs)
+    cells = {wd.cell_of(c) for c in configs}
+    assert ("adam", 1e-3, 0.0) in cells and ("adamw", 1e-3, 0.0) not in cells
+    adamw = [c for c in configs if c.optimizer == "adamw" and c.lr == 4e-3]
+    assert sorted(c.weight_decay for c in adamw) == pytest.approx([0.25, 0.25, 2.5, 2.5])
+    assert sorted({wd.cell_of(c)[2] for c in adamw}) == pytest.approx([1e-3, 1e-2])
+    assert all(c.schedule == "cosine" and c.train_subset == 256 for c in configs)
+    # seed-major order: a half-finished sweep has every cell for the first seeds
+    assert [c.seed for c in configs[: len(configs) // 2]] == [0] * (len(configs) // 2)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"lrs": (1e-3,)}, "at least two"),
+        ({"lrs": (2e-3, 1e-3)}, "increasing"),
+        ({"decays": {"adam": (0.0, 1e-4, 1e-3)}}, "keys"),
+        ({"decays": {"adam": (1e-5, 1e-4, 1e-3), "adamw": (0.0, 1e-3, 1e-2)}}, "start with 0"),
+        ({"seeds": (0,)}, "two distinct"),
+        ({"train_subset": 59_800}, "train_subset"),
+        ({"n_val": 0}, "n_val"),
+    ],
+)
+def test_grid_spec_rejects_bad_settings(kwargs, message):
+    settings = {**SMALL.to_dict(), **kwargs}
+    settings["lrs"] = tuple(settings["lrs"])
+    settings["seeds"] = tuple(settings["seeds"])
+    with pytest.raises(ValueError, match=message):
+        wd.GridSpec(**settings)
+
+
+def test_ci_spec_fits_the_budget_and_full_spec_is_bigger():
+    assert wd.CI_SPEC.n_runs <= 200
+    assert len(wd.CI_SPEC.seeds) >= 4
+    assert wd.FULL_SPEC.n_runs > wd.CI_SPEC.n_runs
+    assert wd.FULL_SPEC.steps_per_run > wd.CI_SPEC.steps_per_run
+
+
+def test_load_split_holds_out_validation_images():
+    X_pool, y_pool, X_val, y_val = wd.load_split(n_val=1000)
+    assert len(X_val) == len(y_val) == 1000 and len(X_pool) == 59_000
+    X_sub, _ = _subset(X_pool, y_pool, 2000)
+    # no training image is a validation image (compare raw pixels via a hash of each row)
+    val_keys = {hash(row.numpy().tobytes()) for row in X_val.flatten(1)}
+    assert not any(hash(row.numpy().tobytes()) in val_keys for row in X_sub.flatten(1))
+    X_pool2, _, X_test, _ = wd.load_split(n_val=1000, evaluate_on="test")
+    assert torch.equal(X_pool, X_pool2) and len(X_test) == 10_000
+    with pytest.raises(ValueError, match="evaluate_on"):
+        wd.load_split(evaluate_on="train")
+
+
+def test_run_grid_is_resumable_and_refuses_another_split(tmp_path, capsys):
+    configs = wd.grid_configs(SMALL)[:4]
+    start = time.perf_counter()
+    first = wd.run_grid(configs, tmp_path, n_val=SMALL.n_val, workers=2, progress=False)
+    assert [r["config"] for r in first] == [c.to_dict() for c in configs]
+    assert all(r["meta"]["n_val"] == SMALL.n_val for r in first)
+    # corrupt one file: it is named and recomputed, the others are read back
+    broken = tmp_path / f"{configs[1].name}.json"
+    broken.write_text("{not json", encoding="utf-8")
+    second = wd.run_grid(configs, tmp_path, n_val=SMALL.n_val, workers=2, progress=False)
+    assert [r["loaded"] for r in second] == [True, False, True, True]
+    assert "Corrupt results file" in capsys.readouterr().err
+    assert second[1]["history"]["val_acc"] == first[1]["history"]["val_acc"]
+    print(f"run_grid, 4 tiny runs twice: {time.perf_counter() - start:.1f} s")
+    with pytest.raises(ValueError, match="another data split"):
+        wd.run_grid(configs, tmp_path, n_val=600, workers=1, progress=False)
+    assert json.loads((tmp_path / "split.json").read_text())["n_val"] == SMALL.n_val
+
+
+# ------------------------------------------------------------------ analysis
+
+
+def _fake_results(spec: wd.GridSpec, error_fn) -> list[dict]:
+    """Runner-shaped results whose final error is ``error_fn(method, lr, lam, seed)`` percent."""
+    results = []
+    for cfg in wd.grid_configs(spec):
+        method, lr, lam = wd.cell_of(cfg)
+        methods = wd.METHODS if lam == 0 else (method,)
+        err = error_fn(methods[-1], lr, lam, cfg.seed)
+        history = {"val_acc": [1 - err / 100] * cfg.epochs, "diverged": False}
+        results.append({"config": cfg.to_dict(), "history": history})
+    return results
+
+
+SPEC5 = wd.GridSpec(
+    lrs=(2.5e-4, 5e-4, 1e-3, 2e-3, 4e-3),
+    decays={"adam": (0.0, 1e-5, 1e-4, 1e-3, 1e-2), "adamw": (0.0, 1e-4, 1e-3, 1e-2, 1e-1)},
+    seeds=(0, 1, 2, 3),
+)
+
+
+def _coupled_and_separable(method, lr, lam, seed):
+    """Adam+L2: best log10(lam) = -3 - log10(lr/1e-3) (slope -1); AdamW: best lam = 1e-3."""
+    noise = 0.01 * ((seed * 7 + int(1e6 * lr)) % 5)
+    x = math.log10(lam) if lam > 0 else -7.0
+    target = -3.0 - math.log10(lr / 1e-3) if method == "adam" else -3.0
+    if method == "adamw" and lam == 0:
+        target = -3.0
+    return 15 + (x - target) ** 2 + noise
+
+
+def test_grid_errors_and_trend_on_a_known_grid():
+    grids = wd.grid_errors(_fake_results(SPEC5, _coupled_and_separable), SPEC5)
+    assert grids["adam"].errors.shape == (5, 5, 4)
+    assert np.all(np.isfinite(grids["adamw"].errors))
+    adamw = wd.best_decay_trend(grids["adamw"], n_boot=200)
+    assert adamw["slope"] == pytest.approx(0.0, abs=1e-12)
+    assert list(adamw["best_decay"]) == [1e-3] * 5
+    assert math.isnan(adamw["corr"]) and adamw["torch_slope"] == pytest.approx(-1.0)
+    adam = wd.best_decay_trend(grids["adam"], n_boot=200)
+    # a factor 2 in lr moves the best by at most one decade column: the fitted slope is negative
+    assert adam["slope"] < -0.5 and adam["corr"] < -0.8
+    assert adam["torch_slope"] == adam["slope"]
+    np.testing.assert_allclose(adam["choice_freq"].sum(axis=1), 1.0)
+    assert wd.best_cell(grids["adamw"])[1] == 2
+
+
+def test_grid_errors_names_missing_runs_and_handles_divergence():
+    results = _fake_results(SPEC5, _coupled_and_separable)
+    with pytest.raises(ValueError, match="missing"):
+        wd.grid_errors(results[:-1], SPEC5)
+    results[0]["history"]["diverged"] = True
+    grids = wd.grid_errors(results, SPEC5)
+    assert np.isnan(grids["adam"].mean).sum() == 1
+    assert np.isnan(grids["adamw"].mean).sum() == 1  # the shared zero column
+    wd.best_decay_trend(grids["adam"], n_boot=10)  # a diverged cell never wins, no error
+
+
+def test_compare_cells():
+    out = wd.compare_cells([15.0, 15.2, 15.4, 15.6], [14.0, 14.2, 14.4, 14.6])
+    assert out["diff"] == pytest.approx(1.0)
+    s = np.std([15.0, 15.2, 15.4, 15.6], ddof=1)
+    assert out["se"] == pytest.approx(math.sqrt(2 * s**2 / 4))
+    assert out["diff_over_noise"] == pytest.approx(1.0 / s)
+    with pytest.raises(ValueError, match="two seeds"):
+        wd.compare_cells([1.0], [2.0, 3.0])
+
+
+def test_confirmation_configs_need_fresh_seeds():
+    cells = {"AdamW best": ("adamw", 1e-3, 1e-3), "no decay": ("adamw", 1e-3, 0.0)}
+    out = wd.confirmation_configs(SPEC5, cells, seeds=(100, 101))
+    assert [c.optimizer for c in out["no decay"]] == ["adam", "adam"]
+    assert out["AdamW best"][0].weight_decay == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="overlap"):
+        wd.confirmation_configs(SPEC5, cells, seeds=(3, 100))
+
+
+def test_check_decay_prediction(capsys):
+    grids = wd.grid_errors(_fake_results(SPEC5, _coupled_and_separable), SPEC5)
+    trend = wd.best_decay_trend(grids["adamw"], n_boot=10)
+    assert wd.check_decay_prediction(grids["adamw"], trend, 8e-3, 1e-3)
+    assert not wd.check_decay_prediction(grids["adamw"], trend, 8e-3, 1e-1)
+    assert "within one grid step: False" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="lam"):
+        wd.check_decay_prediction(grids["adamw"], trend, 8e-3, -1.0)
+
+
+# ------------------------------------------------------------------ figures
+
+
+def test_figures_draw_with_marked_best_cells():
+    from matplotlib.patches import Rectangle
+
+    grids = wd.grid_errors(_fake_results(SPEC5, _coupled_and_separable), SPEC5)
+    trends = {m: wd.best_decay_trend(g, n_boot=20) for m, g in grids.items()}
+    fig = wd.plot_heatmaps(grids)
+    heat_axes = fig.axes[:2]
+    for ax in heat_axes:
+        red = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_linewidth() > 3]
+        assert len(red) == 1
+        assert len(ax.texts) == 25
+    fig2 = wd.plot_torch_coordinates(grids["adamw"])
+    assert fig2.axes[1].get_xscale() == "log"
+    fig3 = wd.plot_best_decay(grids, trends)
+    fig4 = wd.plot_cell_comparison({"grid": {"AdamW best": [1, 2, 3], "Adam + L2 best": [2, 3]}})
+    for f in (fig, fig2, fig3, fig4):
+        f.canvas.draw()
+        plt.close(f)
+
+
+def test_fmt_value():
+    assert [wd.fmt_value(v) for v in (0, 2.5e-4, 1e-3, 0.5, 40.0)] == [
+        "0",
+        "2.5e-4",
+        "1e-3",
+        "0.5",
+        "40",
+    ]
+
+
+def test_runconfig_round_trip_of_adamw_decay():
+    """lam / lr is stored as a float; the runner's file check must accept it when read back."""
+    cfg = wd.grid_configs(SPEC5)[7]
+    assert RunConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg.resolved()
