@@ -429,22 +429,29 @@ def sgd_lr(q: Quadratic) -> float:
     return 2.0 / (max(q.h) + min(q.h))
 
 
-def race(q: Quadratic, lr: float, beta1: float, beta2: float, steps: int = RACE_STEPS):
-    """The three runs of the race: {name: (Trajectory, color, label)}."""
+def race(
+    q: Quadratic, lr: float, beta1: float, beta2: float, steps: int = RACE_STEPS, noise: float = 0.0
+):
+    """The three runs of the race: {name: (Trajectory, color, label)}.
+
+    ``noise`` > 0 adds Gaussian noise of that standard deviation to every gradient (the same
+    seeded draws for all three methods), which turns GD into SGD.
+    """
     lr_sgd = sgd_lr(q)
+    gd_name = "SGD" if noise else "GD"
     return {
         "sgd": (
-            gradient_descent(q, RACE_W0, lr_sgd, steps),
+            gradient_descent(q, RACE_W0, lr_sgd, steps, noise_std=noise, seed=0),
             OPTIMIZER_COLORS["sgd"],
-            f"GD, best fixed α = {lr_sgd:.2f}",
+            f"{gd_name}, best fixed α = {lr_sgd:.2f}",
         ),
         "adagrad": (
-            adagrad_path(q, RACE_W0, lr, steps=steps),
+            adagrad_path(q, RACE_W0, lr, steps=steps, noise_std=noise, seed=0),
             OPTIMIZER_COLORS["adagrad"],
             f"Adagrad, α = {lr:.3g}",
         ),
         "adam": (
-            adam_path(q, RACE_W0, lr, beta1, beta2, steps=steps),
+            adam_path(q, RACE_W0, lr, beta1, beta2, steps=steps, noise_std=noise, seed=0),
             OPTIMIZER_COLORS["adam"],
             f"Adam, α = {lr:.3g}, β₁ = {beta1:.2f}, β₂ = {beta2:g}",
         ),
@@ -497,7 +504,9 @@ class RaceDrawer:
             problem=None, contour=None,
         )  # fmt: skip
 
-    def update(self, state, lr=0.1, beta1=0.9, beta2=0.999, problem=RACE_DEFAULT) -> None:
+    def update(
+        self, state, lr=0.1, beta1=0.9, beta2=0.999, problem=RACE_DEFAULT, noise=0.0
+    ) -> None:
         if problem not in RACE_PROBLEMS:
             raise ValueError(f"Unknown problem {problem!r}: choose one of {list(RACE_PROBLEMS)}.")
         q = RACE_PROBLEMS[problem]
@@ -509,9 +518,10 @@ class RaceDrawer:
             state["contour"] = ax_path.contour(
                 X, Y, Z, levels=levels, colors="#9ab", linewidths=0.8, zorder=0
             )
-            ax_path.set_title(f"{RACE_STEPS} steps on L(w) = ½ wᵀHw, {problem}")
             state["problem"] = problem
-        runs = race(q, lr, beta1, beta2)
+        noisy = f", noise σ = {noise:.2g}" if noise else ""
+        ax_path.set_title(f"{RACE_STEPS} steps, {problem}{noisy}")
+        runs = race(q, lr, beta1, beta2, noise=noise)
         for text, (name, (traj, _, label)) in zip(state["legend"].get_texts(), runs.items()):
             state["paths"][name].set_data(traj.path[:, 0], traj.path[:, 1])
             losses = np.maximum(traj.losses, _LOSS_FLOOR)
@@ -530,7 +540,8 @@ BETA2_CHOICES = (0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9999)
 
 
 def make_race_panel() -> SliderPanel:
-    """Sliders: α (Adam and Adagrad), β₁, β₂, and the problem (axis-aligned or rotated)."""
+    """Sliders: α (Adam and Adagrad), β₁, β₂, the problem (axis-aligned or rotated), and
+    the gradient noise σ (0: exact gradients)."""
     controls = {
         "lr": log_slider("α (lr)", 0.1, 0.001, 1.0),  # grid 10^(k/20): 0.1 on it
         "beta1": float_slider("β₁", 0.9, 0.0, 0.99, step=0.01),
@@ -548,6 +559,7 @@ def make_race_panel() -> SliderPanel:
             style={"description_width": "110px"},
             layout=widgets.Layout(width="340px"),
         ),
+        "noise": float_slider("σ (noise)", 0.0, 0.0, 1.0, step=0.05),
     }
     return SliderPanel(
         RaceDrawer(), controls, figsize=(12, 4.8), title="Adam vs GD vs Adagrad on a quadratic"

@@ -105,6 +105,18 @@ def test_race_adam_beats_gd_only_when_axis_aligned():
     assert rotated["adam"][0].losses[-1] > 10 * rotated["sgd"][0].losses[-1]
 
 
+def test_race_with_noise_is_sgd_and_seeded():
+    q = L.RACE_PROBLEMS["axis-aligned (κ = 50)"]
+    noisy = L.race(q, 0.1, 0.9, 0.999, noise=0.5)
+    again = L.race(q, 0.1, 0.9, 0.999, noise=0.5)
+    assert noisy["sgd"][2].startswith("SGD")
+    for name in noisy:
+        np.testing.assert_array_equal(noisy[name][0].path, again[name][0].path)
+    clean = L.race(q, 0.1, 0.9, 0.999)
+    # Noise keeps constant-step Adam away from the optimum (a floor, section 6).
+    assert noisy["adam"][0].losses[-20:].mean() > 10 * clean["adam"][0].losses[-20:].mean()
+
+
 def test_adam_path_uses_the_course_update():
     q = L.RACE_PROBLEMS["axis-aligned (κ = 50)"]
     traj = L.adam_path(q, L.RACE_W0, 0.1, steps=1)
@@ -131,6 +143,7 @@ def test_race_panel_sweep_extremes():
     assert _png_changes(panel, beta1=0.0)
     assert _png_changes(panel, beta2=0.9)
     assert _png_changes(panel, problem="rotated 45° (κ = 50)")
+    assert _png_changes(panel, noise=0.5)
     median = float(np.median(panel.timings_ms))
     print(f"race panel: median redraw {median:.0f} ms over {len(panel.timings_ms)} redraws")
     assert median < 400  # the goal is < 150 ms; generous here because CI machines are shared
