@@ -46,8 +46,15 @@ def all_panels() -> list:
 
 
 _LIVE_LIMIT_MS = 300.0  # "auto": slower redraws switch dragging to redraw-on-release
-_LABEL_WIDTH = "110px"
-_SLIDER_LAYOUT = dict(width="340px")
+_LABEL_WIDTH = "130px"
+_SLIDER_LAYOUT = dict(width="390px")
+# Projector-sized text for the sliders of every panel (the page default is 13 px).
+_PANEL_CSS = """<style>
+.course-slider-panel .widget-label, .course-slider-panel .widget-readout,
+.course-slider-panel .widget-dropdown select, .course-slider-panel .widget-button {
+  font-size: 15px;
+}
+</style>"""
 
 
 def _style():
@@ -177,10 +184,15 @@ class SliderPanel(widgets.HBox):
         )
         self.reset_button.on_click(lambda _: self.reset())
 
-        header = [widgets.HTML(f"<b style='font-size:15px'>{title}</b>")] if title else []
+        for w in self.controls.values():  # one label column, one width, whoever made the control
+            if hasattr(w, "style") and hasattr(w.style, "description_width"):
+                w.style.description_width = _LABEL_WIDTH
+            w.layout.width = _SLIDER_LAYOUT["width"]
+        header = [widgets.HTML(f"<b style='font-size:17px'>{title}</b>")] if title else []
+        css = widgets.HTML(_PANEL_CSS, layout=widgets.Layout(display="none"))
         sidebar = widgets.VBox(
-            header + list(self.controls.values()) + [self.reset_button, self.status],
-            layout=widgets.Layout(min_width="360px", padding="4px"),
+            [css, *header, *self.controls.values(), self.reset_button, self.status],
+            layout=widgets.Layout(min_width="400px", padding="4px"),
         )
         # Sliders on the left; in a window too narrow for both, the figure wraps below them at
         # full size instead of shrinking to an unreadable stamp.

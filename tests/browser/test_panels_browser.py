@@ -88,6 +88,17 @@ INSTRUMENT_JS = """
 }
 """
 
+# The figure must show whole inside the notebook (no clipped right edge) and not be a stamp.
+FIT_JS = """
+(panel) => {
+  const img = panel.querySelector(':scope > .widget-image');
+  const area = panel.closest('.jp-OutputArea-output') || panel.parentElement;
+  const r = img.getBoundingClientRect(), a = area.getBoundingClientRect();
+  return {img: Math.round(r.width), natural: img.naturalWidth, area: Math.round(a.width),
+          overflow: Math.round(r.right - a.right)};
+}
+"""
+
 STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 
 
@@ -308,6 +319,8 @@ def test_panels_live_in_jupyterlab(notebook: Path, lab_server, lab_page, served)
             assert row["error"] is None, f"{name}: the default setting fails: {row['error']}"
             panel.scroll_into_view_if_needed()
             _screenshot(panel, f"{notebook.stem}-panel{index}")
+            fit = panel.evaluate(FIT_JS)
+            assert fit["img"] >= 300 and fit["overflow"] <= 1, f"{name}: image does not fit: {fit}"
             panel.evaluate(INSTRUMENT_JS)
             latencies = _keyboard(page, panel, row, name)
             settle_ms, drag_images = _drag(page, panel, name)
