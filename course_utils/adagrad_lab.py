@@ -16,7 +16,6 @@ reproducible.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import matplotlib.ticker as mticker
@@ -50,7 +49,6 @@ __all__ = [
     "make_effective_lr_panel",
     "make_sparse_panel",
     "make_quadratic_panel",
-    "log_slider_through",
     "quadratic_comparison_figure",
     "EffectiveLrDrawer",
     "SparseDrawer",
@@ -479,28 +477,6 @@ def quadratic_runs(
 # --------------------------------------------------------------------------------------------
 
 
-def log_slider_through(
-    label: str, value: float, min: float, max: float, steps_per_decade: int = 20
-):
-    """A log slider whose grid passes through its default ``value``.
-
-    The browser snaps a slider's value to its grid, so an off-grid default (2.0 on a grid of
-    10^(k/20) steps from 0.01) would come back as 1.995 after "Reset to defaults". Here min and
-    max move inwards to the nearest grid points through ``value``, never outside [min, max].
-    """
-    below = math.floor(steps_per_decade * math.log10(value / min) + 1e-9)
-    above = math.floor(steps_per_decade * math.log10(max / value) + 1e-9)
-    if below < 0 or above < 0:
-        raise ValueError(f"The default {value} must lie between min={min} and max={max}.")
-    return log_slider(
-        label,
-        value,
-        value * 10 ** (-below / steps_per_decade),
-        value * 10 ** (above / steps_per_decade),
-        steps_per_decade,
-    )
-
-
 class EffectiveLrDrawer:
     """Panel drawer for figure 2.1 plus the first-step curve (incremental: see widgets.py)."""
 
@@ -573,9 +549,9 @@ def make_effective_lr_panel() -> SliderPanel:
     return SliderPanel(
         EffectiveLrDrawer(),
         {
-            "lr": log_slider_through("α (lr)", 0.1, 1e-3, 1.0),
-            "eps": log_slider_through("ε", 1e-8, 1e-12, 1e-2),
-            "small": log_slider_through("small |g|", 0.01, 1e-6, 0.05),
+            "lr": log_slider("α (lr)", 0.1, 1e-3, 1.0),
+            "eps": log_slider("ε", 1e-8, 1e-12, 1e-2),
+            "small": log_slider("small |g|", 0.01, 1e-6, 0.05),
         },
         figsize=(12, 4.6),
         title="Adagrad's effective learning rate and ε",
@@ -640,9 +616,9 @@ def make_sparse_panel() -> SliderPanel:
     return SliderPanel(
         SparseDrawer(),
         {
-            "p_rare": log_slider_through("p (rare)", 0.02, 0.002, 0.5),
-            "lr_adagrad": log_slider_through("α Adagrad", 0.5, 0.01, 1.0),
-            "lr_sgd": log_slider_through("α SGD", 0.05, 0.001, 1.0),
+            "p_rare": log_slider("p (rare)", 0.02, 0.002, 0.5),
+            "lr_adagrad": log_slider("α Adagrad", 0.5, 0.01, 1.0),
+            "lr_sgd": log_slider("α SGD", 0.05, 0.001, 1.0),
         },
         figsize=(12, 4.6),
         title="Sparse features: SGD vs Adagrad",
@@ -730,9 +706,9 @@ def make_quadratic_panel() -> SliderPanel:
     return SliderPanel(
         QuadraticDrawer(),
         {
-            "lr": log_slider_through("α (Adagrad)", 2.0, 0.01, 10.0),
+            "lr": log_slider("α (Adagrad)", 2.0, 0.01, 10.0),
             "angle_deg": float_slider("rotation (°)", 0.0, 0.0, 90.0, step=5.0),
-            "kappa": log_slider_through("κ", 100.0, 1.0, 1000.0),
+            "kappa": log_slider("κ", 100.0, 1.0, 1000.0),
             "steps": int_slider("steps", 60, 5, 200),
         },
         figsize=(12, 5.2),

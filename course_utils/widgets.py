@@ -102,15 +102,26 @@ def log_slider(
     steps_per_decade: int = 20,
     readout_format: str = ".3g",
 ) -> widgets.FloatLogSlider:
-    """A log-scale slider between ``min`` and ``max`` (positive), e.g. for κ or learning rates."""
+    """A log-scale slider between ``min`` and ``max`` (positive), e.g. for κ or learning rates.
+
+    The grid of 10^(1/steps_per_decade) steps passes through the default ``value``: the browser
+    snaps a slider to its grid, so an off-grid default (2.0 on a grid from 0.01) would come back
+    as 1.995 after "Reset to defaults". min and max move inwards to the nearest grid points.
+    """
     import math
 
-    lo, hi = math.log10(min), math.log10(max)
+    if not 0 < min <= value <= max:
+        raise ValueError(
+            f"log_slider {label!r}: need 0 < min <= value <= max, got {min}, {value}, {max}."
+        )
+    below = math.floor(steps_per_decade * math.log10(value / min) + 1e-9)
+    above = math.floor(steps_per_decade * math.log10(max / value) + 1e-9)
+    centre = math.log10(value)
     return widgets.FloatLogSlider(
         value=value,
         base=10,
-        min=lo,
-        max=hi,
+        min=centre - below / steps_per_decade,
+        max=centre + above / steps_per_decade,
         step=1 / steps_per_decade,
         description=label,
         readout_format=readout_format,
