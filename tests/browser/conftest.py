@@ -284,8 +284,9 @@ def chromium():
 
 @pytest.fixture(scope="session")
 def lab_context(chromium):
-    """One browser context for every notebook, so Lab's scripts come from the HTTP cache."""
-    context = chromium.new_context(viewport={"width": 1600, "height": 1000})
+    """One browser context for every notebook (COURSE_VIEWPORT=1280x720 to try a projector)."""
+    width, height = (int(v) for v in os.environ.get("COURSE_VIEWPORT", "1600x1000").split("x"))
+    context = chromium.new_context(viewport={"width": width, "height": height})
     try:
         yield context
     finally:
