@@ -146,7 +146,7 @@ def test_race_panel_sweep_extremes():
     assert _png_changes(panel, noise=0.5)
     median = float(np.median(panel.timings_ms))
     print(f"race panel: median redraw {median:.0f} ms over {len(panel.timings_ms)} redraws")
-    assert median < 400  # the goal is < 150 ms; generous here because CI machines are shared
+    # Speed is shown by benchmarks/bench_panels.py, not asserted here (timings are load-dependent).
 
 
 def test_draw_race_rejects_unknown_problem():
