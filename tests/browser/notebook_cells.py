@@ -69,22 +69,50 @@ def cells_for_panels(path: Path):
     return nb
 
 
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def _walk_outside_scopes(node):
+    """Like ast.walk, but does not enter function, lambda or class bodies."""
+    todo = [node]
+    while todo:
+        current = todo.pop()
+        yield current
+        for child in ast.iter_child_nodes(current):
+            if not isinstance(child, _SCOPES):
+                todo.append(child)
+
+
+def _free_in_scope(scope) -> set[str]:
+    """Global names a function/lambda/class body reads (not its parameters or local names)."""
+    local = {a.arg for a in ast.walk(scope) if isinstance(a, ast.arg)}
+    local |= {
+        n.id for n in ast.walk(scope) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+    local |= {
+        n.name for n in ast.walk(scope) if isinstance(n, _SCOPES) and not isinstance(n, ast.Lambda)
+    }
+    reads = {n.id for n in ast.walk(scope) if isinstance(n, ast.Name)} - local
+    for deco in getattr(scope, "decorator_list", []):
+        reads |= {n.id for n in ast.walk(deco) if isinstance(n, ast.Name)}
+    return reads
+
+
 def _names(source: str) -> tuple[set[str], set[str], set[str], set[str]]:
     """(defined, read-before-defined, imported, mutated) global names of one code cell."""
     from IPython.core.inputtransformer2 import TransformerManager
 
     tree = ast.parse(TransformerManager().transform_cell(source))
     defined, loaded, imported, mutated = set(), set(), set(), set()
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            defined.add(node.name)
-        elif isinstance(node, ast.Import | ast.ImportFrom):
+    for node in _walk_outside_scopes(tree):
+        if isinstance(node, _SCOPES):
+            continue
+        if isinstance(node, ast.Import | ast.ImportFrom):
             for alias in node.names:
                 name = (alias.asname or alias.name).split(".")[0]
                 defined.add(name)
                 imported.add(name)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
+        elif isinstance(node, ast.Name):
             if isinstance(node.ctx, ast.Store | ast.Del):
                 defined.add(node.id)
             else:
@@ -95,6 +123,11 @@ def _names(source: str) -> tuple[set[str], set[str], set[str], set[str]]:
                 base = base.value
             if isinstance(base, ast.Name):
                 mutated.add(base.id)
+    for node in ast.walk(tree):
+        if isinstance(node, _SCOPES):
+            if not isinstance(node, ast.Lambda) and node in tree.body:
+                defined.add(node.name)
+            loaded |= _free_in_scope(node)
     for node in tree.body:  # top-level `x.method(...)` may change x in place (x.fit(), x.append())
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             func = node.value.func

@@ -6,12 +6,14 @@ import time
 
 LINES: list[str] = []
 START: list[float] = []
+END: list[float] = []
 
 
 def report(line: str) -> None:
     """Print a result line now (visible with -s) and again at the end of the pytest run."""
     print(line)
     LINES.append(line)
+    END[:] = [time.time()]
 
 
 def mark_start() -> None:
