@@ -12,13 +12,15 @@ panel that is already on screen, and strict nbval runs them anyway.
 from __future__ import annotations
 
 import ast
+import os
 import re
 from pathlib import Path
 
 import nbformat
 
 REPO = Path(__file__).resolve().parents[2]
-NOTEBOOK_DIR = REPO / "notebooks"
+# COURSE_NOTEBOOK_DIR points the panel tests at another folder (used to check that they fail).
+NOTEBOOK_DIR = Path(os.environ.get("COURSE_NOTEBOOK_DIR", REPO / "notebooks"))
 
 PANEL_SOURCE = re.compile(
     r"SliderPanel\s*\(|\bmake_\w*panel\w*\s*\(|\w+_panel\s*\(|display\(\s*[\w.]*panel\w*\s*\)"
@@ -46,9 +48,45 @@ def is_panel_cell(cell) -> bool:
     return cell.cell_type == "code" and bool(PANEL_SOURCE.search(cell.source))
 
 
+def _panel_variables(source: str) -> set[str]:
+    """Names a cell binds to a new panel (``p = make_x_panel()``, ``race = SliderPanel(...)``)."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        code = TransformerManager().transform_cell(source)
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and PANEL_SOURCE.search(
+            ast.get_source_segment(code, node.value) or ""
+        ):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
+
+
+def panel_cells(nb) -> list[int]:
+    """Indices of the cells that build or show a panel, including ``display(p)`` of any name
+    a panel cell bound to a panel."""
+    hits = [i for i, cell in enumerate(nb.cells) if is_panel_cell(cell)]
+    names = set().union(*(_panel_variables(nb.cells[i].source) for i in hits)) if hits else set()
+    if names:
+        alternatives = "|".join(sorted(map(re.escape, names)))
+        shows = re.compile(
+            rf"display\(\s*({alternatives})\s*[,)]|^\s*({alternatives})\s*$", re.MULTILINE
+        )
+        hits += [
+            i
+            for i, cell in enumerate(nb.cells)
+            if cell.cell_type == "code" and i not in hits and shows.search(cell.source)
+        ]
+    return sorted(hits)
+
+
 def last_panel_cell(nb) -> int | None:
     """Index of the last panel cell of ``nb``, or None when the notebook has no panel."""
-    hits = [i for i, cell in enumerate(nb.cells) if is_panel_cell(cell)]
+    hits = panel_cells(nb)
     return hits[-1] if hits else None
 
 
@@ -153,7 +191,7 @@ def cells_needed_by_panels(path: Path):
     except SyntaxError:
         nb.cells = [nb.cells[i] for i in code]
         return nb
-    keep = {code[0]} | {i for i in code if is_panel_cell(nb.cells[i])}
+    keep = {code[0]} | set(panel_cells(nb))
     changed = True
     while changed:
         changed = False

@@ -66,3 +66,16 @@ def test_notebook_without_panel_is_refused(tmp_path):
 
 def test_the_course_has_panel_notebooks():
     assert panel_notebooks(), "no notebooks/NN_*.ipynb with a slider panel"
+
+
+def test_display_of_any_panel_variable_counts(tmp_path):
+    path = _notebook(
+        tmp_path,
+        "from course_utils.widgets import SliderPanel",
+        "race = SliderPanel(draw, controls)",
+        "display(race)",
+        "print('after the panels')",
+    )
+    nb = nbformat.read(path, as_version=4)
+    assert last_panel_cell(nb) == 3  # the markdown title is cell 0
+    assert _kept(cells_needed_by_panels(path))[-1] == "display(race)"

@@ -30,6 +30,11 @@ import pytest
 from notebook_cells import cells_needed_by_panels, panel_notebooks
 from panel_report import report
 
+try:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+except ImportError:  # the fixtures skip (or, under CI, fail) with the reason
+    PlaywrightTimeoutError = TimeoutError
+
 PRESSES = 6  # key presses per panel
 DRAG_MOVES = 20  # mouse moves in one drag of the main slider (about 1 s)
 GOAL_MEDIAN_MS = 150.0  # the issue's goal; reported per panel
@@ -39,6 +44,7 @@ GOAL_MEDIAN_MS = 150.0  # the issue's goal; reported per panel
 LOAD = max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
 LIMIT_MEDIAN_MS = float(os.environ.get("COURSE_PANEL_LIMIT_MS", 2 * GOAL_MEDIAN_MS)) * LOAD
 RUN_ALL_TIMEOUT_S = 150
+IMAGE_TIMEOUT_S = 10  # per key press, times the load factor
 SCREENSHOTS = os.environ.get("COURSE_SCREENSHOTS")  # a folder: save page and panel PNGs there
 
 PROBE = """\
@@ -156,11 +162,20 @@ def _screenshot(target, name: str) -> None:
         target.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"))
 
 
-def _wait_images(page, panel, n: int) -> None:
+def _wait_images(page, panel, n: int, what: str) -> None:
     """Wait until the panel has received (and digested) ``n`` images since instrumenting."""
-    page.wait_for_function(
-        "([p, n]) => p.__course.hashes.length >= n", arg=[panel.element_handle(), n]
-    )
+    timeout_s = IMAGE_TIMEOUT_S * LOAD
+    try:
+        page.wait_for_function(
+            "([p, n]) => p.__course.hashes.length >= n",
+            arg=[panel.element_handle(), n],
+            timeout=timeout_s * 1000,
+        )
+    except PlaywrightTimeoutError:
+        pytest.fail(
+            f"{what}: no new image within {timeout_s:.0f} s. Either the redraw produced the "
+            "same picture (the front end then receives nothing) or the kernel hung."
+        )
 
 
 def _wait_settled(page, panel, quiet_s: float = 0.8, timeout_s: float = 30) -> dict:
@@ -186,7 +201,7 @@ def _keyboard(page, panel, row: dict, name: str) -> list[float]:
     key = "ArrowRight" if step > 0 else "ArrowLeft"
     for n in range(1, PRESSES + 1):
         handle.press(key)
-        _wait_images(page, panel, n)
+        _wait_images(page, panel, n, f"{name}, {key} press {n}")
         expected = _expected_after(row, n * step)
         text = readout.inner_text()
         assert _close(text, expected), f"{name}: readout {text!r}, expected {expected:.4g}"
@@ -230,7 +245,7 @@ def _reset(page, panel, row: dict, name: str) -> None:
     """Click "Reset to defaults": the figure redraws and the readout shows the default again."""
     before = len(panel.evaluate("p => p.__course.hashes"))
     panel.get_by_role("button", name="Reset to defaults").click()
-    _wait_images(page, panel, before + 1)
+    _wait_images(page, panel, before + 1, f"{name}, Reset to defaults")
     text = panel.locator(".widget-slider .widget-readout").first.inner_text()
     assert _close(text, row["value"]), f"{name}: after reset the readout shows {text!r}"
 
