@@ -13,9 +13,9 @@ and artists once) and ``update(state, **values)`` (change their data): the panel
 clears the figure, so matplotlib reuses axes, ticks and text instead of rebuilding them.
 
 Every redraw is timed (``panel.timings_ms``, wall clock; ``panel.cpu_ms``, CPU time of the
-kernel's thread, which a busy machine inflates much less). A drawing function should show divergence on the
-figure itself; if it raises anyway, the panel shows the message in red instead of a traceback
-(``panel.last_error`` keeps it for tests).
+kernel's thread, which a busy machine inflates much less). A drawing function should show
+divergence on the figure itself; if it raises anyway, the panel shows the message in red instead
+of a traceback (``panel.last_error`` keeps it for tests).
 """
 
 from __future__ import annotations
