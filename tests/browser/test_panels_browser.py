@@ -1,18 +1,35 @@
 """Every slider panel, live in JupyterLab in a real browser: it renders, reacts, and is fast.
 
 For every numbered notebook with a panel (found automatically, see ``notebook_cells.py``):
-open it in JupyterLab, wait for the kernel, Run All, check that no cell shows an error or a
-warning, then press ArrowRight on each panel's main (first) slider several times and check,
-after every key press, that the readout shows the expected value, that a new, different image
-arrives, and that the panel shows no error. The latency from key press to the new image being
-loaded in the page is printed per panel:
+open it in JupyterLab (one Lab page; the notebook from the file browser), wait for the kernel,
+Run All, and check that no cell shows an error or a warning. Then, for each panel on the page:
 
-    NOTEBOOK PANEL slider->image median X ms, max Y ms
+* its figure fits the notebook's width (not clipped, not a stamp);
+* press ArrowRight (ArrowLeft near the top end) PRESSES times on the main slider (the first
+  numeric slider): after every press the readout shows the expected value and a new, different
+  image arrives; the time from key press to the new image loaded in the page is measured;
+* drag the slider for about a second: the final image must follow the release within about one
+  redraw (the widget front end never queues stale values; see SliderPanel's docstring);
+* click "Reset to defaults": the readout shows the default again; the panel shows no error;
+* a probe cell then confirms in the kernel: values back at the defaults, no error, one redraw
+  per change, and the kernel's own redraw times (wall clock and CPU).
 
-What runs: the notebook reduced to the cells its panels need (the imports cell, the panel cells,
-and the earlier cells that define what they read; ``cells_needed_by_panels``). Figures and
-trainings no panel reads are left out so the suite stays under three minutes on two cores;
-``tests/test_panels_nbclient.py`` runs every cell up to the last panel, and strict nbval runs all.
+One line per panel is printed (and repeated in the pytest summary):
+
+    NOTEBOOK PANEL [slider] slider->image median X ms, max Y ms; kernel redraw ...
+
+The issue's goal is a median under 150 ms; the test fails above twice that, scaled by the
+machine's load (``COURSE_PANEL_LIMIT_MS`` overrides the base limit).
+
+What runs, and why (budget: three minutes for the suite on two cores): each notebook reduced to
+the cells its panels need (the imports cell, the panel cells and the earlier cells that define
+what they read; ``cells_needed_by_panels``). Figures and trainings no panel reads are left out;
+strict nbval runs every cell, and ``tests/test_panels_nbclient.py`` sweeps every slider of every
+panel to its extremes without a browser. All kernels start side by side before the first
+measurement, so opening a notebook does not wait for a kernel.
+
+Options: ``COURSE_SCREENSHOTS=DIR`` saves page and panel screenshots; ``COURSE_VIEWPORT=1280x720``
+tries a projector-sized window; ``COURSE_NOTEBOOK_DIR`` points at other notebooks.
 """
 
 from __future__ import annotations
