@@ -280,10 +280,15 @@ MAIN_TAB = "#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current"
 
 
 @pytest.fixture(scope="module")
-def served(lab_server) -> dict[Path, str]:
-    """Write each notebook's panel cells plus the probe to the server; start their kernels."""
+def served(request, lab_server) -> dict[Path, str]:
+    """Write each selected notebook's panel cells plus the probe; start their kernels."""
+    selected = [
+        item.callspec.params["notebook"]
+        for item in request.session.items
+        if getattr(item, "module", None) is request.module and hasattr(item, "callspec")
+    ]
     paths = {}
-    for notebook in NOTEBOOKS:
+    for notebook in selected:
         nb = cells_needed_by_panels(notebook)
         nb.cells.append(nbformat.v4.new_code_cell(PROBE))
         nbformat.write(nb, lab_server.root / "notebooks" / notebook.name)
