@@ -297,3 +297,16 @@ def test_runconfig_round_trip_of_adamw_decay():
     """lam / lr is stored as a float; the runner's file check must accept it when read back."""
     cfg = wd.grid_configs(SPEC5)[7]
     assert RunConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg.resolved()
+
+
+def test_run_confirmation_trains_shared_cells_once_on_the_test_set(tmp_path):
+    cells = {"A": ("adam", 1e-3, 0.0), "B": ("adamw", 1e-3, 0.0), "C": ("adamw", 1e-3, 1e-3)}
+    out = wd.run_confirmation(
+        SMALL, cells, seeds=(50, 51), out_dir=tmp_path, workers=1, progress=False
+    )
+    assert set(out) == {"A", "B", "C"} and all(v.shape == (2,) for v in out.values())
+    np.testing.assert_array_equal(out["A"], out["B"])  # one run, two labels
+    assert len(list(tmp_path.glob("adam*_seed5*.json"))) == 4
+    stored = json.loads(next(tmp_path.glob("adamw_*seed50.json")).read_text())
+    assert stored["meta"]["n_val"] == 10_000  # scored on the test set
+    assert np.all((out["C"] > 0) & (out["C"] < 100))
