@@ -310,3 +310,12 @@ def test_run_confirmation_trains_shared_cells_once_on_the_test_set(tmp_path):
     stored = json.loads(next(tmp_path.glob("adamw_*seed50.json")).read_text())
     assert stored["meta"]["n_val"] == 10_000  # scored on the test set
     assert np.all((out["C"] > 0) & (out["C"] < 100))
+
+
+def test_command_line_rejects_bad_arguments(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        wd.main(["--workers", "0"])
+    assert exit_info.value.code == 2
+    assert "--workers must be >= 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        wd.main(["--size", "huge"])
