@@ -39,6 +39,7 @@ import math
 import os
 import re
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
@@ -248,6 +249,7 @@ def _drag(page, panel, name: str) -> tuple[float, int]:
     redraw, however slow the redraw: a drag never queues stale redraws.
     """
     before = len(panel.evaluate("p => p.__course.load"))
+    panel.locator("[data-course-main]").scroll_into_view_if_needed()
     handle = panel.locator("[data-course-main] .noUi-handle").first.bounding_box()
     track = panel.locator("[data-course-main] .noUi-base").first.bounding_box()
     x0, y = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
@@ -409,6 +411,15 @@ def test_panels_live_in_jupyterlab(notebook: Path, lab_server, lab_page, served)
             f"(load {LOAD:.1f}x cores)"
         )
         _screenshot(page, f"{notebook.stem}-after")
+    except BaseException:
+        shot = Path(tempfile.gettempdir()) / "course-browser-failures" / f"{notebook.stem}.png"
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            page.screenshot(path=str(shot), full_page=True)
+            print(f"screenshot of the failure: {shot}")
+        except Exception:  # noqa: BLE001 - keep the original failure
+            pass
+        raise
     finally:
         _close_current(page, lab_server)
         lab_server.shutdown_kernels(served[notebook])
