@@ -8,7 +8,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb)) $(sort $(wildcard 
 DEBIAN_DATA := /usr/share/datasets/fashion-mnist
 LAB_PORT ?= 8888
 
-.PHONY: setup data lab test unit figures lint html clean
+.PHONY: setup data lab test unit browser figures lint html clean
 
 setup: $(STAMP) data
 
@@ -34,7 +34,10 @@ test: setup
 	$(PY) -m pytest
 
 unit: setup
-	$(PY) -m pytest tests -p no:nbval -o addopts=""
+	$(PY) -m pytest tests -p no:nbval -o addopts="" --ignore=tests/browser
+
+browser: setup
+	$(PY) -m pytest tests/browser -p no:nbval -o addopts="" -s
 
 figures: setup
 	$(PY) tools/regenerate.py $(NOTEBOOKS)
