@@ -813,9 +813,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m course_utils.experiment",
         description=(
-            "Train the course's Fashion-MNIST MLP with several optimizers and seeds. Each run "
-            "(optimizer, learning rate, seed, ...) is saved as OUT/<run>.json when it completes; "
-            "rerunning skips completed runs, and a corrupt file is reported and recomputed."
+            "Train the course's Fashion-MNIST MLP with several optimizers and seeds.\n"
+            "Each run (optimizer, learning rate, seed, ...) is saved as OUT/<run>.json when it\n"
+            "completes; rerunning skips completed runs, and a corrupt file is reported by name\n"
+            "and recomputed. Validation uses the 10,000 test images, as in the course."
         ),
         epilog=(
             "examples:\n"
