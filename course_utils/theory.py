@@ -10,13 +10,14 @@ What this module holds (notebook 06):
 * a stochastic logistic-regression problem on bounded features whose constants R, L, d and F*
   are computed exactly, and a runner that measures E||grad F(x_tau)||^2 over many runs.
 
-Sources. Theorems 1 and 2 (beta1 = 0) follow the course text and the project's notes
-(``shared/notes/optimizers-and-theory.md``). The momentum statements (Theorems 3 and 4) are
-transcribed from the TMLR version as quoted in the team brief; Theorem 4 matches a second,
-independent transcription (STAT-4830 lecture notes, damek/STAT-4830 section 9), Theorem 3 could
-not be checked against the paper here (no access to arXiv from this machine). The step size of
-Adagrad with momentum, alpha_n = alpha (1 - beta1), is our reading of the paper's Section 2.2 and
-is likewise unverified.
+Sources. Theorems 1 (Adagrad) and 2 (Adam), beta1 = 0, follow the course text and the project's
+notes (``shared/notes/optimizers-and-theory.md``); the theorem numbers and the hypotheses of all
+four theorems (Theorem 3: beta2 = 1, alpha_n = alpha, 0 <= beta1 < 1; Theorem 4: 0 <= beta1 <
+beta2 < 1, alpha_n = alpha (1 - beta1) sqrt((1 - beta2^n)/(1 - beta2)); both for N > beta1/(1 -
+beta1) with N~ = N - beta1/(1 - beta1)) were checked against a text copy of the paper. That copy
+lost its displayed equations, so the *constants* of Theorems 3 and 4 below are transcriptions
+not checked against the paper itself; Theorem 4's agree with a second, independent
+transcription (STAT-4830 lecture notes, damek/STAT-4830 section 9).
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ def _check_beta2(beta2) -> None:
 
 
 def adagrad_bound(N, d, R, L, alpha, eps, f0_minus_fstar) -> BoundTerms:
-    """Theorem 2 (Adagrad, beta1 = 0, alpha_n = alpha).
+    """Theorem 1 (Adagrad, beta1 = 0, alpha_n = alpha).
 
     E||grad F(x_tau)||^2 <= 2 R (F0 - F*) / (alpha sqrt N)
                             + (4 d R^2 + alpha d R L) ln(1 + N R^2 / eps) / sqrt N.
@@ -118,11 +119,11 @@ def adagrad_bound(N, d, R, L, alpha, eps, f0_minus_fstar) -> BoundTerms:
     N = _check_common(N, d, R, L, alpha, eps, f0_minus_fstar)
     init = 2 * R * f0_minus_fstar / (alpha * np.sqrt(N))
     noise = (4 * d * R**2 + alpha * d * R * L) * np.log1p(N * R**2 / eps) / np.sqrt(N)
-    return BoundTerms(init, noise, "Theorem 2 (Adagrad)")
+    return BoundTerms(init, noise, "Theorem 1 (Adagrad)")
 
 
 def adam_bound(N, d, R, L, alpha, beta2, eps, f0_minus_fstar) -> BoundTerms:
-    """Theorem 1 (Adam, beta1 = 0, alpha_n = alpha sqrt((1 - beta2^n) / (1 - beta2))).
+    """Theorem 2 (Adam, beta1 = 0, alpha_n = alpha sqrt((1 - beta2^n) / (1 - beta2))).
 
     E||grad F(x_tau)||^2 <= 2 R (F0 - F*) / (alpha N)
                             + E ( ln(1 + R^2 / ((1 - beta2) eps)) / N - ln beta2 ),
@@ -133,7 +134,7 @@ def adam_bound(N, d, R, L, alpha, beta2, eps, f0_minus_fstar) -> BoundTerms:
     E = 4 * d * R**2 / np.sqrt(1 - beta2) + alpha * d * R * L / (1 - beta2)
     init = 2 * R * f0_minus_fstar / (alpha * N)
     noise = E * (np.log1p(R**2 / ((1 - beta2) * eps)) / N - np.log(beta2))
-    return BoundTerms(init, noise, "Theorem 1 (Adam)")
+    return BoundTerms(init, noise, "Theorem 2 (Adam)")
 
 
 def effective_iterations(N, beta1: float) -> np.ndarray:
@@ -207,7 +208,7 @@ def adam_momentum_bound(N, d, R, L, alpha, beta1, beta2, eps, f0_minus_fstar) ->
 
 
 def adam_noise_floor(d, R, L, alpha, beta2, beta1: float = 0.0) -> float:
-    """The limit of the Adam bound as N -> infinity: -E ln(beta2) (Theorem 1, or 4 if beta1 > 0)."""
+    """The limit of the Adam bound as N -> infinity: -E ln(beta2) (Theorem 2, or 4 if beta1 > 0)."""
     _check_beta2(beta2)
     _check_beta1(beta1)
     if beta1 == 0:
@@ -220,7 +221,7 @@ def adam_noise_floor(d, R, L, alpha, beta2, beta1: float = 0.0) -> float:
 
 
 def best_adagrad_alpha(N, d, R, L, eps, f0_minus_fstar) -> float:
-    """The alpha minimising Theorem 2 for a given N: sqrt(2 (F0 - F*) / (d L ln(1 + N R^2/eps)))."""
+    """The alpha minimising Theorem 1 for a given N: sqrt(2 (F0 - F*) / (d L ln(1 + N R^2/eps)))."""
     _check_common(N, d, R, L, 1.0, eps, f0_minus_fstar)
     if not L > 0:
         raise ValueError("With L = 0 the Adagrad bound decreases forever in alpha: no minimiser.")
@@ -228,7 +229,7 @@ def best_adagrad_alpha(N, d, R, L, eps, f0_minus_fstar) -> float:
 
 
 def best_adam_beta2(N, d, R, L, alpha, eps, f0_minus_fstar, tol: float = 1e-10) -> float:
-    """The beta2 minimising Theorem 1 for a given N (golden-section search on ln(1 - beta2))."""
+    """The beta2 minimising Theorem 2 for a given N (golden-section search on ln(1 - beta2))."""
     _check_common(N, d, R, L, alpha, eps, f0_minus_fstar)
 
     def total(log_u: float) -> float:
@@ -292,14 +293,15 @@ def sample_tau(N: int, beta1: float, size, rng: np.random.Generator) -> np.ndarr
 def paper_step_size(n, alpha, beta1=0.0, beta2=1.0) -> np.ndarray:
     """The paper's alpha_n at step n >= 1.
 
-    Adagrad (beta2 = 1): alpha (1 - beta1). Adam (beta2 < 1):
-    alpha (1 - beta1) sqrt((1 - beta2^n) / (1 - beta2)). Arguments broadcast (one value per run).
+    Adagrad (beta2 = 1): alpha, with or without momentum (Theorems 1 and 3). Adam (beta2 < 1):
+    alpha (1 - beta1) sqrt((1 - beta2^n) / (1 - beta2)) (Theorems 2 and 4). Arguments broadcast
+    (one value per run).
     """
     alpha, beta1, beta2 = (np.asarray(v, dtype=np.float64) for v in (alpha, beta1, beta2))
     adam = beta2 < 1
     safe = np.where(adam, beta2, 0.5)  # keeps the unused branch finite
     scale = np.where(adam, np.sqrt((1 - safe**n) / (1 - safe)), 1.0)
-    return alpha * (1 - beta1) * scale
+    return alpha * np.where(adam, (1 - beta1) * scale, 1.0)
 
 
 class PaperOptimizer:
@@ -576,7 +578,7 @@ def loglog_slope(x, y) -> float:
 
 
 def check_best_adagrad_alpha(answer: float, N, d, R, L, eps, f0_minus_fstar):
-    """Check a student's alpha minimising Theorem 2 (prints the checker line)."""
+    """Check a student's alpha minimising Theorem 1 (prints the checker line)."""
     from .checkers import check_value
 
     return check_value(
@@ -589,7 +591,7 @@ def check_best_adagrad_alpha(answer: float, N, d, R, L, eps, f0_minus_fstar):
 
 
 def check_best_adam_beta2(answer: float, N, d, R, L, alpha, eps, f0_minus_fstar):
-    """Check a student's beta2 minimising Theorem 1, compared on 1 - beta2 to 2 % (prints a line)."""
+    """Check a student's beta2 minimising Theorem 2, compared on 1 - beta2 to 2 % (prints a line)."""
     from .checkers import check_value
 
     best = best_adam_beta2(N, d, R, L, alpha, eps, f0_minus_fstar)

@@ -3,9 +3,9 @@
 ``make_bounds_panel(R=..., L=..., f0_minus_fstar=..., eps=...)`` returns a SliderPanel with
 sliders for alpha, 1 - beta2, d, N, beta1 and F(x0) - F*. Three plots:
 
-1. Adagrad (Theorem 2, or Theorem 3 when beta1 > 0): initialization term, noise term and total
+1. Adagrad (Theorem 1, or Theorem 3 when beta1 > 0): initialization term, noise term and total
    against the number of iterations N, with a marker where the two terms cross.
-2. Adam (Theorem 1, or Theorem 4 when beta1 > 0) with the slider's fixed beta2: the same, plus
+2. Adam (Theorem 2, or Theorem 4 when beta1 > 0) with the slider's fixed beta2: the same, plus
    the noise floor -E ln(beta2) that no number of iterations removes.
 3. At the slider's N: the Adam bound against 1 - beta2, its minimiser, and the Adagrad bound as
    a reference line (with beta2 = 1 - 1/N and alpha ~ 1/sqrt(N), Adam matches Adagrad's rate).
@@ -182,7 +182,7 @@ class BoundsDrawer:
             ax_ada.set_title(f"Adagrad, Theorem 3 (β₁ = {beta1:.2f})")
         else:
             self._show_terms(st["ada"], grid, adagrad_bound(grid, **common), None, N)
-            ax_ada.set_title("Adagrad, Theorem 2 (β₁ = 0)")
+            ax_ada.set_title("Adagrad, Theorem 1 (β₁ = 0)")
 
         # 2. Adam with the slider's fixed beta2
         if beta1 >= beta2:
@@ -198,7 +198,7 @@ class BoundsDrawer:
                 ax_adam.set_title(f"Adam, Theorem 4 (β₁ = {beta1:.2f}), β₂ = {beta2:.6g}")
             else:
                 terms, ref = adam_bound(grid, beta2=beta2, **common), None
-                ax_adam.set_title(f"Adam, Theorem 1 (β₁ = 0), β₂ = {beta2:.6g}")
+                ax_adam.set_title(f"Adam, Theorem 2 (β₁ = 0), β₂ = {beta2:.6g}")
             self._show_terms(st["adam"], grid, terms, ref, N)
             floor = adam_noise_floor(d, self.R, self.L, alpha, beta2, beta1)
             st["floor"].set_ydata([np.clip(floor, Y_MIN, Y_MAX)] * 2)

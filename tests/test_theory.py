@@ -156,7 +156,7 @@ def test_tau_weights_by_hand_and_sampling():
 
 def test_paper_step_size():
     assert th.paper_step_size(7, 0.1) == pytest.approx(0.1)  # Adagrad
-    assert th.paper_step_size(7, 0.1, beta1=0.5) == pytest.approx(0.05)  # Adagrad + momentum
+    assert th.paper_step_size(7, 0.1, beta1=0.5) == pytest.approx(0.1)  # Theorem 3: alpha_n = alpha
     assert th.paper_step_size(1, 0.1, 0.5, 0.9) == pytest.approx(0.05)  # sqrt((1-b2)/(1-b2)) = 1
     assert th.paper_step_size(2, 0.1, 0.0, 0.9) == pytest.approx(0.1 * math.sqrt(1.9))
     assert th.paper_step_size(10_000, 0.1, 0.0, 0.9) == pytest.approx(0.1 / math.sqrt(0.1))
