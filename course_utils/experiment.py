@@ -583,27 +583,43 @@ def plot_comparison(results: Sequence[dict], by: Sequence[str] | None = None, fi
 
 
 def plot_timing(results: Sequence[dict], by: Sequence[str] | None = None, fig=None):
-    """Bar chart of the mean time per epoch (training + validation) with its std as error bar."""
+    """Time per epoch (training + validation): bar = median, error bar = 25th to 75th percentile,
+    diamond = mean. Other programs on the machine only ever add time, so the mean is pulled up by
+    interruptions while the median shows the typical epoch."""
     import matplotlib.pyplot as plt
 
     if fig is None:
         fig = plt.figure(figsize=(8, 4.5))
     ax = fig.subplots()
     groups = group_results(results, by)
-    labels, means, stds = [], [], []
-    for label, group in groups.items():
-        times = np.concatenate([r["history"]["epoch_time"] for r in group])
-        labels.append(label)
-        means.append(times.mean())
-        stds.append(times.std(ddof=1) if len(times) > 1 else 0.0)
+    labels = list(groups)
+    times = [np.concatenate([r["history"]["epoch_time"] for r in g]) for g in groups.values()]
+    medians = np.array([np.median(t) for t in times])
+    q25 = np.array([np.percentile(t, 25) for t in times])
+    q75 = np.array([np.percentile(t, 75) for t in times])
+    means = np.array([t.mean() for t in times])
     x = np.arange(len(labels))
-    ax.bar(x, means, yerr=stds, capsize=6, color=[_color(lb) for lb in labels], alpha=0.85)
-    for xi, m, sd in zip(x, means, stds):
-        ax.text(xi, m + sd, f" {m:.2f} s", ha="left", va="bottom", weight="bold")
+    ax.bar(x, medians, color=[_color(lb) for lb in labels], alpha=0.85, label="median")
+    ax.errorbar(
+        x,
+        medians,
+        yerr=[medians - q25, q75 - medians],
+        fmt="none",
+        ecolor="black",
+        capsize=6,
+        lw=1.5,
+        label="25th to 75th percentile",
+    )
+    ax.plot(x, means, "D", color="black", ms=6, label="mean")
+    for xi, m in zip(x, medians):
+        ax.text(xi, m / 2, f"{m:.2f} s", ha="center", va="center", color="white", weight="bold")
     ax.grid(axis="x", visible=False)
     ax.set_xticks(x, labels)
     ax.set_ylabel("seconds per epoch")
-    ax.set_title("Time per epoch (train + validation): mean, error bar = std over all epochs")
+    n = min(len(t) for t in times)
+    ax.set_title(f"Time per epoch, training + validation ({n} epochs per optimizer)")
+    ax.set_ylim(0, 1.3 * max(q75.max(), means.max()))
+    ax.legend(loc="upper center", ncol=3, framealpha=0.9)
     fig.tight_layout()
     return fig
 
