@@ -24,7 +24,7 @@ import torch
 
 from .checkers import CheckResult, check_against_reference, check_value, compare
 from .optimizers import CourseAdagrad, adagrad_update, validate_hyperparameters
-from .plotting import OPTIMIZER_COLORS
+from .plotting import OPTIMIZER_COLORS, annotate_divergence
 from .quadratic import Quadratic, best_fixed_step, gradient_descent, run_update_rule
 from .widgets import SliderPanel, float_slider, int_slider, log_slider
 
@@ -655,17 +655,7 @@ class QuadraticDrawer:
             (st[f"loss_{key}"],) = ax_loss.plot([], [], color=color, label=label)
         ax_path.legend(loc="lower right", fontsize=9)
         st["title"] = ax_path.set_title("", y=1.0)
-        st["diverged"] = ax_loss.text(
-            0.5,
-            0.5,
-            "",
-            transform=ax_loss.transAxes,
-            ha="center",
-            va="center",
-            fontsize=15,
-            color="#b00020",
-            weight="bold",
-        )
+        st["diverged"] = annotate_divergence(ax_loss, "")
         ax_loss.set_yscale("log")
         _no_minor_ticks(ax_loss)
         ax_loss.set_ylim(1e-16, 1e3)
@@ -697,6 +687,7 @@ class QuadraticDrawer:
                     f"{'GD' if key == 'gd' else 'Adagrad'} diverged at step {traj.diverged_at}"
                 )
         st["diverged"].set_text("\n".join(notes))
+        st["diverged"].set_visible(bool(notes))
         st["ax_loss"].set_xlim(0, steps)
         st["title"].set_text(f"κ = {q.kappa:.3g}, axes rotated by {angle_deg:g}°")
 

@@ -101,11 +101,14 @@ def plot_trajectory(ax, path, color="#d62728", label=None, marker="o", markersiz
     return ax
 
 
-def annotate_divergence(ax, text="diverged", color="#b00020"):
-    """Write a large, unmistakable divergence notice in the middle of ``ax``."""
-    ax.text(
+def annotate_divergence(ax, text="diverged", color="#b00020", y=0.5):
+    """Write a large, unmistakable divergence notice in the middle of ``ax``; return the Text.
+
+    Panels create it once with ``text=""`` and later ``set_text`` / ``set_visible`` it.
+    """
+    return ax.text(
         0.5,
-        0.5,
+        y,
         text,
         transform=ax.transAxes,
         ha="center",

@@ -262,18 +262,7 @@ class GDPanelDrawer:
             ax1.text(0, 0, "", color=c, fontsize=9, ha="center", va="center")
             for c in ("#b00020", "#2a7f2a")
         ]
-        st["diverged1"] = ax1.text(
-            0.5,
-            0.5,
-            "",
-            transform=ax1.transAxes,
-            ha="center",
-            va="center",
-            fontsize=15,
-            color="#b00020",
-            weight="bold",
-            bbox=dict(facecolor="white", edgecolor="#b00020", boxstyle="round"),
-        )
+        st["diverged1"] = annotate_divergence(ax1, "")
         (st["loss"],) = ax2.plot([], [], color="#d62728", label="measured loss $L(w_k)$")
         (st["theory"],) = ax2.plot(
             [],
@@ -287,17 +276,7 @@ class GDPanelDrawer:
         )
         _loss_axis(ax2)
         ax2.legend(fontsize=9, loc="lower left")
-        st["diverged2"] = ax2.text(
-            0.5,
-            0.55,
-            "",
-            transform=ax2.transAxes,
-            ha="center",
-            va="center",
-            fontsize=15,
-            color="#b00020",
-            weight="bold",
-        )
+        st["diverged2"] = annotate_divergence(ax2, "", y=0.55)
         X, Y = np.meshgrid(np.linspace(-BOX, BOX, 80), np.linspace(-BOX, BOX, 80))
         st["grid"] = np.stack([X, Y], axis=-1)
         return st
@@ -359,6 +338,7 @@ class GDPanelDrawer:
             color="#b00020" if diverges else "black",
         )
         st["diverged2"].set_text(f"loss > 1e12 at step {traj.diverged_at}" if traj.diverged else "")
+        st["diverged2"].set_visible(traj.diverged)
 
 
 def make_gd_panel() -> SliderPanel:
