@@ -30,14 +30,15 @@ data: $(STAMP)
 lab: setup
 	$(PY) tools/start_lab.py --port $(LAB_PORT) --notebook notebooks/00_start_here.ipynb
 
+# Unit, panel and browser tests, then strict nbval on every notebook (conftest.py adds its options).
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest tests notebooks
 
 unit: setup
-	$(PY) -m pytest tests -p no:nbval -o addopts="" --ignore=tests/browser
+	$(PY) -m pytest tests --ignore=tests/browser
 
 browser: setup
-	$(PY) -m pytest tests/browser -p no:nbval -o addopts="" -s
+	$(PY) -m pytest tests/browser -s
 
 figures: setup
 	$(PY) tools/regenerate.py $(NOTEBOOKS)

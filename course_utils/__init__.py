@@ -1,3 +1,18 @@
-"""Helpers for the adaptive-optimization course notebooks (see README.md for the map)."""
+"""Helpers for the adaptive-optimization course notebooks.
+
+Shared modules (what several lessons use; changing ``plotting`` or ``widgets`` re-renders every
+notebook): ``optimizers``, ``quadratic``, ``data``, ``models``, ``training``, ``plotting``,
+``widgets``, ``checkers``, ``paths``, ``cli``.
+
+Lesson modules, named after their notebook (``nbNN_topic``): ``nb00_environment``,
+``nb01_quadratic``, ``nb01_exercises``, ``nb02_adagrad``, ``nb02_exercises``, ``nb03_ema``,
+``nb03_exercises``, ``nb04_adam``, ``nb04_exercises``, ``nb05_adamw``, ``nb05_exercises``,
+``nb06_theory``, ``nb06_theory_panel``, ``nb06_exercises``, ``nb07_experiment``,
+``nb08_weight_decay``.
+
+Rules (tests/test_layering.py): shared modules never import lesson modules; a lesson imports
+shared modules and its own or earlier lessons; private names stay inside one lesson. Each
+algorithm is written once, in ``optimizers``. README.md's Layout section is the full map.
+"""
 
 __version__ = "0.1.0"

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["CheckResult", "compare", "check_against_reference", "check_value"]
-
 
 def _as_arrays(value) -> list[np.ndarray]:
     if isinstance(value, tuple | list):
@@ -27,6 +25,15 @@ def _as_arrays(value) -> list[np.ndarray]:
     if hasattr(value, "detach"):
         value = value.detach().cpu().numpy()
     return [np.asarray(value, dtype=np.float64)]
+
+
+def with_copied_arguments(fn: Callable) -> Callable:
+    """Call ``fn`` on copies of its array arguments, so an in-place update cannot change the caller's."""
+
+    def wrapped(*args):
+        return fn(*[a.copy() if isinstance(a, np.ndarray) else a for a in args])
+
+    return wrapped
 
 
 def max_difference(a, b) -> float:
@@ -94,7 +101,7 @@ def check_against_reference(
     for case in cases:
         try:
             got = student_fn(*case)
-        except Exception as exc:  # noqa: BLE001 - reported to the student
+        except Exception as exc:
             result = CheckResult(
                 name,
                 False,

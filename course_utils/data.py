@@ -27,16 +27,7 @@ from pathlib import Path
 
 import torch
 
-__all__ = [
-    "CLASS_NAMES",
-    "DataNotFoundError",
-    "DataCorruptError",
-    "find_data_dir",
-    "load_fashion_mnist",
-    "iterate_minibatches",
-    "REPO_DATA_DIR",
-    "DEBIAN_DIR",
-]
+from .paths import DATA_DIR, REPO_ROOT
 
 CLASS_NAMES = (
     "T-shirt/top",
@@ -80,12 +71,7 @@ FILES = (
     ),
 )
 
-_PACKAGE_PARENT = Path(__file__).resolve().parents[1]
-REPO_DATA_DIR = (
-    _PACKAGE_PARENT / "data"
-    if (_PACKAGE_PARENT / "pyproject.toml").exists()
-    else Path.cwd() / "data"
-)
+REPO_DATA_DIR = DATA_DIR if (REPO_ROOT / "pyproject.toml").exists() else Path.cwd() / "data"
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 MEAN, STD = 0.5, 0.5  # the course's Normalize((0.5,), (0.5,)): pixels in [0, 1] -> [-1, 1]
 
@@ -200,7 +186,7 @@ def _load_uint8(directory: Path, cache_dir: Path) -> dict[str, torch.Tensor]:
             cached = torch.load(cache, weights_only=True, mmap=True)
             if cached.get("stamp") == [list(s) for s in stamp]:
                 return cached["tensors"]
-        except Exception:  # noqa: BLE001 - a broken cache is rebuilt, never trusted
+        except Exception:
             pass
     tensors = {}
     for path, (name, gz_md5, raw_md5, count) in zip(paths, FILES):

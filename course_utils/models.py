@@ -5,8 +5,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["make_mlp", "count_parameters", "IMAGE_SHAPE", "N_CLASSES"]
-
 IMAGE_SHAPE = (1, 28, 28)
 N_CLASSES = 10
 

@@ -2,9 +2,11 @@
 
 Two layers share one set of formulas:
 
-* list functions (`adagrad_update`, `adam_update`, `adamw_update`) that take parameter and
-  gradient lists (torch tensors or numpy arrays) and return the updated parameters and state,
-  so a notebook can show the algorithm in a few lines;
+* list functions (`adagrad_update`, `rmsprop_update`, `adam_update`, `adamw_update`) that take
+  parameter and gradient lists (torch tensors or NumPy arrays of any shape, so a batch of runs
+  is one array) and return the updated parameters and state. Every demo of the course runs these
+  (the variants the lessons measure are their options), so a notebook can show the algorithm in
+  a few lines and the demos run the one checked implementation;
 * `torch.optim.Optimizer` subclasses (`CourseAdagrad`, `CourseAdam`, `CourseAdamW`) that plug
   into ``zero_grad() / backward() / step()`` and ``state_dict()``.
 
@@ -17,16 +19,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import torch
-
-__all__ = [
-    "adagrad_update",
-    "adam_update",
-    "adamw_update",
-    "validate_hyperparameters",
-    "CourseAdagrad",
-    "CourseAdam",
-    "CourseAdamW",
-]
 
 
 def validate_hyperparameters(
@@ -72,33 +64,78 @@ def _grow(state: list, params) -> None:
         )
 
 
-def adagrad_update(params, grads, state, lr=0.01, eps=1e-8):
-    """One Adagrad step: G += g*g;  w -= lr * g / sqrt(G + eps).  Returns (params, state)."""
+def adagrad_update(params, grads, state, lr=0.01, eps=1e-8, eps_inside_sqrt=True):
+    """One Adagrad step: G += g*g;  w -= lr * g / sqrt(G + eps).  Returns (params, state).
+
+    ``eps_inside_sqrt=False`` divides by sqrt(G) + eps instead, as torch.optim.Adagrad does.
+    Parameters may be torch tensors or NumPy arrays of any shape (a batch of runs is one array).
+    """
     validate_hyperparameters(lr=lr, eps=eps)
     _check_lists(params, grads)
     _grow(state, params)
     for i, (w, g) in enumerate(zip(params, grads)):
         state[i] = state[i] + g * g
-        params[i] = w - lr * g / (state[i] + eps) ** 0.5
+        denom = (state[i] + eps) ** 0.5 if eps_inside_sqrt else state[i] ** 0.5 + eps
+        params[i] = w - lr * g / denom
     return params, state
 
 
-def adam_update(params, grads, m_state, v_state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, t=1):
-    """One Adam step at step number t >= 1 (bias-corrected EMAs).  Returns (params, m, v)."""
-    validate_hyperparameters(lr=lr, eps=eps, betas=(beta1, beta2))
+def rmsprop_update(params, grads, v_state, lr=0.01, beta2=0.99, eps=1e-8, t=1, correct_v=False):
+    """One RMSProp step: v = beta2*v + (1-beta2)*g*g;  w -= lr * g / (sqrt(v) + eps).
+
+    Returns (params, v). This is torch.optim.RMSprop(alpha=beta2) without momentum or centering.
+    ``correct_v=True`` divides v by 1 - beta2**t first: that is Adam with beta1 = 0, not RMSProp.
+    """
+    validate_hyperparameters(lr=lr, eps=eps, betas=(0.0, beta2))  # names it beta2
+    _check_step(t)
+    _check_lists(params, grads)
+    _grow(v_state, params)
+    bias_correction2 = 1 - beta2**t if correct_v else 1.0
+    for i, (w, g) in enumerate(zip(params, grads)):
+        v_state[i] = beta2 * v_state[i] + (1 - beta2) * g * g
+        params[i] = w - lr * g / ((v_state[i] / bias_correction2) ** 0.5 + eps)
+    return params, v_state
+
+
+def _check_step(t) -> None:
     if t < 1:
         raise ValueError(f"Invalid step t={t!r}: steps are counted from t = 1.")
+
+
+def adam_update(
+    params,
+    grads,
+    m_state,
+    v_state,
+    lr=0.001,
+    beta1=0.9,
+    beta2=0.999,
+    eps=1e-8,
+    t=1,
+    correct_m=True,
+    correct_v=True,
+    eps_inside_sqrt=False,
+):
+    """One Adam step at step number t >= 1 (bias-corrected EMAs).  Returns (params, m, v).
+
+    The options give the variants the lessons measure: ``correct_m`` / ``correct_v`` switch each
+    bias correction off; ``eps_inside_sqrt`` divides by sqrt(v_hat + eps) instead of
+    sqrt(v_hat) + eps. Parameters may be torch tensors or NumPy arrays of any shape.
+    """
+    validate_hyperparameters(lr=lr, eps=eps, betas=(beta1, beta2))
+    _check_step(t)
     _check_lists(params, grads)
     _grow(m_state, params)
     _grow(v_state, params)
-    bias_correction1 = 1 - beta1**t
-    bias_correction2 = 1 - beta2**t
+    bias_correction1 = 1 - beta1**t if correct_m else 1.0
+    bias_correction2 = 1 - beta2**t if correct_v else 1.0
     for i, (w, g) in enumerate(zip(params, grads)):
         m_state[i] = beta1 * m_state[i] + (1 - beta1) * g
         v_state[i] = beta2 * v_state[i] + (1 - beta2) * g * g
         m_hat = m_state[i] / bias_correction1
         v_hat = v_state[i] / bias_correction2
-        params[i] = w - lr * m_hat / (v_hat**0.5 + eps)
+        denom = (v_hat + eps) ** 0.5 if eps_inside_sqrt else v_hat**0.5 + eps
+        params[i] = w - lr * m_hat / denom
     return params, m_state, v_state
 
 
@@ -113,12 +150,16 @@ def adamw_update(
     eps=1e-8,
     weight_decay=0.01,
     t=1,
+    **variant,
 ):
-    """One AdamW step: w *= (1 - lr*weight_decay), then the Adam step.  Returns (params, m, v)."""
+    """One AdamW step: w *= (1 - lr*weight_decay), then the Adam step.  Returns (params, m, v).
+
+    ``variant`` takes `adam_update`'s options (``correct_m``, ``correct_v``, ``eps_inside_sqrt``).
+    """
     validate_hyperparameters(weight_decay=weight_decay)
     for i, w in enumerate(params):
         params[i] = w * (1 - lr * weight_decay)
-    return adam_update(params, grads, m_state, v_state, lr, beta1, beta2, eps, t)
+    return adam_update(params, grads, m_state, v_state, lr, beta1, beta2, eps, t, **variant)
 
 
 class _CourseOptimizer(torch.optim.Optimizer):

@@ -5,18 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib as mpl
+import matplotlib.ticker as mticker
 import numpy as np
 
-__all__ = [
-    "COURSE_STYLE",
-    "FIGURES_DIR",
-    "OPTIMIZER_COLORS",
-    "use_course_style",
-    "save_figure",
-    "plot_contours",
-    "plot_trajectory",
-    "annotate_divergence",
-]
+from .paths import figures_dir
 
 COURSE_STYLE = {
     "figure.dpi": 100,
@@ -47,7 +39,21 @@ OPTIMIZER_COLORS = {
     "theory": "#555555",
 }
 
-FIGURES_DIR = Path(__file__).resolve().parents[1] / "figures"
+
+
+def log_axis(ax, axis: str = "y", numticks: int = 7, powers_of_ten: bool = False) -> None:
+    """Make ``ax``'s x or y axis logarithmic with major ticks only (minor ticks slow redraws).
+
+    ``powers_of_ten=True`` labels the ticks 10^k in mathtext. Every log axis of the course uses this.
+    """
+    if axis not in ("x", "y"):
+        raise ValueError(f"axis={axis!r}: use 'x' or 'y'.")
+    (ax.set_yscale if axis == "y" else ax.set_xscale)("log")
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_locator(mticker.LogLocator(base=10, numticks=numticks))
+    target.set_minor_locator(mticker.NullLocator())
+    if powers_of_ten:
+        target.set_major_formatter(mticker.LogFormatterMathtext(base=10))
 
 
 def use_course_style() -> None:
@@ -56,8 +62,8 @@ def use_course_style() -> None:
 
 
 def save_figure(fig, name: str, directory: str | Path | None = None) -> Path:
-    """Save ``fig`` as ``figures/NAME.png`` at 150 dpi and return the path."""
-    directory = Path(directory) if directory is not None else FIGURES_DIR
+    """Save ``fig`` as ``NAME.png`` at 150 dpi in ``paths.figures_dir()`` (or ``directory``); return the path."""
+    directory = Path(directory) if directory is not None else figures_dir()
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / (name if name.endswith(".png") else f"{name}.png")
     # Fixed metadata keeps re-generated PNGs byte-stable between runs.

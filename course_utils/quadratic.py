@@ -12,20 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = [
-    "Quadratic",
-    "Trajectory",
-    "gradient_descent",
-    "run_update_rule",
-    "contraction_factors",
-    "predicted_error",
-    "stability_limit",
-    "best_fixed_step",
-    "best_rate",
-    "steps_to_tolerance",
-    "DIVERGENCE_THRESHOLD",
-]
-
 # A loss above this (or a non-finite one) counts as diverged; the run stops there, before
 # anything can overflow.
 DIVERGENCE_THRESHOLD = 1e12

@@ -26,17 +26,6 @@ from torch import nn
 from course_utils.data import iterate_minibatches
 from course_utils.optimizers import CourseAdagrad, CourseAdam, CourseAdamW
 
-__all__ = [
-    "OPTIMIZERS",
-    "VARIANTS",
-    "COURSE_HYPERPARAMETERS",
-    "default_device",
-    "make_optimizer",
-    "train_epoch",
-    "evaluate",
-    "fit",
-]
-
 OPTIMIZERS = ("sgd", "adagrad", "adam", "adamw")
 
 # "fused": torch.optim with fused=True (fastest on CPU, same math);

@@ -36,8 +36,6 @@ from matplotlib.figure import Figure
 
 from .plotting import COURSE_STYLE
 
-__all__ = ["SliderPanel", "all_panels", "float_slider", "log_slider", "int_slider"]
-
 _REGISTRY: list = []  # weak references to every panel made in this kernel (for tests)
 
 
@@ -279,7 +277,7 @@ class SliderPanel(widgets.HBox):
                 self._draw_into(self._fig, self.values)
             self.last_error = None
             self.status.value = ""
-        except Exception as exc:  # noqa: BLE001 - shown to the user, never a traceback
+        except Exception as exc:
             self.last_error = f"{type(exc).__name__}: {exc}"
             self._fig.clear()
             self._state = None

@@ -2,9 +2,10 @@
 
 import re
 import tomllib
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from course_utils.paths import REPO_ROOT
+
+ROOT = REPO_ROOT
 CONDA_NAMES = {"pytorch": "torch"}  # conda-forge name -> PyPI name
 
 

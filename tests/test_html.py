@@ -16,7 +16,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from course_utils.paths import REPO_ROOT
+
+REPO = REPO_ROOT
 NOTEBOOK_DIR = REPO / "notebooks"
 
 pytest.importorskip("nbconvert")

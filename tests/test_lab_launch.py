@@ -8,9 +8,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from course_utils.paths import REPO_ROOT
+
+ROOT = REPO_ROOT
 
 
 def free_port() -> int:

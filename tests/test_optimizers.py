@@ -11,6 +11,7 @@ from course_utils.optimizers import (
     adagrad_update,
     adam_update,
     adamw_update,
+    rmsprop_update,
 )
 
 TOL = {torch.float32: 1e-6, torch.float64: 1e-12}
@@ -169,3 +170,106 @@ def test_list_function_validation():
         adagrad_update([np.ones(1), np.ones(1)], [np.ones(1)], [])
     with pytest.raises(ValueError, match="t=0"):
         adam_update([np.ones(1)], [np.ones(1)], [], [], t=0)
+
+
+def _torch_run(opt_cls, h, w0, steps=100, **kw):
+    w = torch.tensor(w0, requires_grad=True)
+    opt = opt_cls([w], **kw)
+    for _ in range(steps):
+        opt.zero_grad()
+        (0.5 * (torch.tensor(h) * w * w).sum()).backward()
+        opt.step()
+    return w.detach().numpy()
+
+
+def _numpy_run(step, h, w0, steps=100):
+    w, state = [w0.copy()], ([], [])
+    for t in range(1, steps + 1):
+        w = step(w, [h * w[0]], state, t)
+    return w[0]
+
+
+@pytest.fixture
+def quad():
+    rng = np.random.default_rng(3)
+    return rng.uniform(0.1, 3.0, size=(3, 4)), rng.normal(size=(3, 4))
+
+
+def test_rmsprop_on_numpy_arrays_matches_torch(quad):
+    h, w0 = quad
+
+    def step(w, g, state, t):
+        return rmsprop_update(w, g, state[0], lr=0.01, beta2=0.9, eps=1e-8, t=t)[0]
+
+    ours = _numpy_run(step, h, w0)
+    theirs = _torch_run(torch.optim.RMSprop, h, w0, lr=0.01, alpha=0.9, eps=1e-8)
+    assert np.abs(ours - theirs).max() < 1e-12
+
+
+def test_adagrad_torch_eps_placement_on_numpy_arrays_matches_torch(quad):
+    h, w0 = quad
+
+    def step(w, g, state, t):
+        return adagrad_update(w, g, state[0], lr=0.1, eps=1e-10, eps_inside_sqrt=False)[0]
+
+    ours = _numpy_run(step, h, w0)
+    theirs = _torch_run(torch.optim.Adagrad, h, w0, lr=0.1, eps=1e-10)
+    assert np.abs(ours - theirs).max() < 1e-12
+
+
+def test_adam_and_adamw_on_numpy_arrays_match_torch(quad):
+    h, w0 = quad
+    for ours_fn, torch_cls, kw in (
+        (adam_update, torch.optim.Adam, {}),
+        (adamw_update, torch.optim.AdamW, {"weight_decay": 0.1}),
+    ):
+
+        def step(w, g, state, t, fn=ours_fn, kw=kw):
+            return fn(w, g, state[0], state[1], lr=0.01, t=t, **kw)[0]
+
+        ours = _numpy_run(step, h, w0)
+        theirs = _torch_run(torch_cls, h, w0, lr=0.01, **kw)
+        assert np.abs(ours - theirs).max() < 1e-12, torch_cls.__name__
+
+
+def test_adam_variant_options_change_exactly_what_they_name():
+    w, g = np.array([1.0]), np.array([0.5])
+    lr, b1, b2, eps = 0.1, 0.9, 0.999, 1e-2
+    (plain,), _, _ = adam_update([w], [g], [], [], lr, b1, b2, eps, t=1)
+    (no_m,), _, _ = adam_update([w], [g], [], [], lr, b1, b2, eps, t=1, correct_m=False)
+    (no_v,), _, _ = adam_update([w], [g], [], [], lr, b1, b2, eps, t=1, correct_v=False)
+    (inside,), _, _ = adam_update([w], [g], [], [], lr, b1, b2, eps, t=1, eps_inside_sqrt=True)
+    m, v = (1 - b1) * g, (1 - b2) * g * g
+    assert plain == pytest.approx(w - lr * (m / (1 - b1)) / (np.sqrt(v / (1 - b2)) + eps))
+    assert no_m == pytest.approx(w - lr * m / (np.sqrt(v / (1 - b2)) + eps))
+    assert no_v == pytest.approx(w - lr * (m / (1 - b1)) / (np.sqrt(v) + eps))
+    assert inside == pytest.approx(w - lr * (m / (1 - b1)) / np.sqrt(v / (1 - b2) + eps))
+    assert len({float(plain[0]), float(no_m[0]), float(no_v[0]), float(inside[0])}) == 4
+
+
+def test_rmsprop_with_bias_correction_is_adam_with_beta1_zero(quad):
+    h, w0 = quad
+
+    def rms(w, g, state, t):
+        return rmsprop_update(w, g, state[0], lr=0.01, beta2=0.99, t=t, correct_v=True)[0]
+
+    def adam0(w, g, state, t):
+        return adam_update(w, g, state[0], state[1], lr=0.01, beta1=0.0, beta2=0.99, t=t)[0]
+
+    assert np.abs(_numpy_run(rms, h, w0) - _numpy_run(adam0, h, w0)).max() < 1e-14
+
+
+def test_list_functions_do_not_modify_the_callers_arrays(quad):
+    h, w0 = quad
+    w = w0.copy()
+    adam_update([w], [h * w], [], [], lr=0.1, t=1)
+    rmsprop_update([w], [h * w], [], lr=0.1)
+    adagrad_update([w], [h * w], [], lr=0.1)
+    assert np.array_equal(w, w0)
+
+
+def test_rmsprop_rejects_bad_step_and_beta():
+    with pytest.raises(ValueError, match="t = 1"):
+        rmsprop_update([np.zeros(2)], [np.ones(2)], [], t=0)
+    with pytest.raises(ValueError, match="beta2=1.0"):
+        rmsprop_update([np.zeros(2)], [np.ones(2)], [], beta2=1.0)

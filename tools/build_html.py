@@ -23,7 +23,9 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
-REPO = Path(__file__).resolve().parents[1]
+from course_utils.paths import REPO_ROOT
+
+REPO = REPO_ROOT
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 PANEL_NOTE = (
     '<div class="course-live-note" style="border-left:4px solid #1f77b4;padding:6px 12px;'

@@ -9,9 +9,10 @@ import argparse
 import os
 import secrets
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from course_utils.paths import REPO_ROOT
+
+ROOT = REPO_ROOT
 
 
 def lab_command(port: int, token: str, notebook: str) -> list[str]:

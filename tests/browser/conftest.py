@@ -29,6 +29,8 @@ from pathlib import Path
 import panel_report
 import pytest
 
+from course_utils.paths import REPO_ROOT
+
 CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -198,7 +200,7 @@ def lab_server():
     tmp = Path(tempfile.mkdtemp(prefix="course-lab-"))
     root = tmp / "root"
     (root / "notebooks").mkdir(parents=True)
-    repo = Path(__file__).resolve().parents[2]
+    repo = REPO_ROOT
     if (repo / "figures").is_dir():
         shutil.copytree(repo / "figures", root / "figures")
     settings = tmp / "lab-settings"

@@ -1,4 +1,4 @@
-"""Tests for course_utils.adam_lab: torch checks, demos, the race panel, exercise checkers."""
+"""Tests for course_utils.nb04_adam: torch checks, demos, the race panel, exercise checkers."""
 
 import warnings
 
@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils import adam_lab as L
+from course_utils import nb04_adam as L
+from course_utils import nb04_exercises as ex
 
 # ---------------------------------------------------------------- from scratch vs torch.optim
 
@@ -153,7 +154,7 @@ def test_draw_race_rejects_unknown_problem():
     from matplotlib.figure import Figure
 
     with pytest.raises(ValueError, match="Unknown problem"):
-        L.draw_race(Figure(), problem="banana")
+        L.RaceDrawer()(Figure(), problem="banana")
 
 
 # ---------------------------------------------------------------- exercise checkers
@@ -191,13 +192,13 @@ def _amsgrad_torch(w, g, m, v, v_max, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1
 
 
 def test_references_agree_with_torch():
-    assert L.check_rmsprop(_rmsprop_torch, verbose=False).passed
-    assert L.check_amsgrad(_amsgrad_torch, verbose=False).passed
+    assert ex.check_rmsprop(_rmsprop_torch, verbose=False).passed
+    assert ex.check_amsgrad(_amsgrad_torch, verbose=False).passed
 
 
 @pytest.mark.parametrize(
     "check,reference",
-    [(L.check_rmsprop, L.rmsprop_reference), (L.check_amsgrad, L.amsgrad_reference)],
+    [(ex.check_rmsprop, ex.rmsprop_reference), (ex.check_amsgrad, ex.amsgrad_reference)],
 )
 def test_checker_accepts_correct_answer(check, reference, capsys):
     result = check(reference)
@@ -213,12 +214,12 @@ def test_checker_accepts_in_place_answer():
         w -= lr * g / (np.sqrt(v) + eps)
         return w, v
 
-    assert L.check_rmsprop(rmsprop_in_place, verbose=False).passed
+    assert ex.check_rmsprop(rmsprop_in_place, verbose=False).passed
 
 
 @pytest.mark.parametrize(
     "check,mistakes",
-    [(L.check_rmsprop, L.RMSPROP_MISTAKES), (L.check_amsgrad, L.AMSGRAD_MISTAKES)],
+    [(ex.check_rmsprop, ex.RMSPROP_MISTAKES), (ex.check_amsgrad, ex.AMSGRAD_MISTAKES)],
 )
 def test_checker_names_each_typical_mistake(check, mistakes, capsys):
     for hint, wrong in mistakes.items():
@@ -233,7 +234,7 @@ def test_checker_catches_stub_with_a_hint(capsys):
     def stub(*args):
         raise NotImplementedError("Exercise 1: write the RMSProp step")
 
-    result = L.check_rmsprop(stub)
+    result = ex.check_rmsprop(stub)
     assert not result.passed
     out = capsys.readouterr().out
     assert "NotImplementedError" in out and "maxdiff: inf" in out
@@ -241,10 +242,10 @@ def test_checker_catches_stub_with_a_hint(capsys):
 
 def test_checker_unknown_mistake_gets_generic_hint():
     def sign_error(w, g, v, lr=0.01, beta2=0.99, eps=1e-8):
-        w_new, v_new = L.rmsprop_reference(w, g, v, lr, beta2, eps)
+        w_new, v_new = ex.rmsprop_reference(w, g, v, lr, beta2, eps)
         return 2 * w - w_new, v_new
 
-    result = L.check_rmsprop(sign_error, verbose=False)
+    result = ex.check_rmsprop(sign_error, verbose=False)
     assert not result.passed and result.hint == ""
     assert "Compare your formula" in str(result)
 

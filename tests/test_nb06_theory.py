@@ -1,4 +1,4 @@
-"""course_utils.theory: bounds on hand-computed values, tau, the paper's update vs torch.optim,
+"""course_utils.nb06_theory: bounds on hand-computed values, tau, the paper's update vs torch.optim,
 the logistic problem's constants, the checkers, and the bounds panel (sweep, redraw time)."""
 
 import math
@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils import theory as th
-from course_utils.theory_panel import make_bounds_panel
+from course_utils import nb06_exercises as ex
+from course_utils import nb06_theory as th
+from course_utils.nb06_theory_panel import make_bounds_panel
 
 # One small setting for the hand computations: N = 100, d = 2, R = 1, L = 1, alpha = 0.5,
 # eps = 0.01, F(x0) - F* = 1, so sqrt(N) = 10 and ln(1 + N R^2 / eps) = ln(10001).
@@ -324,17 +325,17 @@ def test_loglog_slope():
 
 def test_checkers_accept_right_and_explain_wrong(capsys):
     args = dict(N=1e4, d=10, R=1.0, L=0.08, eps=1e-8, f0_minus_fstar=0.13)
-    assert th.check_best_adagrad_alpha(th.best_adagrad_alpha(**args), **args).passed
-    assert not th.check_best_adagrad_alpha(1.0, **args).passed
+    assert ex.check_best_adagrad_alpha(th.best_adagrad_alpha(**args), **args).passed
+    assert not ex.check_best_adagrad_alpha(1.0, **args).passed
     b2 = th.best_adam_beta2(alpha=1e-3, **args)
-    assert th.check_best_adam_beta2(b2, alpha=1e-3, **args).passed
-    assert not th.check_best_adam_beta2(0.999, alpha=1e-3, **args).passed
-    assert th.check_tau_weights(th.tau_weights).passed
+    assert ex.check_best_adam_beta2(b2, alpha=1e-3, **args).passed
+    assert not ex.check_best_adam_beta2(0.999, alpha=1e-3, **args).passed
+    assert ex.check_tau_weights(th.tau_weights).passed
 
     def wrong(N, beta1):
         return 1.0 - beta1 ** (N - np.arange(N))
 
-    result = th.check_tau_weights(wrong)
+    result = ex.check_tau_weights(wrong)
     assert not result.passed and "sum to 1" in result.hint
     out = capsys.readouterr().out
     assert "best α (Adagrad) | exact:" in out and "tau_weights | exact:" in out

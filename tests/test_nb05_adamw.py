@@ -1,4 +1,4 @@
-"""Tests for course_utils.adamw_lab: torch's decay convention, Adam+L2's effective decay on the
+"""Tests for course_utils.nb05_adamw: torch's decay convention, Adam+L2's effective decay on the
 course MLP, the decay toy and its panel, and the AdamW exercise checkers."""
 
 import warnings
@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils import adamw_lab as W
+from course_utils import nb05_adamw as W
+from course_utils import nb05_exercises as ex
 
 # ---------------------------------------------------------------- torch's convention
 
@@ -118,7 +119,7 @@ def _adamw_torch(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weig
 def test_adamw_reference_agrees_with_torch_and_course():
     from course_utils.optimizers import adamw_update
 
-    assert W.check_adamw(_adamw_torch, verbose=False).passed
+    assert ex.check_adamw(_adamw_torch, verbose=False).passed
 
     def via_course(w, g, m, v, t, lr, beta1, beta2, eps, weight_decay):
         (w_new,), (m_new,), (v_new,) = adamw_update(
@@ -126,18 +127,18 @@ def test_adamw_reference_agrees_with_torch_and_course():
         )
         return w_new, m_new, v_new
 
-    assert W.check_adamw(via_course, verbose=False).passed
+    assert ex.check_adamw(via_course, verbose=False).passed
 
 
 def test_adamw_checker_accepts_correct_answer(capsys):
-    assert W.check_adamw(W.adamw_reference).passed
+    assert ex.check_adamw(ex.adamw_reference).passed
     out = capsys.readouterr().out
     assert "adamw_step | exact: True | allclose: True" in out
 
 
 def test_adamw_checker_names_each_typical_mistake(capsys):
-    for hint, wrong in W.ADAMW_MISTAKES.items():
-        result = W.check_adamw(wrong)
+    for hint, wrong in ex.ADAMW_MISTAKES.items():
+        result = ex.check_adamw(wrong)
         assert not result.passed, hint
         assert result.hint == "Likely mistake: " + hint
         assert hint[:30] in capsys.readouterr().out
@@ -147,7 +148,7 @@ def test_adamw_checker_catches_stub(capsys):
     def stub(*args):
         raise NotImplementedError("Exercise 1: write the AdamW step")
 
-    assert not W.check_adamw(stub).passed
+    assert not ex.check_adamw(stub).passed
     assert "NotImplementedError" in capsys.readouterr().out
 
 
@@ -162,7 +163,7 @@ def test_adamw_checker_catches_stub(capsys):
     ],
 )
 def test_weight_decay_conversion_checker(value, passed, hint, capsys):
-    result = W.check_torch_weight_decay(value, lambda_paper=0.05, lr=3e-4)
+    result = ex.check_torch_weight_decay(value, lambda_paper=0.05, lr=3e-4)
     assert result.passed is passed
     assert hint in result.hint
     assert "torch weight_decay |" in capsys.readouterr().out

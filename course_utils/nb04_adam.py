@@ -20,44 +20,18 @@ import functools
 from dataclasses import dataclass
 
 import ipywidgets as widgets
-import matplotlib.ticker as mticker
 import numpy as np
 import torch
 
-from course_utils.checkers import CheckResult, check_against_reference, compare
+from course_utils.checkers import CheckResult, compare
 from course_utils.optimizers import adam_update, adamw_update, validate_hyperparameters
 from course_utils.plotting import (
     OPTIMIZER_COLORS,
     annotate_divergence,
+    log_axis,
 )
 from course_utils.quadratic import Quadratic, Trajectory, gradient_descent, run_update_rule
 from course_utils.widgets import SliderPanel, float_slider, log_slider
-
-__all__ = [
-    "fashion_batches",
-    "compare_with_torch",
-    "single_thread",
-    "adam_update_torch_order",
-    "effective_step_demo",
-    "mlp_adam_grad_rms",
-    "plot_mlp_effective_step",
-    "bias_correction_steps",
-    "bias_correction_on_quadratic",
-    "RACE_PROBLEMS",
-    "RACE_W0",
-    "adam_path",
-    "adagrad_path",
-    "RaceDrawer",
-    "draw_race",
-    "make_race_panel",
-    "noise_floor_demo",
-    "rmsprop_reference",
-    "RMSPROP_MISTAKES",
-    "check_rmsprop",
-    "amsgrad_reference",
-    "AMSGRAD_MISTAKES",
-    "check_amsgrad",
-]
 
 # ---------------------------------------------------------------------------------------------
 # 1. From scratch vs torch.optim on the course MLP
@@ -180,7 +154,7 @@ def compare_with_torch(
                     )
                 elif kind == "adamw":
                     params, _, _ = adamw_update(params, grads, m_state, v_state, lr=lr,
-                                                weight_decay=wd, t=t)  # fmt: skip
+                                                weight_decay=wd, t=t)
                 else:
                     if kind == "adam_l2":
                         grads = [g + wd * p for g, p in zip(grads, params)]
@@ -303,7 +277,7 @@ def plot_mlp_effective_step(grad_rms: dict[str, np.ndarray], lr: float = 1e-3, e
     bins = np.logspace(lo, hi, int(12 * (hi - lo)) + 1)
     for (name, eff), color in zip(steps.items(), ("#1f77b4", "#2ca02c", "#8c564b", "#ff7f0e")):
         ax.hist(eff, bins=bins, weights=np.full(eff.shape, 100.0 / eff.size), histtype="step",
-                lw=2, color=color, label=f"{name}, {eff.size:,} parameters")  # fmt: skip
+                lw=2, color=color, label=f"{name}, {eff.size:,} parameters")
     ax.axvline(lr, color="black", ls="--", lw=1.2)
     ax.text(lr * 1.15, 0.97, f"α = {lr:g}", transform=ax.get_xaxis_transform(), va="top")
     ax.set_xscale("log")
@@ -399,7 +373,7 @@ _LOSS_FLOOR = 1e-10
 def adam_path(
     q: Quadratic, w0, lr: float, beta1=0.9, beta2=0.999, eps=1e-8, steps=RACE_STEPS, noise_std=0.0,
     seed=0,
-) -> Trajectory:  # fmt: skip
+) -> Trajectory:
     """Adam (``course_utils.optimizers.adam_update``) on a quadratic, as a Trajectory."""
     m_state, v_state = [], []
 
@@ -471,7 +445,7 @@ class RaceDrawer:
     """Draws the race; ``setup``/``update`` let a SliderPanel change data without re-plotting.
 
     Left: contours and the three paths; right: loss per step (log scale, floored at 1e-10).
-    Calling the object, ``draw_race(fig, **values)``, does both at once (for static figures).
+    Calling the object, ``RaceDrawer()(fig, **values)``, does both at once (for static figures).
     """
 
     def setup(self, fig) -> dict:
@@ -490,8 +464,7 @@ class RaceDrawer:
             (curves[name],) = ax_loss.plot([], [], color=color, label=name)
         ax_loss.set_yscale("log")
         ax_loss.set_ylim(_LOSS_FLOOR / 2, 1e2)
-        ax_loss.yaxis.set_major_locator(mticker.LogLocator(base=10, numticks=7))
-        ax_loss.yaxis.set_minor_locator(mticker.NullLocator())
+        log_axis(ax_loss)
         ax_loss.set(xlim=(0, RACE_STEPS), xticks=[0, 25, 50, 75, 100], xlabel="step t")
         ax_loss.set(ylabel="loss L(w_t)  (floored at 1e-10)")
         ax_loss.set_title("loss per step")
@@ -502,7 +475,7 @@ class RaceDrawer:
         return dict(
             ax_path=ax_path, paths=paths, curves=curves, legend=legend, warning=warning,
             problem=None, contour=None,
-        )  # fmt: skip
+        )
 
     def update(
         self, state, lr=0.1, beta1=0.9, beta2=0.999, problem=RACE_DEFAULT, noise=0.0
@@ -533,7 +506,6 @@ class RaceDrawer:
         self.update(self.setup(fig), **values)
 
 
-draw_race = RaceDrawer()
 
 
 BETA2_CHOICES = (0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9999)
@@ -640,185 +612,6 @@ def noise_floor_demo(
     predicted[f"Adagrad, α = {adagrad_lr:g}"] = d * adagrad_lr * sigma / (4 * np.sqrt(t))
     settings = dict(h=tuple(h), sigma=sigma, steps=steps, seeds=seeds, d=d)
     return NoiseFloorRun(losses, predicted, settings)
-
-
-# ---------------------------------------------------------------------------------------------
-# 6. Exercises: RMSProp and AMSGrad, with references, typical mistakes and checkers
-# ---------------------------------------------------------------------------------------------
-
-
-def rmsprop_reference(w, g, v, lr=0.01, beta2=0.99, eps=1e-8):
-    """RMSProp (torch.optim.RMSprop, alpha=beta2): v = b2 v + (1-b2) g^2; w -= lr g/(sqrt(v)+eps)."""
-    v = beta2 * v + (1 - beta2) * g * g
-    return w - lr * g / (np.sqrt(v) + eps), v
-
-
-def _rms_eps_inside(w, g, v, lr=0.01, beta2=0.99, eps=1e-8):
-    v = beta2 * v + (1 - beta2) * g * g
-    return w - lr * g / np.sqrt(v + eps), v
-
-
-def _rms_swapped(w, g, v, lr=0.01, beta2=0.99, eps=1e-8):
-    v = (1 - beta2) * v + beta2 * g * g
-    return w - lr * g / (np.sqrt(v) + eps), v
-
-
-def _rms_sum(w, g, v, lr=0.01, beta2=0.99, eps=1e-8):
-    v = v + g * g
-    return w - lr * g / (np.sqrt(v) + eps), v
-
-
-def _rms_old_v(w, g, v, lr=0.01, beta2=0.99, eps=1e-8):
-    v_new = beta2 * v + (1 - beta2) * g * g
-    return w - lr * g / (np.sqrt(v) + eps), v_new
-
-
-def _rms_bias_corrected(w, g, v, lr=0.01, beta2=0.99, eps=1e-8):
-    # A plausible mix-up with Adam: dividing by 1 - beta2 as if t = 1.
-    v = beta2 * v + (1 - beta2) * g * g
-    return w - lr * g / (np.sqrt(v / (1 - beta2)) + eps), v
-
-
-def _rms_no_sqrt(w, g, v, lr=0.01, beta2=0.99, eps=1e-8):
-    v = beta2 * v + (1 - beta2) * g * g
-    return w - lr * g / (v + eps), v
-
-
-RMSPROP_MISTAKES = {
-    "eps is inside the square root, sqrt(v + eps); RMSProp (like torch) adds eps after the "
-    "root: sqrt(v) + eps. With tiny gradients the two differ a lot.": _rms_eps_inside,
-    "the EMA weights are swapped: it is v = beta2 * v + (1 - beta2) * g**2 (beta2 weighs the "
-    "past).": _rms_swapped,
-    "v is a running sum (that is Adagrad): RMSProp forgets the past, "
-    "v = beta2 * v + (1 - beta2) * g**2.": _rms_sum,
-    "the step uses the old v: update v with the new gradient first, then divide by "
-    "sqrt(v_new) + eps.": _rms_old_v,
-    "v was bias-corrected: plain RMSProp (torch.optim.RMSprop) divides by sqrt(v) + eps with no "
-    "correction.": _rms_bias_corrected,
-    "the square root is missing: divide by sqrt(v) + eps, not v + eps.": _rms_no_sqrt,
-}
-
-
-def _rms_cases():
-    rng = np.random.default_rng(4)
-    w = rng.standard_normal(6)
-    g = np.array([3.0, -0.5, 1e-5, -2e-6, 0.02, 0.0])
-    v = np.array([4.0, 0.1, 1e-12, 0.0, 5e-4, 1e-6])
-    return [
-        (w.copy(), g.copy(), v.copy(), 0.01, 0.99, 1e-8),
-        (w.copy(), g.copy(), np.zeros(6), 0.1, 0.9, 1e-8),
-        (w.copy(), -g.copy(), v.copy(), 0.003, 0.999, 1e-6),
-    ]
-
-
-def _copying(fn):
-    """Call ``fn`` on copies, so an in-place update cannot change the checker's inputs."""
-
-    def wrapped(*args):
-        return fn(*[a.copy() if isinstance(a, np.ndarray) else a for a in args])
-
-    return wrapped
-
-
-def _check(name, student_fn, reference_fn, cases, mistakes, verbose):
-    return check_against_reference(
-        name,
-        _copying(student_fn),
-        reference_fn,
-        cases,
-        wrong_variants={hint: _copying(fn) for hint, fn in mistakes.items()},
-        rtol=1e-7,
-        atol=1e-12,
-        verbose=verbose,
-    )
-
-
-def check_rmsprop(student_fn, verbose: bool = True) -> CheckResult:
-    """Check ``student_fn(w, g, v, lr, beta2, eps) -> (w_new, v_new)`` (numpy arrays)."""
-    return _check(
-        "rmsprop_step", student_fn, rmsprop_reference, _rms_cases(), RMSPROP_MISTAKES, verbose
-    )
-
-
-def amsgrad_reference(w, g, m, v, v_max, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
-    """AMSGrad as in torch.optim.Adam(amsgrad=True): the max of the uncorrected v in the root.
-
-    Returns (w_new, m_new, v_new, v_max_new).
-    """
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
-    v_max = np.maximum(v_max, v)
-    m_hat = m / (1 - beta1**t)
-    v_max_hat = v_max / (1 - beta2**t)
-    return w - lr * m_hat / (np.sqrt(v_max_hat) + eps), m, v, v_max
-
-
-def _ams_plain_adam(w, g, m, v, v_max, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
-    v_max = np.maximum(v_max, v)
-    step = lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
-    return w - step, m, v, v_max
-
-
-def _ams_no_correction(w, g, m, v, v_max, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
-    v_max = np.maximum(v_max, v)
-    return w - lr * m / (np.sqrt(v_max) + eps), m, v, v_max
-
-
-def _ams_no_m_correction(w, g, m, v, v_max, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
-    v_max = np.maximum(v_max, v)
-    return w - lr * m / (np.sqrt(v_max / (1 - beta2**t)) + eps), m, v, v_max
-
-
-def _ams_eps_inside(w, g, m, v, v_max, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
-    v_max = np.maximum(v_max, v)
-    return w - lr * (m / (1 - beta1**t)) / np.sqrt(v_max / (1 - beta2**t) + eps), m, v, v_max
-
-
-def _ams_max_before_update(w, g, m, v, v_max, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
-    m = beta1 * m + (1 - beta1) * g
-    v_max = np.maximum(v_max, v)  # max with the *old* v
-    v = beta2 * v + (1 - beta2) * g * g
-    return w - lr * (m / (1 - beta1**t)) / (np.sqrt(v_max / (1 - beta2**t)) + eps), m, v, v_max
-
-
-AMSGRAD_MISTAKES = {
-    "this is plain Adam: the denominator must use the running maximum, "
-    "sqrt(v_max / (1 - beta2**t)) + eps, not the current v.": _ams_plain_adam,
-    "the bias correction is missing: divide m by (1 - beta1**t) and v_max by "
-    "(1 - beta2**t).": _ams_no_correction,
-    "m is not bias-corrected: m_hat = m / (1 - beta1**t).": _ams_no_m_correction,
-    "eps is inside the square root: use sqrt(v_max_hat) + eps.": _ams_eps_inside,
-    "the maximum is taken with the old v: update v first, then "
-    "v_max = np.maximum(v_max, v).": _ams_max_before_update,
-}
-
-
-def _ams_cases():
-    rng = np.random.default_rng(5)
-    w = rng.standard_normal(6)
-    g = np.array([0.3, -2.0, 1e-3, 0.05, -0.7, 1e-6])
-    m = np.array([0.1, -0.4, 0.0, 0.02, 0.3, 0.0])
-    v = np.array([0.05, 3.0, 1e-7, 1e-3, 0.2, 1e-14])
-    v_max = np.array([0.5, 3.0, 1e-7, 2e-3, 0.1, 1e-14])
-    return [
-        (w.copy(), g.copy(), m.copy(), v.copy(), v_max.copy(), 3, 0.01, 0.9, 0.999, 1e-8),
-        (w.copy(), g.copy(), m.copy(), v.copy(), v_max.copy(), 50, 0.001, 0.8, 0.99, 1e-8),
-    ]
-
-
-def check_amsgrad(student_fn, verbose: bool = True) -> CheckResult:
-    """Check ``student_fn(w, g, m, v, v_max, t, lr, beta1, beta2, eps) -> (w, m, v, v_max)``."""
-    return _check(
-        "amsgrad_step", student_fn, amsgrad_reference, _ams_cases(), AMSGRAD_MISTAKES, verbose
-    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,59 +18,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import matplotlib.ticker as mticker
 import numpy as np
 import torch
 
-from .checkers import CheckResult, check_against_reference, check_value, compare
+from .checkers import compare
 from .optimizers import CourseAdagrad, adagrad_update, validate_hyperparameters
-from .plotting import OPTIMIZER_COLORS, annotate_divergence
+from .plotting import OPTIMIZER_COLORS, annotate_divergence, log_axis
 from .quadratic import Quadratic, best_fixed_step, gradient_descent, run_update_rule
 from .widgets import SliderPanel, float_slider, int_slider, log_slider
-
-__all__ = [
-    "GRADIENT_SCALES",
-    "sample_gradients",
-    "effective_lr_history",
-    "plot_effective_lr",
-    "first_step_size",
-    "one_step_comparison",
-    "make_mlp",
-    "compare_with_torch_on_mlp",
-    "plot_drift",
-    "SparseRun",
-    "sparse_regression",
-    "StallRun",
-    "stall_run",
-    "steps_to_cover",
-    "plot_stall",
-    "adagrad_step_fn",
-    "quadratic_runs",
-    "make_effective_lr_panel",
-    "make_sparse_panel",
-    "make_quadratic_panel",
-    "quadratic_comparison_figure",
-    "EffectiveLrDrawer",
-    "SparseDrawer",
-    "QuadraticDrawer",
-    "adagrad_torch_eps_reference",
-    "ADAGRAD_WRONG_VARIANTS",
-    "adagrad_exercise_cases",
-    "check_adagrad_torch_eps",
-    "check_stall_steps",
-]
 
 # Typical gradient magnitudes of three parameters in figure 2.1: small, medium, large.
 GRADIENT_SCALES = {"small": 0.01, "medium": 0.1, "large": 1.0}
 _SCALE_COLORS = {"small": "#2ca02c", "medium": "#ff7f0e", "large": "#1f77b4"}
 _TORCH_COLOR = "#7f7f7f"
-
-
-def _no_minor_ticks(ax, axis: str = "y") -> None:
-    """Drop minor ticks on a log axis: they dominate redraw time and add nothing on a projector."""
-    target = ax.yaxis if axis == "y" else ax.xaxis
-    target.set_minor_locator(mticker.NullLocator())
-    target.set_major_locator(mticker.LogLocator(numticks=7))
 
 
 # --------------------------------------------------------------------------------------------
@@ -133,7 +93,7 @@ def plot_effective_lr(
         step = lr / np.sqrt(t)
         ax.plot(t, step, ":", color="black", lw=1.5, label="typical step α/√t")
     ax.set_yscale("log")
-    _no_minor_ticks(ax)
+    log_axis(ax)
     ax.set_xlabel("step t")
     ax.set_ylabel("effective learning rate α / √(G + ε)")
     ax.set_title(f"Adagrad's effective learning rate (α = {lr:g}, ε = {eps:.0e})", y=1.0)
@@ -431,8 +391,8 @@ def plot_stall(ax_gap, ax_step, run: StallRun):
     ax_gap.legend(loc="upper right", fontsize=9)
     ax_step.set_xscale("log")
     ax_step.set_yscale("log")
-    _no_minor_ticks(ax_step, "x")
-    _no_minor_ticks(ax_step, "y")
+    log_axis(ax_step, "x")
+    log_axis(ax_step, "y")
     ax_step.set_ylim(1e-3, 2 * run["lr"])
     ax_step.set_xlabel("step t")
     ax_step.set_ylabel("step size |Δw|")
@@ -499,7 +459,7 @@ class EffectiveLrDrawer:
             st["marks"].append(ax2.plot([], [], "o", color=color, ms=8)[0])
         ax1.plot([], [], "--", color=_TORCH_COLOR, lw=1.5, label="torch: α/(√G + ε)")
         ax1.set_yscale("log")
-        _no_minor_ticks(ax1)
+        log_axis(ax1)
         ax1.set_xlim(0, self.steps)
         ax1.set_xlabel("step t")
         ax1.set_ylabel("effective learning rate")
@@ -512,7 +472,7 @@ class EffectiveLrDrawer:
         st["knee_course"] = ax2.axvline(1e-5, color=OPTIMIZER_COLORS["adagrad"], lw=1, alpha=0.6)
         st["knee_torch"] = ax2.axvline(1e-10, color=_TORCH_COLOR, lw=1, alpha=0.6)
         ax2.set_xscale("log")
-        _no_minor_ticks(ax2, "x")
+        log_axis(ax2, "x")
         ax2.set_xlim(1e-12, 1.0)
         ax2.set_ylim(0, 1.12)
         ax2.locator_params(axis="y", nbins=5)
@@ -571,7 +531,7 @@ class SparseDrawer:
         (st["lr_sgd"],) = ax_lr.plot([], [], color=sgd, lw=1.5, label="SGD, both")
         (st["active"],) = ax_lr.plot([], [], "|", color="black", ms=10, label="rare active")
         ax_lr.set_yscale("log")
-        _no_minor_ticks(ax_lr)
+        log_axis(ax_lr)
         ax_lr.set_ylim(1e-4, 10)
         ax_lr.set_xlim(0, 1000)
         ax_lr.locator_params(axis="x", nbins=5)
@@ -657,7 +617,7 @@ class QuadraticDrawer:
         st["title"] = ax_path.set_title("", y=1.0)
         st["diverged"] = annotate_divergence(ax_loss, "")
         ax_loss.set_yscale("log")
-        _no_minor_ticks(ax_loss)
+        log_axis(ax_loss)
         ax_loss.set_ylim(1e-16, 1e3)
         ax_loss.set_xlabel("step")
         ax_loss.set_ylabel("loss L(w)")
@@ -715,97 +675,3 @@ def quadratic_comparison_figure(
     for sub, angle in zip(np.atleast_1d(fig.subfigures(len(angles), 1)), angles):
         drawer.update(drawer.setup(sub), lr=lr, angle_deg=angle, kappa=kappa, steps=steps)
     return fig
-
-
-# --------------------------------------------------------------------------------------------
-# Exercises
-# --------------------------------------------------------------------------------------------
-
-
-def adagrad_torch_eps_reference(w, g, G, lr, eps):
-    """One Adagrad step with torch's convention: G_new = G + g², w_new = w − lr g/(√G_new + eps)."""
-    G_new = G + g * g
-    return w - lr * g / (np.sqrt(G_new) + eps), G_new
-
-
-def _eps_inside(w, g, G, lr, eps):
-    G_new = G + g * g
-    return w - lr * g / np.sqrt(G_new + eps), G_new
-
-
-def _old_sum(w, g, G, lr, eps):
-    return w - lr * g / (np.sqrt(G) + eps), G + g * g
-
-
-def _no_accumulation(w, g, G, lr, eps):
-    return w - lr * g / (np.sqrt(g * g) + eps), g * g
-
-
-def _no_sqrt(w, g, G, lr, eps):
-    G_new = G + g * g
-    return w - lr * g / (G_new + eps), G_new
-
-
-def _wrong_sign(w, g, G, lr, eps):
-    G_new = G + g * g
-    return w + lr * g / (np.sqrt(G_new) + eps), G_new
-
-
-ADAGRAD_WRONG_VARIANTS = {
-    "eps is inside the square root, sqrt(G + eps) (the course's formula); torch adds it after "
-    "the root: sqrt(G) + eps.": _eps_inside,
-    "the step divides by the OLD sum: add g*g to G first, then take the step with the new G.": (
-        _old_sum
-    ),
-    "G does not accumulate: G_new = G + g*g, not g*g alone (that would be a sign-like step).": (
-        _no_accumulation
-    ),
-    "the square root is missing: divide by sqrt(G) + eps, not by G + eps.": _no_sqrt,
-    "wrong sign: Adagrad moves against the gradient, w - lr * g / (...).": _wrong_sign,
-}
-
-
-def adagrad_exercise_cases() -> list[tuple]:
-    """Test cases (w, g, G, lr, eps), float64; small gradients and G = 0 make every mistake show."""
-    rng = np.random.default_rng(2)
-    cases = [
-        (
-            np.array([1.0, -2.0, 0.5, 3.0, 0.0]),
-            np.array([1e-6, 0.3, -2.0, 5e-5, -1e-7]),
-            np.array([0.0, 0.04, 1.0, 1e-9, 0.0]),
-            0.1,
-            1e-8,
-        ),
-        (
-            rng.standard_normal(8),
-            rng.standard_normal(8),
-            rng.random(8) * 3,
-            0.01,
-            1e-10,
-        ),
-    ]
-    return cases
-
-
-def check_adagrad_torch_eps(student_fn: Callable, verbose: bool = True) -> CheckResult:
-    """Exercise 02.1: run ``student_fn(w, g, G, lr, eps) -> (w_new, G_new)`` against torch's rule."""
-    return check_against_reference(
-        "adagrad_step_torch_eps",
-        student_fn,
-        adagrad_torch_eps_reference,
-        adagrad_exercise_cases(),
-        wrong_variants=ADAGRAD_WRONG_VARIANTS,
-        verbose=verbose,
-    )
-
-
-def check_stall_steps(answer: float) -> CheckResult:
-    """Exercise 02.2: Adagrad steps needed to cover distance 100 with α = 0.5 and |g| = 1."""
-    return check_value(
-        "steps to cover 100 with α = 0.5",
-        answer,
-        steps_to_cover(100.0, 0.5),
-        rtol=0.03,
-        why="With |g| = 1 every step is α/√t; add them up until the sum reaches 100 "
-        "(Σ 1/√t ≈ 2√T).",
-    )

@@ -17,10 +17,9 @@ move (``update``), with fixed axis limits, so a redraw never rebuilds ticks.
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+from matplotlib.ticker import FuncFormatter
 
-from .plotting import OPTIMIZER_COLORS
-from .theory import (
+from .nb06_theory import (
     adagrad_bound,
     adagrad_momentum_bound,
     adam_bound,
@@ -28,9 +27,8 @@ from .theory import (
     adam_noise_floor,
     crossing_point,
 )
+from .plotting import OPTIMIZER_COLORS, log_axis
 from .widgets import SliderPanel, float_slider, log_slider
-
-__all__ = ["BoundsDrawer", "make_bounds_panel"]
 
 N_GRID = np.geomspace(1, 1e8, 161)
 ONE_MINUS_BETA2_GRID = np.geomspace(1e-9, 0.5, 161)
@@ -52,14 +50,11 @@ def _power_of_ten(value, _pos) -> str:
 
 
 def _log_axes(ax, xlim, xlabel, ylabels: bool):
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    for axis in ("x", "y"):
+        log_axis(ax, axis, numticks=6)
+        getattr(ax, f"{axis}axis").set_major_formatter(FuncFormatter(_power_of_ten))
     ax.set_xlim(*xlim)
     ax.set_ylim(Y_MIN, Y_MAX)
-    for axis in (ax.xaxis, ax.yaxis):
-        axis.set_major_locator(LogLocator(base=10, numticks=6))
-        axis.set_minor_locator(NullLocator())
-        axis.set_major_formatter(FuncFormatter(_power_of_ten))
     ax.tick_params(axis="y", labelleft=ylabels)
     ax.set_xlabel(xlabel)
 

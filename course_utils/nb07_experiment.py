@@ -1,8 +1,8 @@
 """Resumable Fashion-MNIST optimizer experiments: one JSON file per run, a CLI, summaries, figures.
 
-Command line (``python -m course_utils.experiment --help``)::
+Command line (``python -m course_utils.nb07_experiment --help``)::
 
-    python -m course_utils.experiment --optimizers sgd adagrad adam adamw \\
+    python -m course_utils.nb07_experiment --optimizers sgd adagrad adam adamw \\
         --epochs 20 --seeds 0 1 2 --out results/
 
 Each run is described by a `RunConfig` (optimizer, learning rate, seed, epochs, weight decay,
@@ -47,29 +47,6 @@ from course_utils.training import (
     fit,
     make_optimizer,
 )
-
-__all__ = [
-    "RunConfig",
-    "SCHEDULES",
-    "N_TRAIN",
-    "SUBSET_SEED",
-    "course_configs",
-    "sweep_configs",
-    "lr_grid",
-    "run_one",
-    "run_experiment",
-    "load_data",
-    "summarize",
-    "format_table",
-    "group_results",
-    "plot_comparison",
-    "plot_timing",
-    "plot_lr_sweep",
-    "compare_implementations",
-    "implementation_gaps",
-    "plot_implementations",
-    "main",
-]
 
 SCHEDULES = ("constant", "cosine")
 N_TRAIN = 60_000
@@ -825,9 +802,9 @@ def _lr_override(text: str) -> tuple[str | None, float]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m course_utils.experiment`` argument parser."""
+    """The ``python -m course_utils.nb07_experiment`` argument parser."""
     parser = argparse.ArgumentParser(
-        prog="python -m course_utils.experiment",
+        prog="python -m course_utils.nb07_experiment",
         description=(
             "Train the course's Fashion-MNIST MLP with several optimizers and seeds.\n"
             "Each run (optimizer, learning rate, seed, ...) is saved as OUT/<run>.json when it\n"
@@ -836,10 +813,10 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog=(
             "examples:\n"
-            "  python -m course_utils.experiment --optimizers sgd adagrad adam adamw "
+            "  python -m course_utils.nb07_experiment --optimizers sgd adagrad adam adamw "
             "--epochs 20 --seeds 0 1 2 --out results/\n"
-            "  python -m course_utils.experiment --optimizers adam --lr 3e-4 1e-3 --epochs 5\n"
-            "  python -m course_utils.experiment --sweep --epochs 3 --out results/sweep\n"
+            "  python -m course_utils.nb07_experiment --optimizers adam --lr 3e-4 1e-3 --epochs 5\n"
+            "  python -m course_utils.nb07_experiment --sweep --epochs 3 --out results/sweep\n"
             "course settings: sgd lr=0.01 momentum=0.9 wd=1e-4; adagrad lr=0.01; "
             "adam lr=0.001; adamw lr=0.001 wd=1e-4"
         ),

@@ -15,37 +15,12 @@ All numbers are float64 numpy and seeded.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import matplotlib.ticker as mticker
 import numpy as np
 
-from .adagrad_lab import plot_effective_lr
-from .checkers import CheckResult, check_against_reference, check_value, compare
-from .optimizers import validate_hyperparameters
-from .plotting import OPTIMIZER_COLORS
+from .checkers import CheckResult, compare
+from .nb02_adagrad import plot_effective_lr
+from .plotting import OPTIMIZER_COLORS, log_axis
 from .widgets import SliderPanel, float_slider
-
-__all__ = [
-    "BETA2_VALUES",
-    "spiky_gradients",
-    "accumulate",
-    "ema",
-    "bias_correct",
-    "recovery_steps",
-    "constant_gradient_check",
-    "plot_gradient_signal",
-    "plot_ema_vs_accumulation",
-    "plot_bias_correction",
-    "section2_figure",
-    "make_ema_panel",
-    "ema_bias_corrected_reference",
-    "EMA_WRONG_VARIANTS",
-    "ema_exercise_cases",
-    "check_ema_bias_correction",
-    "warmup_steps",
-    "check_warmup_steps",
-]
 
 BETA2_VALUES = (0.9, 0.99, 0.999)
 # Light to dark: the longer the memory, the darker the line.
@@ -129,18 +104,11 @@ def constant_gradient_check(g: float = 2.0, beta: float = 0.9, steps: int = 50) 
 # --------------------------------------------------------------------------------------------
 
 
-def _log_axis(ax, axis: str = "y") -> None:
-    target = ax.yaxis if axis == "y" else ax.xaxis
-    (ax.set_yscale if axis == "y" else ax.set_xscale)("log")
-    target.set_minor_locator(mticker.NullLocator())
-    target.set_major_locator(mticker.LogLocator(numticks=7))
-
-
 def plot_gradient_signal(ax, g) -> None:
     """The squared gradients g_t² the accumulators see (log y)."""
     t = np.arange(1, len(g) + 1)
     ax.plot(t, np.maximum(np.asarray(g) ** 2, 1e-6), color="#555555", lw=0.6)
-    _log_axis(ax)
+    log_axis(ax)
     ax.set_ylabel("g_t²")
     ax.set_title("Squared gradients: noise plus two spikes", y=1.0)
 
@@ -159,7 +127,7 @@ def plot_ema_vs_accumulation(ax, g, beta2s=BETA2_VALUES, legend: bool = True):
             color=_BETA_COLORS.get(beta2, None),
             label=f"EMA v_t, β₂ = {beta2:g}",
         )
-    _log_axis(ax)
+    log_axis(ax)
     ax.set_xlabel("step t")
     ax.set_ylabel("accumulated g²")
     ax.set_title("Sum of squares grows forever; EMAs stabilize and recover", y=1.0)
@@ -254,7 +222,7 @@ class EmaDrawer:
             [], [], color=OPTIMIZER_COLORS["adagrad"], lw=2.5, label="Σ g² (Adagrad)"
         )
         (st["v_long"],) = ax_acc.plot([], [], color=_BETA_COLORS[0.99], label="EMA")
-        _log_axis(ax_acc)
+        log_axis(ax_acc)
         ax_acc.set_ylim(1e-3, 1e5)
         ax_acc.set_xlim(0, _PANEL_STEPS)
         ax_acc.locator_params(axis="x", nbins=4)
@@ -313,109 +281,4 @@ def make_ema_panel() -> SliderPanel:
         },
         figsize=(15, 4.6),
         title="EMAs and bias correction",
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Exercises
-# --------------------------------------------------------------------------------------------
-
-
-def ema_bias_corrected_reference(g, beta):
-    """Bias-corrected EMA of a sequence: m_t = beta m_{t-1} + (1-beta) g_t, m_hat_t = m_t/(1-beta^t)."""
-    m, out = 0.0, []
-    for t, g_t in enumerate(np.asarray(g, dtype=np.float64), start=1):
-        m = beta * m + (1 - beta) * g_t
-        out.append(m / (1 - beta**t))
-    return np.array(out)
-
-
-def _no_correction(g, beta):
-    return ema(g, beta)
-
-
-def _one_minus_beta(g, beta):
-    return ema(g, beta) / (1 - beta)
-
-
-def _off_by_one(g, beta):
-    m = ema(g, beta)
-    return m / (1 - beta ** np.arange(2, m.size + 2))
-
-
-def _swapped_weights(g, beta):
-    m, out = 0.0, []
-    for t, g_t in enumerate(np.asarray(g, dtype=np.float64), start=1):
-        m = (1 - beta) * m + beta * g_t
-        out.append(m / (1 - beta**t))
-    return np.array(out)
-
-
-def _corrected_fed_back(g, beta):
-    m, out = 0.0, []
-    for t, g_t in enumerate(np.asarray(g, dtype=np.float64), start=1):
-        m = (beta * m + (1 - beta) * g_t) / (1 - beta**t)
-        out.append(m)
-    return np.array(out)
-
-
-EMA_WRONG_VARIANTS = {
-    "no bias correction: divide each m_t by (1 - beta**t).": _no_correction,
-    "the correction divides by (1 - beta); it must be (1 - beta**t), with t the step number.": (
-        _one_minus_beta
-    ),
-    "the step counter is off by one: the first gradient is step t = 1, so its correction is "
-    "1 - beta**1.": _off_by_one,
-    "the weights are swapped: m_t = beta * m_{t-1} + (1 - beta) * g_t (beta on the OLD value).": (
-        _swapped_weights
-    ),
-    "the corrected value is fed back into the average: keep the running m_t uncorrected and "
-    "divide only the value you output.": _corrected_fed_back,
-}
-
-
-def ema_exercise_cases() -> list[tuple]:
-    """Cases (g, beta): a constant sequence first (the bias is clearest there), then noisy ones."""
-    rng = np.random.default_rng(3)
-    return [
-        (np.full(20, 2.0), 0.9),
-        (1.0 + rng.standard_normal(50), 0.99),
-        (rng.standard_normal(30) ** 2, 0.5),
-    ]
-
-
-def check_ema_bias_correction(student_fn: Callable, verbose: bool = True) -> CheckResult:
-    """Exercise 03.1: ``student_fn(g, beta) -> m_hat`` (array, one value per step) vs reference."""
-    return check_against_reference(
-        "ema_bias_corrected",
-        student_fn,
-        ema_bias_corrected_reference,
-        ema_exercise_cases(),
-        wrong_variants=EMA_WRONG_VARIANTS,
-        verbose=verbose,
-    )
-
-
-def warmup_steps(beta: float, fraction: float = 0.9) -> int:
-    """Fewest steps t with 1 - beta^t >= fraction (uncorrected EMA reaches that share of g)."""
-    _check_beta(beta)
-    validate_hyperparameters(betas=(beta,))
-    if not 0 < fraction < 1:
-        raise ValueError(f"fraction must lie in (0, 1), got {fraction}.")
-    t = max(1, int(np.ceil(np.log(1 - fraction) / np.log(beta)))) if beta > 0 else 1
-    while t > 1 and 1 - beta ** (t - 1) >= fraction:
-        t -= 1
-    while 1 - beta**t < fraction:
-        t += 1
-    return t
-
-
-def check_warmup_steps(answer: float) -> CheckResult:
-    """Exercise 03.2: steps until an uncorrected EMA with β₂ = 0.999 reaches 90 % of a constant."""
-    return check_value(
-        "steps until v_t reaches 90 % (β₂ = 0.999)",
-        answer,
-        warmup_steps(0.999, 0.9),
-        rtol=1e-3,
-        why="Solve 1 - β₂^t >= 0.9 for t: t >= ln(0.1) / ln(β₂), rounded up.",
     )

@@ -1,6 +1,6 @@
 """Notebook 08: learning rate x weight decay grids for Adam+L2 and AdamW, and what they show.
 
-Every run goes through the resumable runner of notebook 07 (``course_utils.experiment``): one
+Every run goes through the resumable runner of notebook 07 (``course_utils.nb07_experiment``): one
 ``RunConfig`` per (method, learning rate, decay, seed), one JSON file per finished run, completed
 runs skipped on a rerun. This module adds what the weight-decay study needs on top of it:
 
@@ -20,7 +20,7 @@ runs skipped on a rerun. This module adds what the weight-decay study needs on t
 
 Command line (the full-size grid; resumable, stop it with Ctrl-C and rerun to continue)::
 
-    python -m course_utils.weight_decay --size full --workers 2
+    python -m course_utils.nb08_weight_decay --size full --workers 2
 """
 
 from __future__ import annotations
@@ -40,41 +40,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from course_utils.experiment import N_TRAIN, RunConfig, load_data, run_experiment
-
-__all__ = [
-    "METHODS",
-    "METHOD_LABELS",
-    "RESULTS_DIR",
-    "VAL_SEED",
-    "GridSpec",
-    "CI_SPEC",
-    "FULL_SPEC",
-    "torch_weight_decay",
-    "paper_decay",
-    "load_split",
-    "grid_configs",
-    "cell_of",
-    "run_grid",
-    "Grid",
-    "grid_errors",
-    "best_cell",
-    "best_decay_trend",
-    "compare_cells",
-    "decay_gain_by_row",
-    "confirmation_configs",
-    "run_confirmation",
-    "plot_heatmaps",
-    "plot_torch_coordinates",
-    "plot_best_decay",
-    "plot_cell_comparison",
-    "check_decay_prediction",
-    "main",
-]
+from course_utils.nb07_experiment import N_TRAIN, RunConfig, load_data, run_experiment
+from course_utils.paths import results_dir
 
 METHODS = ("adam", "adamw")
 METHOD_LABELS = {"adam": "Adam + L2", "adamw": "AdamW"}
-RESULTS_DIR = Path(__file__).resolve().parents[1] / "results" / "08_weight_decay"
+RESULTS_DIR = results_dir("08_weight_decay")
 VAL_SEED = 808  # which training images are held out for validation, the same for every run
 EVALUATE_ON = ("val", "test")
 
@@ -256,7 +227,7 @@ def cell_of(config: dict | RunConfig) -> tuple[str, float, float]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Running (through course_utils.experiment.run_experiment)
+# Running (through course_utils.nb07_experiment.run_experiment)
 
 _WORKER_DATA = None
 
@@ -900,14 +871,14 @@ def grid_cell_label(grid: Grid, cell: tuple[int, int]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m course_utils.weight_decay",
+        prog="python -m course_utils.nb08_weight_decay",
         description=(
             "Learning rate x weight decay grid, Adam+L2 vs AdamW (paper's parameterisation), "
             "through the resumable runner: one JSON per run, finished runs are skipped, so the "
             "sweep can be stopped (Ctrl-C) and resumed. Prints the best cells, how the best decay "
             "moves with the learning rate, and the best AdamW vs best Adam+L2 cell."
         ),
-        epilog="example: python -m course_utils.weight_decay --size full --workers 2",
+        epilog="example: python -m course_utils.nb08_weight_decay --size full --workers 2",
     )
     parser.add_argument(
         "--size",

@@ -17,27 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from course_utils.adam_lab import _copying, mlp_adam_grad_rms
-from course_utils.checkers import CheckResult, check_against_reference, compare
+from course_utils.nb04_adam import mlp_adam_grad_rms
 from course_utils.optimizers import validate_hyperparameters
 from course_utils.plotting import OPTIMIZER_COLORS
 from course_utils.widgets import SliderPanel, log_slider
-
-__all__ = [
-    "torch_decay_factor",
-    "paper_to_torch_weight_decay",
-    "EffectiveDecay",
-    "effective_decay_l2",
-    "plot_effective_decay",
-    "DecayToy",
-    "decay_toy",
-    "DecayToyDrawer",
-    "make_decay_panel",
-    "adamw_reference",
-    "ADAMW_MISTAKES",
-    "check_adamw",
-    "check_torch_weight_decay",
-]
 
 # ---------------------------------------------------------------------------------------------
 # 1. torch's parameterisation: lr * weight_decay
@@ -113,12 +96,12 @@ def plot_effective_decay(result: EffectiveDecay):
     for (name, r), c in zip(result.per_group.items(), colors):
         weights = np.full(r.shape, 100.0 / r.size)
         ax.hist(r, bins=bins, weights=weights, histtype="step", lw=2, color=c,
-                label=f"Adam+L2: {name}, {r.size:,} parameters")  # fmt: skip
+                label=f"Adam+L2: {name}, {r.size:,} parameters")
     ax.axvline(result.adamw_rate, color=OPTIMIZER_COLORS["adamw"], lw=3)
     ax.text(
         result.adamw_rate * 1.25, 0.97, f"AdamW: αλ = {result.adamw_rate:.0e}\nfor every parameter",
         transform=ax.get_xaxis_transform(), va="top", color=OPTIMIZER_COLORS["adamw"], fontsize=11,
-    )  # fmt: skip
+    )
     ax.set_xscale("log")
     ax.set(
         xlabel="decay per step: fraction of w removed, λα / (√v̂ + ε)",
@@ -209,17 +192,17 @@ class DecayToyDrawer:
         lines = {}
         ax_w.axhline(1.0, color="black", lw=0.8, ls=":")
         (lines["adam"],) = ax_w.plot(t, t * 0.0, color="#888", lw=3, alpha=0.5,
-                                     label="Adam, no decay")  # fmt: skip
+                                     label="Adam, no decay")
         for i in range(len(TOY_SCALES)):
             (lines["adamw", i],) = ax_w.plot(
                 t, t * 0.0, color=OPTIMIZER_COLORS["adamw"], lw=2.5 - 0.7 * i,
                 label="AdamW" if i == 0 else None,
-            )  # fmt: skip
+            )
         for i, s in enumerate(TOY_SCALES):
             (lines["l2", i],) = ax_w.plot(
                 t, t * 0.0, color=_SCALE_COLORS[i], ls="--", lw=1.8,
                 label=f"Adam+L2, s = {s:g}",
-            )  # fmt: skip
+            )
         ax_w.set(xlim=(0, TOY_STEPS), ylim=(-0.1, 1.8), xlabel="step t", ylabel="weight $w_i$")
         ax_w.set(xticks=[0, 100, 200, 300], yticks=[0, 0.5, 1.0, 1.5])
         ax_w.legend(loc="upper left", fontsize=9, ncol=3)
@@ -227,12 +210,12 @@ class DecayToyDrawer:
         x = np.arange(len(TOY_SCALES))
         width = 0.38
         bars_l2 = ax_bar.bar(x - width / 2, [0] * 3, width, color=_SCALE_COLORS, alpha=0.55,
-                             hatch="//", edgecolor="black", label="Adam+L2")  # fmt: skip
+                             hatch="//", edgecolor="black", label="Adam+L2")
         bars_w = ax_bar.bar(x + width / 2, [0] * 3, width, color=OPTIMIZER_COLORS["adamw"],
-                            edgecolor="black", label="AdamW")  # fmt: skip
+                            edgecolor="black", label="AdamW")
         ax_bar.axhline(1.0, color="black", lw=0.8, ls=":")
         labels = [ax_bar.text(xi, 0, "", ha="center", va="bottom", fontsize=9) for xi in
-                  np.concatenate([x - width / 2, x + width / 2])]  # fmt: skip
+                  np.concatenate([x - width / 2, x + width / 2])]
         ax_bar.set(xticks=x, xticklabels=[f"s = {s:g}" for s in TOY_SCALES], ylim=(0, 1.5))
         ax_bar.set(yticks=[0, 0.5, 1.0, 1.5], ylabel="mean of last 100 steps")
         ax_bar.set_title("final weights (labels: decay per step)")
@@ -260,7 +243,6 @@ class DecayToyDrawer:
         self.update(self.setup(fig), **values)
 
 
-draw_decay_toy = DecayToyDrawer()
 
 
 def make_decay_panel() -> SliderPanel:
@@ -273,131 +255,3 @@ def make_decay_panel() -> SliderPanel:
     return SliderPanel(
         DecayToyDrawer(), controls, figsize=(12, 4.8), title="Adam+L2 vs AdamW: who gets decayed?"
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# 4. Exercises
-# ---------------------------------------------------------------------------------------------
-
-
-def adamw_reference(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
-    """One AdamW step (torch/course convention): decay w by (1 - lr*wd) first, then Adam.
-
-    Returns (w_new, m_new, v_new).
-    """
-    w = w * (1 - lr * weight_decay)
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
-    m_hat = m / (1 - beta1**t)
-    v_hat = v / (1 - beta2**t)
-    return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
-
-
-def _adam_part(w, g, m, v, t, lr, beta1, beta2, eps, correct=True):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
-    if correct:
-        step = lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
-    else:
-        step = lr * m / (np.sqrt(v) + eps)
-    return step, m, v
-
-
-def _w_decay_after(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
-    step, m, v = _adam_part(w, g, m, v, t, lr, beta1, beta2, eps)
-    return (w - step) * (1 - lr * weight_decay), m, v
-
-
-def _w_folded(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
-    step, m, v = _adam_part(w, g + weight_decay * w, m, v, t, lr, beta1, beta2, eps)
-    return w - step, m, v
-
-
-def _w_paper_lambda(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
-    step, m, v = _adam_part(w, g, m, v, t, lr, beta1, beta2, eps)
-    return w * (1 - weight_decay) - step, m, v
-
-
-def _w_no_correction(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
-    step, m, v = _adam_part(w, g, m, v, t, lr, beta1, beta2, eps, correct=False)
-    return w * (1 - lr * weight_decay) - step, m, v
-
-
-def _w_eps_inside(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
-    step = lr * (m / (1 - beta1**t)) / np.sqrt(v / (1 - beta2**t) + eps)
-    return w * (1 - lr * weight_decay) - step, m, v
-
-
-def _w_no_decay(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
-    step, m, v = _adam_part(w, g, m, v, t, lr, beta1, beta2, eps)
-    return w - step, m, v
-
-
-ADAMW_MISTAKES = {
-    "the decay is applied after the Adam step: decay the weights you started from, "
-    "w * (1 - lr * weight_decay), then subtract the Adam step.": _w_decay_after,
-    "the decay is folded into the gradient (g + weight_decay * w): that is Adam+L2, the method "
-    "AdamW replaces. Decay w directly and leave g, m and v alone.": _w_folded,
-    "the decay is not multiplied by the learning rate: torch and the course use "
-    "w * (1 - lr * weight_decay) (the paper's lambda would be lr * weight_decay here).": _w_paper_lambda,
-    "the bias correction is missing: m_hat = m / (1 - beta1**t), v_hat = v / (1 - beta2**t).": _w_no_correction,
-    "eps is inside the square root: use sqrt(v_hat) + eps.": _w_eps_inside,
-    "there is no weight decay at all: multiply w by (1 - lr * weight_decay).": _w_no_decay,
-}
-
-
-def _adamw_cases():
-    rng = np.random.default_rng(6)
-    w = 3.0 * rng.standard_normal(6)
-    g = np.array([0.5, -1.5, 1e-3, 2e-6, -0.2, 4.0])
-    m = np.array([0.1, -0.3, 0.0, 0.0, 0.05, 0.5])
-    v = np.array([0.2, 1.0, 1e-7, 1e-14, 0.01, 3.0])
-    return [
-        (w.copy(), g.copy(), m.copy(), v.copy(), 2, 0.05, 0.9, 0.999, 1e-8, 0.5),
-        (w.copy(), g.copy(), m.copy(), v.copy(), 40, 0.001, 0.9, 0.99, 1e-8, 0.01),
-    ]
-
-
-def check_adamw(student_fn, verbose: bool = True) -> CheckResult:
-    """Check ``student_fn(w, g, m, v, t, lr, beta1, beta2, eps, weight_decay) -> (w, m, v)``."""
-    return check_against_reference(
-        "adamw_step",
-        _copying(student_fn),
-        adamw_reference,
-        _adamw_cases(),
-        wrong_variants={hint: _copying(fn) for hint, fn in ADAMW_MISTAKES.items()},
-        rtol=1e-7,
-        atol=1e-12,
-        verbose=verbose,
-    )
-
-
-def check_torch_weight_decay(
-    value, lambda_paper: float = 0.05, lr: float = 3e-4, verbose: bool = True
-) -> CheckResult:
-    """Check the ``weight_decay`` a student would pass to torch.optim.AdamW for the paper's lambda."""
-    expected = paper_to_torch_weight_decay(lambda_paper, lr)
-    name = "torch weight_decay"
-    if value is None or not isinstance(value, int | float):
-        result = CheckResult(name, False, False, float("inf"),
-                             hint="Assign a number to my_weight_decay, then run the cell again.")  # fmt: skip
-    else:
-        result = compare(name, np.float64(value), np.float64(expected), rtol=1e-6, atol=0.0)
-        if not result.passed:
-            if math.isclose(value, lambda_paper, rel_tol=1e-6):
-                result.hint = (
-                    "Likely mistake: that is the paper's lambda unchanged; torch multiplies "
-                    "weight_decay by lr, so divide by lr."
-                )
-            elif math.isclose(value, lambda_paper * lr, rel_tol=1e-6):
-                result.hint = (
-                    "Likely mistake: you multiplied by lr; torch already multiplies "
-                    "weight_decay by lr, so divide instead."
-                )
-            else:
-                result.hint = "torch decays by lr * weight_decay per step: solve for weight_decay."
-    if verbose:
-        print(result)
-    return result

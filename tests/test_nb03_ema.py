@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from course_utils import ema as lab
+from course_utils import nb03_ema as lab
+from course_utils import nb03_exercises as ex
 
 
 def test_ema_matches_the_unrolled_sum():
@@ -52,7 +53,7 @@ def test_warmup_steps_matches_brute_force():
         t = 1
         while 1 - beta**t < fraction:
             t += 1
-        assert lab.warmup_steps(beta, fraction) == t
+        assert ex.warmup_steps(beta, fraction) == t
 
 
 def test_bad_inputs_raise_clear_errors():
@@ -114,14 +115,14 @@ def test_ema_checker_accepts_a_correct_answer(capsys):
         m = lab.ema(g, beta)
         return m / (1 - beta ** np.arange(1, len(g) + 1))
 
-    result = lab.check_ema_bias_correction(correct)
+    result = ex.check_ema_bias_correction(correct)
     assert result.passed
     assert "ema_bias_corrected | exact:" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("hint", list(lab.EMA_WRONG_VARIANTS))
+@pytest.mark.parametrize("hint", list(ex.EMA_WRONG_VARIANTS))
 def test_ema_checker_names_each_typical_mistake(hint):
-    result = lab.check_ema_bias_correction(lab.EMA_WRONG_VARIANTS[hint], verbose=False)
+    result = ex.check_ema_bias_correction(ex.EMA_WRONG_VARIANTS[hint], verbose=False)
     assert not result.passed
     assert result.hint == "Likely mistake: " + hint
 
@@ -130,19 +131,19 @@ def test_ema_checker_on_the_stub_prints_a_hint(capsys):
     def stub(g, beta):
         raise NotImplementedError("write ema_bias_corrected")
 
-    result = lab.check_ema_bias_correction(stub)
+    result = ex.check_ema_bias_correction(stub)
     assert not result.passed and "NotImplementedError" in result.hint
     assert "NotImplementedError: write ema_bias_corrected" in capsys.readouterr().out
 
 
 def test_ema_checker_rejects_a_wrong_length():
-    result = lab.check_ema_bias_correction(lambda g, beta: np.zeros(3), verbose=False)
+    result = ex.check_ema_bias_correction(lambda g, beta: np.zeros(3), verbose=False)
     assert not result.passed and result.maxdiff == float("inf")
 
 
 def test_warmup_checker():
-    assert lab.check_warmup_steps(2302).passed
-    wrong = lab.check_warmup_steps(1000)  # 1/(1 - beta2), the memory, not the answer
+    assert ex.check_warmup_steps(2302).passed
+    wrong = ex.check_warmup_steps(1000)  # 1/(1 - beta2), the memory, not the answer
     assert not wrong.passed and "ln(0.1)" in wrong.hint
 
 

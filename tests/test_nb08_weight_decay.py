@@ -1,4 +1,4 @@
-"""Tests for course_utils.weight_decay: parameterisations, grid bookkeeping, analysis, figures."""
+"""Tests for course_utils.nb08_weight_decay: parameterisations, grid bookkeeping, analysis, figures."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils import weight_decay as wd
-from course_utils.experiment import RunConfig, _subset
+from course_utils import nb08_weight_decay as wd
 from course_utils.models import make_mlp
+from course_utils.nb07_experiment import RunConfig, _subset
 from course_utils.training import make_optimizer
 
 SMALL = wd.GridSpec(

@@ -3,35 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.ticker import LogLocator, NullLocator
+from matplotlib.ticker import NullLocator
 
-from .checkers import CheckResult, check_value
-from .plotting import annotate_divergence, plot_contours, plot_trajectory
+from .plotting import annotate_divergence, log_axis, plot_contours, plot_trajectory
 from .quadratic import (
     Quadratic,
     Trajectory,
     best_fixed_step,
-    best_rate,
     gradient_descent,
     run_update_rule,
     sgd_loss_floor,
-    stability_limit,
     steps_to_tolerance,
 )
 from .widgets import SliderPanel, float_slider, int_slider, log_slider
-
-__all__ = [
-    "draw_landscape",
-    "plot_divergence_threshold",
-    "plot_rate_per_direction",
-    "plot_steps_vs_kappa",
-    "plot_zigzag_grid",
-    "plot_preconditioning",
-    "plot_sgd_noise_floor",
-    "make_gd_panel",
-    "check_best_step",
-    "check_best_rate",
-]
 
 LOSS_FLOOR = 1e-16  # losses below this are drawn at it: machine precision, nothing to see below
 BOX = 1.25
@@ -76,9 +60,7 @@ def draw_landscape(
 
 
 def _loss_axis(ax):
-    ax.set_yscale("log")
-    ax.yaxis.set_major_locator(LogLocator(numticks=6))
-    ax.yaxis.set_minor_locator(NullLocator())
+    log_axis(ax, numticks=6)
     ax.set_xlabel("step k")
     ax.set_ylabel("loss $L(w_k)$")
 
@@ -358,31 +340,3 @@ def make_gd_panel() -> SliderPanel:
         figsize=(11.5, 4.8),
         title="Gradient descent on an ill-conditioned quadratic",
     )
-
-
-def check_best_step(answer: float, h_max: float = 1.0, h_min: float = 0.02) -> CheckResult:
-    """Exercise: the step minimising max_i |1 - alpha h_i| for curvatures h_max, h_min."""
-    expected = best_fixed_step((h_max, h_min))
-    why = ""
-    if np.isclose(answer, 1 / h_max):
-        why = (
-            "1/h_max zeroes the steep direction but leaves the flat one slow; balance both factors."
-        )
-    elif np.isclose(answer, stability_limit((h_max, h_min))):
-        why = "2/h_max is the stability limit: there the steep factor is exactly 1 and nothing converges."
-    elif np.isclose(answer, 1 / h_min):
-        why = "1/h_min is far above the stability limit 2/h_max: GD diverges."
-    else:
-        why = "Set |1 - alpha h_max| = |1 - alpha h_min| with opposite signs and solve for alpha."
-    return check_value("best fixed step", answer, expected, rtol=1e-6, why=why)
-
-
-def check_best_rate(answer: float, kappa: float = 50.0) -> CheckResult:
-    """Exercise: the contraction factor at the best fixed step, in terms of kappa."""
-    expected = best_rate(kappa)
-    why = ""
-    if np.isclose(answer, 1 - 1 / kappa):
-        why = "1 - 1/kappa is the rate at alpha = 1/h_max, not at the best step."
-    else:
-        why = "Plug alpha = 2/(h_max + h_min) into |1 - alpha h_min| and divide through by h_min."
-    return check_value("best rate", answer, expected, rtol=1e-6, why=why)

@@ -4,7 +4,8 @@ import warnings
 
 import numpy as np
 
-from course_utils.quadratic_lab import check_best_rate, check_best_step, make_gd_panel
+from course_utils.nb01_exercises import check_best_rate, check_best_step
+from course_utils.nb01_quadratic import make_gd_panel
 
 
 def test_panel_survives_every_slider_extreme_without_warnings():

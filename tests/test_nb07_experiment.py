@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-import course_utils.experiment as ex
-from course_utils.experiment import RunConfig, run_experiment
+import course_utils.nb07_experiment as ex
+from course_utils.nb07_experiment import RunConfig, run_experiment
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +152,7 @@ def test_summary_mean_and_std_over_seeds():
 
 def test_cli_help():
     proc = subprocess.run(
-        [sys.executable, "-m", "course_utils.experiment", "--help"],
+        [sys.executable, "-m", "course_utils.nb07_experiment", "--help"],
         capture_output=True,
         text=True,
         timeout=120,
