@@ -4,7 +4,6 @@ import warnings
 
 import numpy as np
 
-from course_utils.nb01_exercises import check_best_rate, check_best_step
 from course_utils.nb01_quadratic import make_gd_panel
 
 
@@ -32,17 +31,3 @@ def test_panel_reset_restores_defaults():
     panel.set(kappa=500.0, angle=0.0)
     panel.reset()
     assert panel.values == panel.defaults
-
-
-def test_best_step_checker(capsys):
-    assert check_best_step(2 / 1.02).passed
-    wrong = check_best_step(1.0)
-    assert not wrong.passed and "1/h_max" in wrong.hint
-    assert "stability limit" in check_best_step(2.0).hint
-    assert "best fixed step | exact:" in capsys.readouterr().out
-
-
-def test_best_rate_checker():
-    assert check_best_rate(49 / 51).passed
-    wrong = check_best_rate(1 - 1 / 50)
-    assert not wrong.passed and "alpha = 1/h_max" in wrong.hint

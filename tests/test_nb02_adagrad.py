@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from course_utils import nb02_adagrad as lab
-from course_utils import nb02_exercises as ex
 from course_utils.data import load_fashion_mnist
 from course_utils.optimizers import CourseAdagrad, adagrad_update
 
@@ -199,49 +198,6 @@ def test_quadratic_comparison_figure_has_both_rows():
 
 
 # --- exercise checkers ----------------------------------------------------------------------
-
-
-def _correct(w, g, G, lr, eps):
-    G_new = G + g * g
-    return w - lr * g / (np.sqrt(G_new) + eps), G_new
-
-
-def test_adagrad_checker_accepts_a_correct_answer(capsys):
-    result = ex.check_adagrad_torch_eps(_correct)
-    assert result.passed and result.exact
-    assert "adagrad_step_torch_eps | exact: True | allclose: True" in capsys.readouterr().out
-
-
-def test_adagrad_checker_accepts_torch_tensors_converted_back():
-    def via_torch(w, g, G, lr, eps):
-        w_t, g_t, G_t = (torch.tensor(a) for a in (w, g, G))
-        G_t = G_t + g_t * g_t
-        return (w_t - lr * g_t / (G_t.sqrt() + eps)).numpy(), G_t.numpy()
-
-    assert ex.check_adagrad_torch_eps(via_torch, verbose=False).passed
-
-
-@pytest.mark.parametrize("hint", list(ex.ADAGRAD_WRONG_VARIANTS))
-def test_adagrad_checker_names_each_typical_mistake(hint):
-    result = ex.check_adagrad_torch_eps(ex.ADAGRAD_WRONG_VARIANTS[hint], verbose=False)
-    assert not result.passed
-    assert result.hint == "Likely mistake: " + hint
-
-
-def test_adagrad_checker_on_the_stub_prints_a_hint(capsys):
-    def stub(w, g, G, lr, eps):
-        raise NotImplementedError("write the two lines")
-
-    result = ex.check_adagrad_torch_eps(stub)
-    assert not result.passed and "NotImplementedError" in result.hint
-    assert "NotImplementedError: write the two lines" in capsys.readouterr().out
-
-
-def test_stall_checker():
-    assert ex.check_stall_steps(10147).passed
-    assert ex.check_stall_steps(10_000).passed  # the (D / 2 alpha)^2 estimate is within 3 %
-    wrong = ex.check_stall_steps(200)  # SGD's count D / alpha
-    assert not wrong.passed and "α/√t" in wrong.hint
 
 
 @pytest.mark.parametrize(

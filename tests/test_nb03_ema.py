@@ -8,7 +8,6 @@ import pytest
 from matplotlib.figure import Figure
 
 from course_utils import nb03_ema as lab
-from course_utils import nb03_exercises as ex
 
 
 def test_ema_matches_the_unrolled_sum():
@@ -46,14 +45,6 @@ def test_recovery_steps():
     assert lab.recovery_steps(0.9, 0.01) == 44
     assert lab.recovery_steps(0.999, 0.01) == 4603
     assert 0.999**4603 <= 0.01 < 0.999**4602
-
-
-def test_warmup_steps_matches_brute_force():
-    for beta, fraction in [(0.999, 0.9), (0.9, 0.5), (0.99, 0.99), (0.0, 0.9)]:
-        t = 1
-        while 1 - beta**t < fraction:
-            t += 1
-        assert ex.warmup_steps(beta, fraction) == t
 
 
 def test_bad_inputs_raise_clear_errors():
@@ -108,43 +99,6 @@ def test_panel_without_noise_shows_exact_correction():
 
 
 # --- exercise checkers ----------------------------------------------------------------------
-
-
-def test_ema_checker_accepts_a_correct_answer(capsys):
-    def correct(g, beta):
-        m = lab.ema(g, beta)
-        return m / (1 - beta ** np.arange(1, len(g) + 1))
-
-    result = ex.check_ema_bias_correction(correct)
-    assert result.passed
-    assert "ema_bias_corrected | exact:" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("hint", list(ex.EMA_WRONG_VARIANTS))
-def test_ema_checker_names_each_typical_mistake(hint):
-    result = ex.check_ema_bias_correction(ex.EMA_WRONG_VARIANTS[hint], verbose=False)
-    assert not result.passed
-    assert result.hint == "Likely mistake: " + hint
-
-
-def test_ema_checker_on_the_stub_prints_a_hint(capsys):
-    def stub(g, beta):
-        raise NotImplementedError("write ema_bias_corrected")
-
-    result = ex.check_ema_bias_correction(stub)
-    assert not result.passed and "NotImplementedError" in result.hint
-    assert "NotImplementedError: write ema_bias_corrected" in capsys.readouterr().out
-
-
-def test_ema_checker_rejects_a_wrong_length():
-    result = ex.check_ema_bias_correction(lambda g, beta: np.zeros(3), verbose=False)
-    assert not result.passed and result.maxdiff == float("inf")
-
-
-def test_warmup_checker():
-    assert ex.check_warmup_steps(2302).passed
-    wrong = ex.check_warmup_steps(1000)  # 1/(1 - beta2), the memory, not the answer
-    assert not wrong.passed and "ln(0.1)" in wrong.hint
 
 
 def test_slider_defaults_lie_on_the_slider_grid():

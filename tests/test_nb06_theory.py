@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils import nb06_exercises as ex
 from course_utils import nb06_theory as th
 from course_utils.nb06_theory_panel import make_bounds_panel
 
@@ -321,24 +320,6 @@ def test_loglog_slope():
 
 
 # ---------------------------------------------------------------- checkers
-
-
-def test_checkers_accept_right_and_explain_wrong(capsys):
-    args = dict(N=1e4, d=10, R=1.0, L=0.08, eps=1e-8, f0_minus_fstar=0.13)
-    assert ex.check_best_adagrad_alpha(th.best_adagrad_alpha(**args), **args).passed
-    assert not ex.check_best_adagrad_alpha(1.0, **args).passed
-    b2 = th.best_adam_beta2(alpha=1e-3, **args)
-    assert ex.check_best_adam_beta2(b2, alpha=1e-3, **args).passed
-    assert not ex.check_best_adam_beta2(0.999, alpha=1e-3, **args).passed
-    assert ex.check_tau_weights(th.tau_weights).passed
-
-    def wrong(N, beta1):
-        return 1.0 - beta1 ** (N - np.arange(N))
-
-    result = ex.check_tau_weights(wrong)
-    assert not result.passed and "sum to 1" in result.hint
-    out = capsys.readouterr().out
-    assert "best α (Adagrad) | exact:" in out and "tau_weights | exact:" in out
 
 
 # ---------------------------------------------------------------- the panel
