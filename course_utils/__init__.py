@@ -8,7 +8,7 @@ Lesson modules, named after their notebook (``nbNN_topic``): ``nb00_environment`
 ``nb01_quadratic``, ``nb01_exercises``, ``nb02_adagrad``, ``nb02_exercises``, ``nb03_ema``,
 ``nb03_exercises``, ``nb04_adam``, ``nb04_exercises``, ``nb05_adamw``, ``nb05_exercises``,
 ``nb06_theory``, ``nb06_theory_panel``, ``nb06_exercises``, ``nb07_experiment``,
-``nb08_weight_decay``.
+``nb08_weight_decay``, ``nb08_exercises``.
 
 Rules (tests/test_layering.py): shared modules never import lesson modules; a lesson imports
 shared modules and its own or earlier lessons; private names stay inside one lesson. Each

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course_utils.checkers import CheckResult, check_against_reference, check_value
+from course_utils.checkers import CheckResult, Exercise, Tolerance
 from course_utils.nb02_adagrad import steps_to_cover
 
 
@@ -39,7 +39,7 @@ def _wrong_sign(w, g, G, lr, eps):
     return w + lr * g / (np.sqrt(G_new) + eps), G_new
 
 
-ADAGRAD_WRONG_VARIANTS = {
+ADAGRAD_MISTAKES = {
     "eps is inside the square root, sqrt(G + eps) (the course's formula); torch adds it after "
     "the root: sqrt(G) + eps.": _eps_inside,
     "the step divides by the OLD sum: add g*g to G first, then take the step with the new G.": (
@@ -75,25 +75,39 @@ def adagrad_exercise_cases() -> list[tuple]:
     return cases
 
 
+ADAGRAD_EXERCISE = Exercise(
+    "adagrad_step_torch_eps",
+    adagrad_torch_eps_reference,
+    adagrad_exercise_cases,
+    ADAGRAD_MISTAKES,
+    Tolerance(rtol=1e-5, atol=1e-8),
+    outputs=("w_new", "G_new"),
+)
+
+
 def check_adagrad_torch_eps(student_fn: Callable, verbose: bool = True) -> CheckResult:
     """Exercise 02.1: run ``student_fn(w, g, G, lr, eps) -> (w_new, G_new)`` against torch's rule."""
-    return check_against_reference(
-        "adagrad_step_torch_eps",
-        student_fn,
-        adagrad_torch_eps_reference,
-        adagrad_exercise_cases(),
-        wrong_variants=ADAGRAD_WRONG_VARIANTS,
-        verbose=verbose,
+    return ADAGRAD_EXERCISE.check(student_fn, verbose=verbose)
+
+
+def stall_exercise(distance: float = 100.0, lr: float = 0.5) -> Exercise:
+    """Exercise 02.2: Adagrad steps to cover ``distance`` with |g| = 1; an estimate within 3 %."""
+    return Exercise(
+        f"steps to cover {distance:g} with α = {lr:g}",
+        lambda: steps_to_cover(distance, lr),
+        mistakes={
+            "that is SGD's count D/α: Adagrad's steps shrink, α/√t, so it needs far more.": (
+                distance / lr
+            ),
+            "the sum of 1/√t up to T is about 2√T, not √T: T ≈ (D / 2α)².": (distance / lr) ** 2,
+            "that is √T, not T: from α·2√T = D, T = (D / 2α)².": distance / (2 * lr),
+        },
+        tolerance=Tolerance(rtol=0.03, atol=0.0),
+        hint="With |g| = 1 every step is α/√t; add them up until the sum reaches 100 "
+        "(Σ 1/√t ≈ 2√T).",
     )
 
 
 def check_stall_steps(answer: float) -> CheckResult:
     """Exercise 02.2: Adagrad steps needed to cover distance 100 with α = 0.5 and |g| = 1."""
-    return check_value(
-        "steps to cover 100 with α = 0.5",
-        answer,
-        steps_to_cover(100.0, 0.5),
-        rtol=0.03,
-        why="With |g| = 1 every step is α/√t; add them up until the sum reaches 100 "
-        "(Σ 1/√t ≈ 2√T).",
-    )
+    return stall_exercise().check_answer(answer, answer_name="my_steps")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course_utils.checkers import CheckResult, check_against_reference, check_value
+from course_utils.checkers import CheckResult, Exercise, Tolerance
 from course_utils.nb03_ema import _check_beta, ema
 from course_utils.optimizers import validate_hyperparameters
 
@@ -49,7 +49,7 @@ def _corrected_fed_back(g, beta):
     return np.array(out)
 
 
-EMA_WRONG_VARIANTS = {
+EMA_MISTAKES = {
     "no bias correction: divide each m_t by (1 - beta**t).": _no_correction,
     "the correction divides by (1 - beta); it must be (1 - beta**t), with t the step number.": (
         _one_minus_beta
@@ -74,16 +74,19 @@ def ema_exercise_cases() -> list[tuple]:
     ]
 
 
+EMA_EXERCISE = Exercise(
+    "ema_bias_corrected",
+    ema_bias_corrected_reference,
+    ema_exercise_cases,
+    EMA_MISTAKES,
+    Tolerance(rtol=1e-5, atol=1e-8),
+    outputs=("m_hat (one value per step)",),
+)
+
+
 def check_ema_bias_correction(student_fn: Callable, verbose: bool = True) -> CheckResult:
     """Exercise 03.1: ``student_fn(g, beta) -> m_hat`` (array, one value per step) vs reference."""
-    return check_against_reference(
-        "ema_bias_corrected",
-        student_fn,
-        ema_bias_corrected_reference,
-        ema_exercise_cases(),
-        wrong_variants=EMA_WRONG_VARIANTS,
-        verbose=verbose,
-    )
+    return EMA_EXERCISE.check(student_fn, verbose=verbose)
 
 
 def warmup_steps(beta: float, fraction: float = 0.9) -> int:
@@ -100,12 +103,26 @@ def warmup_steps(beta: float, fraction: float = 0.9) -> int:
     return t
 
 
+def warmup_exercise(beta2: float = 0.999, fraction: float = 0.9) -> Exercise:
+    """Exercise 03.2: the first step at which an uncorrected EMA reaches ``fraction`` of g²."""
+    t_real = float(np.log(1 - fraction) / np.log(beta2))
+    t = warmup_steps(beta2, fraction)
+    return Exercise(
+        f"steps until v_t reaches {fraction * 100:g} % (β₂ = {beta2:g})",
+        lambda: t,
+        mistakes={
+            f"rounded the wrong way: t >= ln(0.1)/ln(β₂) = {t_real:.1f} is not a whole number of "
+            f"steps, and the first whole step after it is {t} (round up).": t_real,
+            f"off by one: at t = {t} already 1 - β₂^t = {1 - beta2**t:.5f} >= {fraction:g}. "
+            "(ln β₂ ≈ -(1 - β₂) gives a slightly larger t: use ln β₂ itself.)": t + 1,
+            f"{1 / (1 - beta2):.0f} = 1/(1 - β₂) is the EMA's memory; there v_t has reached only "
+            f"1 - β₂^t = {1 - beta2 ** round(1 / (1 - beta2)):.0%} of g².": 1 / (1 - beta2),
+        },
+        tolerance=Tolerance(rtol=0.0, atol=0.49),
+        hint="Solve 1 - β₂^t >= 0.9 for t: t >= ln(0.1) / ln(β₂), rounded up.",
+    )
+
+
 def check_warmup_steps(answer: float) -> CheckResult:
     """Exercise 03.2: steps until an uncorrected EMA with β₂ = 0.999 reaches 90 % of a constant."""
-    return check_value(
-        "steps until v_t reaches 90 % (β₂ = 0.999)",
-        answer,
-        warmup_steps(0.999, 0.9),
-        rtol=1e-3,
-        why="Solve 1 - β₂^t >= 0.9 for t: t >= ln(0.1) / ln(β₂), rounded up.",
-    )
+    return warmup_exercise(0.999, 0.9).check_answer(answer, answer_name="my_steps")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_utils.checkers import CheckResult, check_against_reference, with_copied_arguments
+from course_utils.checkers import CheckResult, Exercise, Tolerance
 
 
 def rmsprop_reference(w, g, v, lr=0.01, beta2=0.99, eps=1e-8):
@@ -59,7 +59,8 @@ RMSPROP_MISTAKES = {
 }
 
 
-def _rms_cases():
+def rmsprop_exercise_cases() -> list[tuple]:
+    """Cases (w, g, v, lr, beta2, eps): tiny gradients and v = 0 make every mistake show."""
     rng = np.random.default_rng(4)
     w = rng.standard_normal(6)
     g = np.array([3.0, -0.5, 1e-5, -2e-6, 0.02, 0.0])
@@ -71,24 +72,21 @@ def _rms_cases():
     ]
 
 
-def _check(name, student_fn, reference_fn, cases, mistakes, verbose):
-    return check_against_reference(
-        name,
-        with_copied_arguments(student_fn),
-        reference_fn,
-        cases,
-        wrong_variants={hint: with_copied_arguments(fn) for hint, fn in mistakes.items()},
-        rtol=1e-7,
-        atol=1e-12,
-        verbose=verbose,
-    )
+TOLERANCE = Tolerance(rtol=1e-7, atol=1e-12)
+
+RMSPROP_EXERCISE = Exercise(
+    "rmsprop_step",
+    rmsprop_reference,
+    rmsprop_exercise_cases,
+    RMSPROP_MISTAKES,
+    TOLERANCE,
+    outputs=("w", "v"),
+)
 
 
 def check_rmsprop(student_fn, verbose: bool = True) -> CheckResult:
     """Check ``student_fn(w, g, v, lr, beta2, eps) -> (w_new, v_new)`` (numpy arrays)."""
-    return _check(
-        "rmsprop_step", student_fn, rmsprop_reference, _rms_cases(), RMSPROP_MISTAKES, verbose
-    )
+    return RMSPROP_EXERCISE.check(student_fn, verbose=verbose)
 
 
 def amsgrad_reference(w, g, m, v, v_max, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -152,7 +150,8 @@ AMSGRAD_MISTAKES = {
 }
 
 
-def _ams_cases():
+def amsgrad_exercise_cases() -> list[tuple]:
+    """Cases (w, g, m, v, v_max, t, lr, beta1, beta2, eps), early (t = 3) and late (t = 50)."""
     rng = np.random.default_rng(5)
     w = rng.standard_normal(6)
     g = np.array([0.3, -2.0, 1e-3, 0.05, -0.7, 1e-6])
@@ -165,8 +164,16 @@ def _ams_cases():
     ]
 
 
+AMSGRAD_EXERCISE = Exercise(
+    "amsgrad_step",
+    amsgrad_reference,
+    amsgrad_exercise_cases,
+    AMSGRAD_MISTAKES,
+    TOLERANCE,
+    outputs=("w", "m", "v", "v_max"),
+)
+
+
 def check_amsgrad(student_fn, verbose: bool = True) -> CheckResult:
     """Check ``student_fn(w, g, m, v, v_max, t, lr, beta1, beta2, eps) -> (w, m, v, v_max)``."""
-    return _check(
-        "amsgrad_step", student_fn, amsgrad_reference, _ams_cases(), AMSGRAD_MISTAKES, verbose
-    )
+    return AMSGRAD_EXERCISE.check(student_fn, verbose=verbose)

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from course_utils.checkers import (
-    CheckResult,
-    check_against_reference,
-    compare,
-    with_copied_arguments,
-)
+from course_utils.checkers import CheckResult, Exercise, Tolerance
 from course_utils.nb05_adamw import paper_to_torch_weight_decay
 
 
@@ -83,7 +76,8 @@ ADAMW_MISTAKES = {
 }
 
 
-def _adamw_cases():
+def adamw_exercise_cases() -> list[tuple]:
+    """Cases (w, g, m, v, t, lr, beta1, beta2, eps, weight_decay): a large decay, then torch's."""
     rng = np.random.default_rng(6)
     w = 3.0 * rng.standard_normal(6)
     g = np.array([0.5, -1.5, 1e-3, 2e-6, -0.2, 4.0])
@@ -95,17 +89,37 @@ def _adamw_cases():
     ]
 
 
+ADAMW_EXERCISE = Exercise(
+    "adamw_step",
+    adamw_reference,
+    adamw_exercise_cases,
+    ADAMW_MISTAKES,
+    Tolerance(rtol=1e-7, atol=1e-12),
+    outputs=("w", "m", "v"),
+)
+
+
 def check_adamw(student_fn, verbose: bool = True) -> CheckResult:
     """Check ``student_fn(w, g, m, v, t, lr, beta1, beta2, eps, weight_decay) -> (w, m, v)``."""
-    return check_against_reference(
-        "adamw_step",
-        with_copied_arguments(student_fn),
-        adamw_reference,
-        _adamw_cases(),
-        wrong_variants={hint: with_copied_arguments(fn) for hint, fn in ADAMW_MISTAKES.items()},
-        rtol=1e-7,
-        atol=1e-12,
-        verbose=verbose,
+    return ADAMW_EXERCISE.check(student_fn, verbose=verbose)
+
+
+def torch_weight_decay_exercise(lambda_paper: float = 0.05, lr: float = 3e-4) -> Exercise:
+    """Exercise 2: torch's ``weight_decay`` for the paper's per-step decay, to 3 significant
+    figures (166.7 and 167 pass for 166.67)."""
+    return Exercise(
+        "torch weight_decay",
+        lambda: paper_to_torch_weight_decay(lambda_paper, lr),
+        mistakes={
+            "that is the paper's lambda unchanged; torch multiplies weight_decay by lr, so "
+            "divide by lr.": lambda_paper,
+            "you multiplied by lr; torch already multiplies weight_decay by lr, so divide "
+            "instead.": lambda_paper * lr,
+            "that is lr / lambda, upside down: torch decays by lr * weight_decay = lambda, so "
+            "weight_decay = lambda / lr.": lr / lambda_paper,
+        },
+        tolerance=Tolerance(rtol=0.0, atol=0.0, sig_figs=3),
+        hint="torch decays by lr * weight_decay per step: solve for weight_decay.",
     )
 
 
@@ -113,26 +127,6 @@ def check_torch_weight_decay(
     value, lambda_paper: float = 0.05, lr: float = 3e-4, verbose: bool = True
 ) -> CheckResult:
     """Check the ``weight_decay`` a student would pass to torch.optim.AdamW for the paper's lambda."""
-    expected = paper_to_torch_weight_decay(lambda_paper, lr)
-    name = "torch weight_decay"
-    if value is None or not isinstance(value, int | float):
-        result = CheckResult(name, False, False, float("inf"),
-                             hint="Assign a number to my_weight_decay, then run the cell again.")
-    else:
-        result = compare(name, np.float64(value), np.float64(expected), rtol=1e-6, atol=0.0)
-        if not result.passed:
-            if math.isclose(value, lambda_paper, rel_tol=1e-6):
-                result.hint = (
-                    "Likely mistake: that is the paper's lambda unchanged; torch multiplies "
-                    "weight_decay by lr, so divide by lr."
-                )
-            elif math.isclose(value, lambda_paper * lr, rel_tol=1e-6):
-                result.hint = (
-                    "Likely mistake: you multiplied by lr; torch already multiplies "
-                    "weight_decay by lr, so divide instead."
-                )
-            else:
-                result.hint = "torch decays by lr * weight_decay per step: solve for weight_decay."
-    if verbose:
-        print(result)
-    return result
+    return torch_weight_decay_exercise(lambda_paper, lr).check_answer(
+        value, verbose=verbose, answer_name="my_weight_decay"
+    )

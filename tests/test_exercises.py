@@ -1,9 +1,19 @@
-"""Exercise checkers of every notebook: correct answers pass, known mistakes get their hint."""
+"""Every exercise checker of the course, as a student meets it.
+
+For each exercise: the worked solution passes (as written in its solutions notebook); other
+correct forms pass (in place, lists, torch instead of NumPy, rounded to the asked precision);
+each known mistake fails with its own hint; a wrong answer that matches no known mistake fails
+with the generic hint. The notebooks call the checkers by the names tested here.
+"""
+
+import json
+import re
 
 import numpy as np
 import pytest
 import torch
 
+from course_utils import checkers as C
 from course_utils import nb01_exercises as ex01
 from course_utils import nb02_exercises as ex02
 from course_utils import nb03_ema as lab03
@@ -12,124 +22,114 @@ from course_utils import nb04_exercises as ex04
 from course_utils import nb05_exercises as ex05
 from course_utils import nb06_exercises as ex06
 from course_utils import nb06_theory as th
+from course_utils import nb08_exercises as ex08
+from course_utils.optimizers import adagrad_update, adamw_update
+from course_utils.paths import REPO_ROOT
 
-# ---- notebook 01 ----
-
-
-def test_best_step_checker(capsys):
-    assert ex01.check_best_step(2 / 1.02).passed
-    wrong = ex01.check_best_step(1.0)
-    assert not wrong.passed and "1/h_max" in wrong.hint
-    assert "stability limit" in ex01.check_best_step(2.0).hint
-    assert "best fixed step | exact:" in capsys.readouterr().out
+# ============================================================ function exercises: correct forms
 
 
-def test_best_rate_checker():
-    assert ex01.check_best_rate(49 / 51).passed
-    wrong = ex01.check_best_rate(1 - 1 / 50)
-    assert not wrong.passed and "alpha = 1/h_max" in wrong.hint
-
-
-# ---- notebook 02 ----
-
-
-def _correct(w, g, G, lr, eps):
+def adagrad_solution(w, g, G, lr, eps):  # solutions 02, exercise 1
     G_new = G + g * g
-    return w - lr * g / (np.sqrt(G_new) + eps), G_new
+    w_new = w - lr * g / (np.sqrt(G_new) + eps)
+    return w_new, G_new
 
 
-
-def test_adagrad_checker_accepts_a_correct_answer(capsys):
-    result = ex02.check_adagrad_torch_eps(_correct)
-    assert result.passed and result.exact
-    assert "adagrad_step_torch_eps | exact: True | allclose: True" in capsys.readouterr().out
-
-
-def test_adagrad_checker_accepts_torch_tensors_converted_back():
-    def via_torch(w, g, G, lr, eps):
-        w_t, g_t, G_t = (torch.tensor(a) for a in (w, g, G))
-        G_t = G_t + g_t * g_t
-        return (w_t - lr * g_t / (G_t.sqrt() + eps)).numpy(), G_t.numpy()
-
-    assert ex02.check_adagrad_torch_eps(via_torch, verbose=False).passed
+def adagrad_slide_18(w, g, G, lr, eps):  # the slide's in-place style
+    G += g * g
+    w -= lr * g / (np.sqrt(G) + eps)
+    return w, G
 
 
-@pytest.mark.parametrize("hint", list(ex02.ADAGRAD_WRONG_VARIANTS))
-def test_adagrad_checker_names_each_typical_mistake(hint):
-    result = ex02.check_adagrad_torch_eps(ex02.ADAGRAD_WRONG_VARIANTS[hint], verbose=False)
-    assert not result.passed
-    assert result.hint == "Likely mistake: " + hint
+def adagrad_torch(w, g, G, lr, eps):
+    w, g, G = (torch.as_tensor(a) for a in (w, g, G))
+    G = G + g * g
+    return w - lr * g / (G.sqrt() + eps), G
 
 
-def test_adagrad_checker_on_the_stub_prints_a_hint(capsys):
-    def stub(w, g, G, lr, eps):
-        raise NotImplementedError("write the two lines")
-
-    result = ex02.check_adagrad_torch_eps(stub)
-    assert not result.passed and "NotImplementedError" in result.hint
-    assert "NotImplementedError: write the two lines" in capsys.readouterr().out
+def adagrad_lists(w, g, G, lr, eps):
+    G_new = [G_i + g_i * g_i for G_i, g_i in zip(G, g)]
+    return [w_i - lr * g_i / (G_i**0.5 + eps) for w_i, g_i, G_i in zip(w, g, G_new)], G_new
 
 
-def test_stall_checker():
-    assert ex02.check_stall_steps(10147).passed
-    assert ex02.check_stall_steps(10_000).passed  # the (D / 2 alpha)^2 estimate is within 3 %
-    wrong = ex02.check_stall_steps(200)  # SGD's count D / alpha
-    assert not wrong.passed and "α/√t" in wrong.hint
+def adagrad_course_library(w, g, G, lr, eps):
+    (w_new,), (G_new,) = adagrad_update([w], [g], [G], lr, eps, eps_inside_sqrt=False)
+    return w_new, G_new
 
 
-# ---- notebook 03 ----
+def ema_solution(g, beta):  # solutions 03, exercise 1
+    m = 0.0
+    m_hat = np.empty(len(g))
+    for t in range(1, len(g) + 1):
+        m = beta * m + (1 - beta) * g[t - 1]
+        m_hat[t - 1] = m / (1 - beta**t)
+    return m_hat
 
 
-def test_warmup_steps_matches_brute_force():
-    for beta, fraction in [(0.999, 0.9), (0.9, 0.5), (0.99, 0.99), (0.0, 0.9)]:
-        t = 1
-        while 1 - beta**t < fraction:
-            t += 1
-        assert ex03.warmup_steps(beta, fraction) == t
+def ema_list(g, beta):
+    m, out = 0.0, []
+    for t, g_t in enumerate(g, start=1):
+        m = beta * m + (1 - beta) * g_t
+        out.append(m / (1 - beta**t))
+    return out
 
 
-def test_ema_checker_accepts_a_correct_answer(capsys):
-    def correct(g, beta):
-        m = lab03.ema(g, beta)
-        return m / (1 - beta ** np.arange(1, len(g) + 1))
-
-    result = ex03.check_ema_bias_correction(correct)
-    assert result.passed
-    assert "ema_bias_corrected | exact:" in capsys.readouterr().out
+def ema_vectorised(g, beta):
+    return lab03.ema(g, beta) / (1 - beta ** np.arange(1, len(g) + 1))
 
 
-@pytest.mark.parametrize("hint", list(ex03.EMA_WRONG_VARIANTS))
-def test_ema_checker_names_each_typical_mistake(hint):
-    result = ex03.check_ema_bias_correction(ex03.EMA_WRONG_VARIANTS[hint], verbose=False)
-    assert not result.passed
-    assert result.hint == "Likely mistake: " + hint
+def ema_torch(g, beta):
+    g = torch.as_tensor(g)
+    m, out = torch.zeros((), dtype=g.dtype), []
+    for t in range(1, len(g) + 1):
+        m = beta * m + (1 - beta) * g[t - 1]
+        out.append(m / (1 - beta**t))
+    return torch.stack(out)
 
 
-def test_ema_checker_on_the_stub_prints_a_hint(capsys):
-    def stub(g, beta):
-        raise NotImplementedError("write ema_bias_corrected")
-
-    result = ex03.check_ema_bias_correction(stub)
-    assert not result.passed and "NotImplementedError" in result.hint
-    assert "NotImplementedError: write ema_bias_corrected" in capsys.readouterr().out
+def rmsprop_solution(w, g, v, lr=0.01, beta2=0.99, eps=1e-8):  # solutions 04, exercise 1
+    v = beta2 * v + (1 - beta2) * g * g
+    w = w - lr * g / (np.sqrt(v) + eps)
+    return w, v
 
 
-def test_ema_checker_rejects_a_wrong_length():
-    result = ex03.check_ema_bias_correction(lambda g, beta: np.zeros(3), verbose=False)
-    assert not result.passed and result.maxdiff == float("inf")
+def rmsprop_in_place(w, g, v, lr=0.01, beta2=0.99, eps=1e-8):
+    v *= beta2
+    v += (1 - beta2) * g * g
+    w -= lr * g / (np.sqrt(v) + eps)
+    return w, v
 
 
-def test_warmup_checker():
-    assert ex03.check_warmup_steps(2302).passed
-    wrong = ex03.check_warmup_steps(1000)  # 1/(1 - beta2), the memory, not the answer
-    assert not wrong.passed and "ln(0.1)" in wrong.hint
+def rmsprop_torch_optim(w, g, v, lr=0.01, beta2=0.99, eps=1e-8):
+    p = torch.nn.Parameter(torch.tensor(w))
+    opt = torch.optim.RMSprop([p], lr=lr, alpha=beta2, eps=eps)
+    p.grad = torch.tensor(g)
+    opt.state[p] = {"step": torch.tensor(0.0), "square_avg": torch.tensor(v).clone()}
+    opt.step()
+    return p.detach(), opt.state[p]["square_avg"]
 
 
-# ---- notebook 04 ----
+def amsgrad_solution(w, g, m, v, v_max, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * g  # solutions 04, exercise 2
+    v = beta2 * v + (1 - beta2) * g * g
+    v_max = np.maximum(v_max, v)
+    m_hat = m / (1 - beta1**t)
+    v_max_hat = v_max / (1 - beta2**t)
+    w = w - lr * m_hat / (np.sqrt(v_max_hat) + eps)
+    return w, m, v, v_max
 
 
-def _amsgrad_torch(w, g, m, v, v_max, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
-    """AMSGrad through torch.optim.Adam(amsgrad=True), one step from the given state."""
+def amsgrad_in_place(w, g, m, v, v_max, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    m *= beta1
+    m += (1 - beta1) * g
+    v *= beta2
+    v += (1 - beta2) * g * g
+    np.maximum(v_max, v, out=v_max)
+    w -= lr * (m / (1 - beta1**t)) / (np.sqrt(v_max / (1 - beta2**t)) + eps)
+    return [w, m, v, v_max]
+
+
+def amsgrad_torch_optim(w, g, m, v, v_max, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
     p = torch.nn.Parameter(torch.tensor(w))
     opt = torch.optim.Adam([p], lr=lr, betas=(beta1, beta2), eps=eps, amsgrad=True)
     p.grad = torch.tensor(g)
@@ -141,90 +141,29 @@ def _amsgrad_torch(w, g, m, v, v_max, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1
     }
     opt.step()
     s = opt.state[p]
-    return (
-        p.detach().numpy(),
-        s["exp_avg"].numpy(),
-        s["exp_avg_sq"].numpy(),
-        s["max_exp_avg_sq"].numpy(),
-    )
+    return p.detach(), s["exp_avg"], s["exp_avg_sq"], s["max_exp_avg_sq"]
 
 
-
-def _rmsprop_torch(w, g, v, lr=0.01, beta2=0.99, eps=1e-8):
-    """RMSProp through torch.optim.RMSprop (one step from the given state)."""
-    p = torch.nn.Parameter(torch.tensor(w))
-    opt = torch.optim.RMSprop([p], lr=lr, alpha=beta2, eps=eps)
-    p.grad = torch.tensor(g)
-    opt.state[p] = {"step": torch.tensor(0.0), "square_avg": torch.tensor(v).clone()}
-    opt.step()
-    return p.detach().numpy(), opt.state[p]["square_avg"].numpy()
-
+def adamw_solution(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+    w = w * (1 - lr * weight_decay)  # solutions 05, exercise 1
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    m_hat = m / (1 - beta1**t)
+    v_hat = v / (1 - beta2**t)
+    w = w - lr * m_hat / (np.sqrt(v_hat) + eps)
+    return w, m, v
 
 
-def test_references_agree_with_torch():
-    assert ex04.check_rmsprop(_rmsprop_torch, verbose=False).passed
-    assert ex04.check_amsgrad(_amsgrad_torch, verbose=False).passed
+def adamw_in_place(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+    w *= 1 - lr * weight_decay
+    m[:] = beta1 * m + (1 - beta1) * g
+    v[:] = beta2 * v + (1 - beta2) * g * g
+    w -= lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
+    return w, m, v
 
 
-@pytest.mark.parametrize(
-    "check,reference",
-    [(ex04.check_rmsprop, ex04.rmsprop_reference), (ex04.check_amsgrad, ex04.amsgrad_reference)],
-)
-def test_checker_accepts_correct_answer(check, reference, capsys):
-    result = check(reference)
-    assert result.passed
-    out = capsys.readouterr().out
-    assert "| allclose: True" in out and "Likely mistake" not in out
-
-
-def test_checker_accepts_in_place_answer():
-    def rmsprop_in_place(w, g, v, lr=0.01, beta2=0.99, eps=1e-8):
-        v *= beta2
-        v += (1 - beta2) * g * g
-        w -= lr * g / (np.sqrt(v) + eps)
-        return w, v
-
-    assert ex04.check_rmsprop(rmsprop_in_place, verbose=False).passed
-
-
-@pytest.mark.parametrize(
-    "check,mistakes",
-    [(ex04.check_rmsprop, ex04.RMSPROP_MISTAKES), (ex04.check_amsgrad, ex04.AMSGRAD_MISTAKES)],
-)
-def test_checker_names_each_typical_mistake(check, mistakes, capsys):
-    for hint, wrong in mistakes.items():
-        result = check(wrong)
-        assert not result.passed, hint
-        assert result.hint == "Likely mistake: " + hint
-        out = capsys.readouterr().out
-        assert "| allclose: False" in out and hint[:30] in out
-
-
-def test_checker_catches_stub_with_a_hint(capsys):
-    def stub(*args):
-        raise NotImplementedError("Exercise 1: write the RMSProp step")
-
-    result = ex04.check_rmsprop(stub)
-    assert not result.passed
-    out = capsys.readouterr().out
-    assert "NotImplementedError" in out and "maxdiff: inf" in out
-
-
-def test_checker_unknown_mistake_gets_generic_hint():
-    def sign_error(w, g, v, lr=0.01, beta2=0.99, eps=1e-8):
-        w_new, v_new = ex04.rmsprop_reference(w, g, v, lr, beta2, eps)
-        return 2 * w - w_new, v_new
-
-    result = ex04.check_rmsprop(sign_error, verbose=False)
-    assert not result.passed and result.hint == ""
-    assert "Compare your formula" in str(result)
-
-
-# ---- notebook 05 ----
-
-
-def _adamw_torch(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
-    """One torch.optim.AdamW step from the given state (fp64)."""
+def adamw_torch_optim(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8,
+                      weight_decay=0.01):
     p = torch.nn.Parameter(torch.tensor(w))
     opt = torch.optim.AdamW([p], lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay)
     p.grad = torch.tensor(g)
@@ -235,79 +174,322 @@ def _adamw_torch(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weig
     }
     opt.step()
     s = opt.state[p]
-    return p.detach().numpy(), s["exp_avg"].numpy(), s["exp_avg_sq"].numpy()
+    return p.detach(), s["exp_avg"], s["exp_avg_sq"]
 
 
-
-def test_adamw_reference_agrees_with_torch_and_course():
-    from course_utils.optimizers import adamw_update
-
-    assert ex05.check_adamw(_adamw_torch, verbose=False).passed
-
-    def via_course(w, g, m, v, t, lr, beta1, beta2, eps, weight_decay):
-        (w_new,), (m_new,), (v_new,) = adamw_update(
-            [w], [g], [m], [v], lr, beta1, beta2, eps, weight_decay, t
-        )
-        return w_new, m_new, v_new
-
-    assert ex05.check_adamw(via_course, verbose=False).passed
+def adamw_course_library(w, g, m, v, t, lr, beta1, beta2, eps, weight_decay):
+    (w_new,), (m_new,), (v_new,) = adamw_update(
+        [w], [g], [m], [v], lr, beta1, beta2, eps, weight_decay, t
+    )
+    return w_new, m_new, v_new
 
 
-def test_adamw_checker_accepts_correct_answer(capsys):
-    assert ex05.check_adamw(ex05.adamw_reference).passed
+def tau_solution(N, beta1):  # solutions 06, exercise 3
+    j = np.arange(N)
+    w = 1.0 - beta1 ** (N - j)
+    return w / w.sum()
+
+
+def tau_list(N, beta1):
+    w = [1 - beta1 ** (N - j) for j in range(N)]
+    return [x / sum(w) for x in w]
+
+
+def tau_torch_float32(N, beta1):
+    w = 1 - torch.tensor(beta1, dtype=torch.float32) ** (N - torch.arange(N))
+    return w / w.sum()
+
+
+def wd_solution(lr, lam):  # notebook 08, exercise 1
+    return lam / lr
+
+
+FUNCTION_EXERCISES = {
+    "02.1": (
+        ex02.check_adagrad_torch_eps,
+        ex02.ADAGRAD_MISTAKES,
+        [adagrad_solution, adagrad_slide_18, adagrad_torch, adagrad_lists, adagrad_course_library],
+        lambda w, g, G, lr, eps: adagrad_solution(w, 2 * g, G, lr, eps),
+    ),
+    "03.1": (
+        ex03.check_ema_bias_correction,
+        ex03.EMA_MISTAKES,
+        [ema_solution, ema_list, ema_vectorised, ema_torch],
+        lambda g, beta: ema_solution(g, beta) * 1.01,
+    ),
+    "04.1": (
+        ex04.check_rmsprop,
+        ex04.RMSPROP_MISTAKES,
+        [rmsprop_solution, rmsprop_in_place, rmsprop_torch_optim],
+        lambda w, g, v, lr, beta2, eps: rmsprop_solution(w, g, v, 2 * lr, beta2, eps),
+    ),
+    "04.2": (
+        ex04.check_amsgrad,
+        ex04.AMSGRAD_MISTAKES,
+        [amsgrad_solution, amsgrad_in_place, amsgrad_torch_optim],
+        lambda w, g, m, v, vm, t, *a: amsgrad_solution(w, g, m, v, vm, t + 1, *a),
+    ),
+    "05.1": (
+        ex05.check_adamw,
+        ex05.ADAMW_MISTAKES,
+        [adamw_solution, adamw_in_place, adamw_torch_optim, adamw_course_library],
+        lambda w, g, m, v, t, lr, b1, b2, eps, wd: adamw_solution(w, g, m, v, t, lr, b1, b2, eps,
+                                                                  2 * wd),
+    ),
+    "06.3": (
+        ex06.check_tau_weights,
+        ex06.TAU_MISTAKES,
+        [tau_solution, tau_list, tau_torch_float32],
+        lambda N, beta1: np.full(N, 1.0 / N),
+    ),
+    "08.1": (
+        ex08.check_torch_weight_decay,
+        ex08.WEIGHT_DECAY_MISTAKES,
+        [wd_solution, lambda lr, lam: torch.tensor(lam) / lr, lambda lr, lam: [lam * (1 / lr)]],
+        lambda lr, lam: lam / lr**2,
+    ),
+}
+
+
+def _function_params(kind: str):
+    params = []
+    for name, (check, mistakes, correct, unknown) in FUNCTION_EXERCISES.items():
+        if kind == "correct":
+            params += [pytest.param(check, fn, id=f"{name}-{fn.__name__}") for fn in correct]
+        elif kind == "mistake":
+            params += [
+                pytest.param(check, hint, fn, id=f"{name}-{k}")
+                for k, (hint, fn) in enumerate(mistakes.items())
+            ]
+        else:
+            params.append(pytest.param(check, unknown, id=name))
+    return params
+
+
+@pytest.mark.parametrize("check,answer", _function_params("correct"))
+def test_each_correct_form_passes(check, answer, capsys):
+    result = check(answer)
     out = capsys.readouterr().out
-    assert "adamw_step | exact: True | allclose: True" in out
+    assert result.passed, out
+    assert "| allclose: True |" in out and "Likely mistake" not in out
 
 
-def test_adamw_checker_names_each_typical_mistake(capsys):
-    for hint, wrong in ex05.ADAMW_MISTAKES.items():
-        result = ex05.check_adamw(wrong)
-        assert not result.passed, hint
-        assert result.hint == "Likely mistake: " + hint
-        assert hint[:30] in capsys.readouterr().out
+@pytest.mark.parametrize("check,hint,mistake", _function_params("mistake"))
+def test_each_known_mistake_fails_with_its_own_hint(check, hint, mistake, capsys):
+    result = check(mistake)
+    assert not result.passed
+    assert result.hint == "Likely mistake: " + hint
+    assert hint in capsys.readouterr().out
 
 
-def test_adamw_checker_catches_stub(capsys):
+@pytest.mark.parametrize("check,answer", _function_params("unknown"))
+def test_an_unknown_mistake_gets_the_generic_hint(check, answer, capsys):
+    result = check(answer)
+    assert not result.passed and result.hint.endswith(C.GENERIC_HINT)
+    assert "Likely mistake" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", list(FUNCTION_EXERCISES))
+def test_the_stub_of_each_exercise_gets_one_line(name, capsys):
     def stub(*args):
-        raise NotImplementedError("Exercise 1: write the AdamW step")
+        raise NotImplementedError("write the function, then run this cell again")
 
-    assert not ex05.check_adamw(stub).passed
-    assert "NotImplementedError" in capsys.readouterr().out
+    result = FUNCTION_EXERCISES[name][0](stub)
+    assert not result.passed
+    assert result.hint == (
+        "Your function raised NotImplementedError: write the function, then run this cell again"
+    )
+    out = capsys.readouterr().out
+    assert "maxdiff: inf" in out and "Traceback" not in out
+
+
+# ============================================================ numeric exercises
+
+
+@pytest.fixture(scope="module")
+def consts06():
+    problem = th.make_logistic_problem(
+        n=400, d=10, scale_min=0.3, label_noise=0.2, eps=1e-8, seed=0
+    )
+    return dict(d=problem.d, R=problem.R, L=problem.L, eps=problem.eps,
+                f0_minus_fstar=problem.f0_minus_fstar())
+
+
+def _numeric(name, consts):
+    """(checker of one answer, its exercise record, correct answers, an unknown wrong answer)."""
+    if name == "01.1":
+        return ex01.check_best_step, ex01.best_step_exercise(), [2 / 1.02, 1.96, 1.961], 1.5
+    if name == "01.2":
+        return ex01.check_best_rate, ex01.best_rate_exercise(), [49 / 51, 0.96, 0.9608], 0.9
+    if name == "02.2":
+        return ex02.check_stall_steps, ex02.stall_exercise(), [10147, 10_000, np.int64(10147)], 5e3
+    if name == "03.2":
+        return ex03.check_warmup_steps, ex03.warmup_exercise(), [2302, 2302.0, np.int64(2302)], 10
+    if name == "05.2":
+        return (ex05.check_torch_weight_decay, ex05.torch_weight_decay_exercise(),
+                [0.05 / 3e-4, 166.7, 167, torch.tensor(166.67)], 7.0)
+    if name == "06.1":
+        best = th.best_adagrad_alpha(N=10_000, **consts)
+
+        def check(answer):
+            return ex06.check_best_adagrad_alpha(answer, N=10_000, **consts)
+
+        exercise = ex06.best_adagrad_alpha_exercise(N=10_000, **consts)
+        return check, exercise, [best, 0.109, 0.1093, np.float64(0.109)], 0.5
+    raise KeyError(name)
+
+
+NUMERIC = ["01.1", "01.2", "02.2", "03.2", "05.2", "06.1"]
+
+
+@pytest.mark.parametrize("name", NUMERIC)
+def test_each_numeric_answer_passes_in_every_asked_form(name, consts06, capsys):
+    check, _, correct, _ = _numeric(name, consts06)
+    for answer in correct:
+        assert check(answer).passed, answer
+    assert "Likely mistake" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", NUMERIC)
+def test_each_numeric_mistake_fails_with_its_own_hint(name, consts06, capsys):
+    check, exercise, _, unknown = _numeric(name, consts06)
+    assert exercise.mistakes, "every numeric exercise names at least one mistake"
+    for hint, value in exercise.mistakes.items():
+        result = check(value)
+        assert not result.passed, hint
+        assert result.hint.startswith("Not yet: ") and result.hint.endswith(hint[1:]), hint
+    result = check(unknown)
+    assert not result.passed and result.hint.endswith(exercise.hint)
+    capsys.readouterr()
 
 
 @pytest.mark.parametrize(
-    "value,passed,hint",
+    "check,placeholder",
+    [(ex01.check_best_step, None), (ex02.check_stall_steps, "200"),
+     (ex05.check_torch_weight_decay, None), (ex03.check_warmup_steps, [1, 2])],
+)
+def test_a_missing_number_is_asked_for(check, placeholder, capsys):
+    result = check(placeholder)
+    assert not result.passed and ("Assign a number" in result.hint or "one number" in result.hint)
+    assert "Traceback" not in capsys.readouterr().out
+
+
+def test_rounded_answers_say_that_they_are_rounded(capsys):
+    assert ex05.check_torch_weight_decay(166.7).passed  # issue 15: it was rejected at rtol 1e-6
+    assert ex01.check_best_step(1.96).passed and ex01.check_best_rate(0.96).passed
+    out = capsys.readouterr().out
+    assert "Right, rounded to 3 significant figures: the full value is 166.667." in out
+    assert "Right, rounded to 2 decimal places: the full value is 1.96078." in out
+    assert "Right, rounded to 2 decimal places: the full value is 0.960784." in out
+    assert not ex05.check_torch_weight_decay(166, verbose=False).passed  # 3 s.f. is 167
+
+
+def test_06_1_a_near_miss_is_told_the_asked_precision(consts06, capsys):
+    result = ex06.check_best_adagrad_alpha(0.11, N=10_000, **consts06)
+    assert not result.passed and "the question asks for 3 significant figures" in result.hint
+    capsys.readouterr()
+
+
+def test_02_2_and_03_2_hints_name_the_formula(capsys):
+    assert "Σ 1/√t ≈ 2√T" in ex02.check_stall_steps(5000).hint
+    assert "SGD's count" in ex02.check_stall_steps(200).hint
+    assert "round up" in ex03.check_warmup_steps(2301).hint
+    assert "off by one" in ex03.check_warmup_steps(2303).hint.lower()
+    assert "memory" in ex03.check_warmup_steps(1000).hint
+    capsys.readouterr()
+
+
+def test_warmup_steps_matches_brute_force():
+    for beta, fraction in [(0.999, 0.9), (0.9, 0.5), (0.99, 0.99), (0.0, 0.9)]:
+        t = 1
+        while 1 - beta**t < fraction:
+            t += 1
+        assert ex03.warmup_steps(beta, fraction) == t
+
+
+# ============================================================ 06 exercise 2: the bound's value
+
+
+def _grid_beta2(consts, points):
+    u = np.geomspace(1e-9, 0.5, points)
+    totals = th.adam_bound(10_000, alpha=1e-3, beta2=1 - u, **consts).total
+    return 1 - u[np.argmin(totals)]
+
+
+@pytest.mark.parametrize("points", [50, 100, 400, 2001])
+def test_06_2_any_log_grid_passes(points, consts06, capsys):
+    # Issue 15: the old checker compared the argmin to 2 % on a flat bound: a 100-point grid
+    # passed and a finer 400-point grid failed. Now the bound's value decides.
+    beta2 = _grid_beta2(consts06, points)
+    result = ex06.check_best_adam_beta2(beta2, N=10_000, alpha=1e-3, **consts06)
+    assert result.passed
+    assert "Right: the bound at your β₂ is within" in capsys.readouterr().out
+
+
+def test_06_2_passes_exactly_when_the_bound_is_within_1_percent(consts06, capsys):
+    args = dict(N=10_000, alpha=1e-3, **consts06)
+    minimum = float(th.adam_bound(beta2=th.best_adam_beta2(**args), **args).total)
+    for u in np.geomspace(1e-4, 1e-2, 41):
+        bound = float(th.adam_bound(beta2=1 - u, **args).total)
+        if abs(bound / minimum - 1) > 0.0101 or abs(bound / minimum - 1) < 0.0099:
+            passed = ex06.check_best_adam_beta2(1 - u, **args).passed
+            assert passed == (bound <= minimum * 1.01), u
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    "beta2,words",
     [
-        (0.05 / 3e-4, True, ""),
-        (0.05, False, "paper's lambda unchanged"),
-        (0.05 * 3e-4, False, "multiplied by lr"),
-        (7.0, False, "solve for weight_decay"),
-        (None, False, "Assign a number"),
+        (0.999, "torch's default"),
+        (0.9999, "1 − β₂ = 1/N"),
+        (0.00263, "looks like 1 − β₂"),
+        (0.99, "log-spaced grid"),
+        (1.0, "must be a number in (0, 1)"),
+        (None, "must be a number in (0, 1)"),
     ],
 )
-def test_weight_decay_conversion_checker(value, passed, hint, capsys):
-    result = ex05.check_torch_weight_decay(value, lambda_paper=0.05, lr=3e-4)
-    assert result.passed is passed
-    assert hint in result.hint
-    assert "torch weight_decay |" in capsys.readouterr().out
+def test_06_2_wrong_answers_are_explained(beta2, words, consts06, capsys):
+    result = ex06.check_best_adam_beta2(beta2, N=10_000, alpha=1e-3, **consts06)
+    assert not result.passed and words in result.hint
+    assert "0.997" not in result.hint  # the answer is not given away
+    capsys.readouterr()
 
 
-# ---- notebook 06 ----
+# ============================================================ 06 exercise 3: the hint's direction
 
 
-def test_checkers_accept_right_and_explain_wrong(capsys):
-    args = dict(N=1e4, d=10, R=1.0, L=0.08, eps=1e-8, f0_minus_fstar=0.13)
-    assert ex06.check_best_adagrad_alpha(th.best_adagrad_alpha(**args), **args).passed
-    assert not ex06.check_best_adagrad_alpha(1.0, **args).passed
-    b2 = th.best_adam_beta2(alpha=1e-3, **args)
-    assert ex06.check_best_adam_beta2(b2, alpha=1e-3, **args).passed
-    assert not ex06.check_best_adam_beta2(0.999, alpha=1e-3, **args).passed
-    assert ex06.check_tau_weights(th.tau_weights).passed
+def test_06_3_the_exponent_hint_points_the_right_way():
+    # The paper's weights 1 - beta1^(N - j) fall towards the last iterate; the hint must say so.
+    p = th.tau_weights(20, 0.9)
+    assert np.all(np.diff(p) < 0)
+    hint = next(h for h in ex06.TAU_MISTAKES if h.startswith("the exponent"))
+    assert "LAST iterates get the smallest weights" in hint
+    wrong = ex06.TAU_MISTAKES[hint](20, 0.9)
+    assert np.all(np.diff(wrong) > 0)  # the mistake it names puts the weight the other way
 
-    def wrong(N, beta1):
-        return 1.0 - beta1 ** (N - np.arange(N))
 
-    result = ex06.check_tau_weights(wrong)
-    assert not result.passed and "sum to 1" in result.hint
-    out = capsys.readouterr().out
-    assert "best α (Adagrad) | exact:" in out and "tau_weights | exact:" in out
+# ============================================================ the notebooks call these checkers
+
+
+CHECK_CALL = re.compile(r"\bex\.(check_\w+)\(")
+EXERCISE_IMPORT = re.compile(r"from course_utils import (nb\d\d_exercises) as ex\b")
+
+
+def _notebook_checker_calls():
+    calls = []
+    for path in sorted((REPO_ROOT / "notebooks").glob("**/[0-9][0-9]_*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        module = EXERCISE_IMPORT.search(code)
+        for name in CHECK_CALL.findall(code):
+            calls.append(pytest.param(path.name, module and module.group(1), name,
+                                      id=f"{path.stem}-{name}"))
+    return calls
+
+
+@pytest.mark.parametrize("notebook,module,name", _notebook_checker_calls())
+def test_every_checker_a_notebook_calls_exists(notebook, module, name):
+    import importlib
+
+    assert module, f"{notebook} calls ex.{name} without importing an nbNN_exercises module as ex"
+    assert callable(getattr(importlib.import_module(f"course_utils.{module}"), name, None))
