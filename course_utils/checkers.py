@@ -54,12 +54,14 @@ class Tolerance:
     ``|got - expected| <= atol + rtol |expected|`` (as ``np.allclose``), widened to half a unit
     of the last asked digit when the question asks for ``sig_figs`` significant figures or
     ``decimals`` decimal places: 166.7 and 167 both pass for 166.67 at 3 significant figures.
+    ``words`` names the asked precision when rtol/atol express it ("3 significant figures").
     """
 
     rtol: float = 1e-7
     atol: float = 1e-12
     sig_figs: int | None = None
     decimals: int | None = None
+    words: str = ""
 
     def bound(self, expected) -> np.ndarray:
         """The largest accepted absolute difference, elementwise, for these expected values."""
@@ -75,6 +77,8 @@ class Tolerance:
 
     def describe(self) -> str:
         """The asked precision in words ("3 significant figures"), or "" when none is asked."""
+        if self.words:
+            return self.words
         if self.sig_figs is not None:
             return f"{self.sig_figs} significant figures"
         if self.decimals is not None:
@@ -399,11 +403,13 @@ class Exercise:
         answer_name: str = "your answer",
         shown: str = "",
         note: str = "",
+        pass_note: str = "",
     ) -> CheckResult:
         """Check a numeric answer against ``reference()``.
 
-        ``shown`` replaces "your <answer>" in the hint, ``note`` the line printed under a pass
-        that is not exact (by default "Right, rounded to ...: the full value is ...").
+        ``shown`` replaces "your <answer>" in the hint; ``note`` is the line printed under a pass
+        that is not exact (by default "Right, rounded to ...: the full value is ..."), and
+        ``pass_note`` one printed under every pass.
         """
         expected = float(_quiet(self.reference, ()))
         try:
@@ -413,7 +419,9 @@ class Exercise:
         else:
             result = _compare_arrays(self.name, [np.float64(got)], [np.float64(expected)],
                                      self.tolerance)
-            if result.passed and not math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-300):
+            if result.passed and pass_note:
+                result.note = pass_note
+            elif result.passed and not math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-300):
                 asked = self.tolerance.describe()
                 result.note = note or (
                     f"Right, rounded to {asked}: the full value is {expected:.6g}."

@@ -1,8 +1,9 @@
 """Exercises of notebook 06 (convergence theory): records, known mistakes with hints, checkers.
 
-Exercise 1 asks for Adagrad's best alpha to 3 significant figures (0.109). Exercise 2 asks for
-the beta2 minimising Adam's bound, which is flat near its minimum: an answer passes when the
-bound at it is within 1 % of the minimum (any log-spaced grid of 50 or more points does).
+Exercise 1 asks for Adagrad's best alpha, accepted within 1 % (0.109 and 0.11 pass for
+0.10929). Exercise 2 asks for the beta2 minimising Adam's bound, which is flat near its minimum:
+an answer passes when the bound at it is within 0.1 % of the minimum (log-spaced grids of 100 or
+400 points over [1e-9, 0.5] land within 1e-4; 1 - beta2 off by 10 % is 1.2e-3 above and fails).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 from course_utils.checkers import CheckResult, Exercise, Tolerance
 from course_utils.nb06_theory import adam_bound, best_adagrad_alpha, best_adam_beta2, tau_weights
 
-BOUND_RTOL = 0.01
+BOUND_RTOL = 1e-3
 
 
 def best_adagrad_alpha_exercise(N, d, R, L, eps, f0_minus_fstar) -> Exercise:
@@ -24,14 +25,15 @@ def best_adagrad_alpha_exercise(N, d, R, L, eps, f0_minus_fstar) -> Exercise:
         mistakes={
             "that is A/C, not its square root: α* = sqrt(A / C).": best**2,
             "that is sqrt(C / A), upside down: α* = sqrt(A / C).": 1 / best,
+            "a factor 2 is lost: A = 2R(F0 - F*)/sqrt(N): keep the 2.": best / np.sqrt(2),
         },
-        tolerance=Tolerance(rtol=0.0, atol=0.0, sig_figs=3),
+        tolerance=Tolerance(rtol=0.01, atol=0.0),
         hint="Write the bound as A/α + B + Cα and set its derivative to zero: α* = sqrt(A / C).",
     )
 
 
 def check_best_adagrad_alpha(answer: float, N, d, R, L, eps, f0_minus_fstar) -> CheckResult:
-    """Check a student's alpha minimising Theorem 1, to 3 significant figures (prints a line)."""
+    """Check a student's alpha minimising Theorem 1, within 1 % (prints the checker line)."""
     exercise = best_adagrad_alpha_exercise(N, d, R, L, eps, f0_minus_fstar)
     return exercise.check_answer(answer, answer_name="my_alpha")
 
@@ -41,7 +43,7 @@ def _adam_total(beta2, N, d, R, L, alpha, eps, f0_minus_fstar) -> float:
 
 
 def check_best_adam_beta2(answer: float, N, d, R, L, alpha, eps, f0_minus_fstar) -> CheckResult:
-    """Check a student's beta2 for Theorem 2: the bound at it within 1 % of its minimum."""
+    """Check a student's beta2 for Theorem 2: the bound at it within 0.1 % of its minimum."""
     consts = dict(N=N, d=d, R=R, L=L, alpha=alpha, eps=eps, f0_minus_fstar=f0_minus_fstar)
     best = best_adam_beta2(**consts)
     minimum = _adam_total(best, **consts)
@@ -69,13 +71,14 @@ def check_best_adam_beta2(answer: float, N, d, R, L, alpha, eps, f0_minus_fstar)
         },
         tolerance=Tolerance(rtol=BOUND_RTOL, atol=0.0),
         hint="Minimise the total of th.adam_bound over 1 − β₂ on a log-spaced grid (β₂ close to "
-        "1 is where the answer is); an answer passes when its bound is within 1 % of the minimum.",
+        f"1 is where the answer is); an answer passes when its bound is within {BOUND_RTOL:.1%} "
+        "of the minimum.",
     )
     return exercise.check_answer(
         bound,
         answer_name="my_beta2",
         shown=f"the bound at your β₂ = {beta2:.6g} ({bound:.4g}; minimum {minimum:.4g})",
-        note=f"Right: the bound at your β₂ is within {abs(bound / minimum - 1):.2%} of its "
+        pass_note=f"Right: the bound at your β₂ is within {abs(bound / minimum - 1):.3%} of its "
         f"minimum, reached at β₂ = {best:.6f} (1 − β₂ = {1 - best:.3g}, {(1 - best) * N:.0f} × 1/N).",
     )
 
@@ -100,8 +103,8 @@ def _tau_off_by_one(N, beta1):
 
 
 TAU_MISTAKES = {
-    "the exponent is N − j, not j + 1: the LAST iterates get the smallest weights "
-    "(1 − β₁ for j = N − 1), the early ones almost 1.": _tau_wrong_exponent,
+    "the exponent is N − j, not j + 1: iterate j's weight 1 − β₁^(N−j) counts the N − j later "
+    "steps its momentum feeds, so the last iterates get the least weight.": _tau_wrong_exponent,
     "probabilities must sum to 1: divide by the sum of the weights.": _tau_not_normalised,
     "the weight is 1 − β₁^(N−j), not β₁^(N−j).": _tau_missing_one_minus,
     "j runs from 0 to N − 1, so the last iterate's weight is 1 − β₁^1, not 1 − β₁^0 = 0.": (
