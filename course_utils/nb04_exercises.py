@@ -72,7 +72,7 @@ def rmsprop_exercise_cases() -> list[tuple]:
     ]
 
 
-TOLERANCE = Tolerance(rtol=1e-7, atol=1e-12)
+TOLERANCE = Tolerance(rtol=1e-5, atol=1e-12)  # float32 answers pass; every mistake still shows
 
 RMSPROP_EXERCISE = Exercise(
     "rmsprop_step",

@@ -94,7 +94,7 @@ ADAMW_EXERCISE = Exercise(
     adamw_reference,
     adamw_exercise_cases,
     ADAMW_MISTAKES,
-    Tolerance(rtol=1e-7, atol=1e-12),
+    Tolerance(rtol=1e-5, atol=1e-12),  # float32 answers pass; every mistake still shows
     outputs=("w", "m", "v"),
 )
 
