@@ -5,7 +5,8 @@ notebook): ``optimizers``, ``quadratic``, ``data``, ``models``, ``training``, ``
 ``widgets``, ``checkers``, ``paths``, ``cli``.
 
 Lesson modules, named after their notebook (``nbNN_topic``): ``nb00_environment``,
-``nb01_quadratic``, ``nb01_exercises``, ``nb02_adagrad``, ``nb02_exercises``, ``nb03_ema``,
+``nb01_quadratic``, ``nb01_features``, ``nb01_exercises``, ``nb02_adagrad``, ``nb02_demos``,
+``nb02_panels``, ``nb02_exercises``, ``nb03_ema``,
 ``nb03_exercises``, ``nb04_adam``, ``nb04_exercises``, ``nb05_adamw``, ``nb05_exercises``,
 ``nb06_theory``, ``nb06_theory_panel``, ``nb06_exercises``, ``nb07_experiment``,
 ``nb08_weight_decay``, ``nb08_exercises``.

@@ -1,36 +1,35 @@
-"""Experiments, figures and slider panels for notebook 02 (Adagrad).
+"""Adagrad's update, its effective learning rate and the eps placement, for notebook 02.
 
-* figure 2.1: Adagrad's effective learning rate alpha / sqrt(G + eps) for parameters with small,
-  medium and large gradients (`effective_lr_history`, `plot_effective_lr`);
+* figure 2.1: Adagrad's effective learning rate alpha / sqrt(G + eps) and the measured steps
+  |Δw| for parameters with small, medium and large gradients (`effective_lr_history`,
+  `plot_effective_lr`);
 * the eps-placement lesson: the course's sqrt(G + eps) against torch's sqrt(G) + eps
-  (`first_step_size`, `one_step_comparison`, `compare_with_torch_on_mlp`, `plot_drift`);
-* a sparse-feature demo (`sparse_regression`), the stall (`stall_run`) and Adagrad on the
-  quadratic of notebook 01, axis-aligned or rotated (`quadratic_runs`);
-* panel factories (`make_effective_lr_panel`, `make_sparse_panel`, `make_quadratic_panel`);
-* exercise checkers with the typical wrong answers (`check_adagrad_torch_eps`,
-  `check_stall_steps`).
+  (`first_step_size`, `one_step_comparison`, `compare_with_torch_on_mlp`, `plot_drift`) and its
+  panel (`make_effective_lr_panel`);
+* `steps_to_cover`: how many steps Adagrad needs to cover a distance with constant |g|.
 
-Everything but the torch comparisons runs in float64 numpy and is seeded, so printed numbers are
-reproducible.
+The sparse-feature demo, the stall and the quadratic are in `nb02_demos`. Everything but the
+torch comparisons runs in float64 numpy and is seeded, so printed numbers are reproducible.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import numpy as np
 import torch
 
 from .checkers import compare
+from .models import make_mlp
 from .optimizers import CourseAdagrad, adagrad_update, validate_hyperparameters
-from .plotting import OPTIMIZER_COLORS, annotate_divergence, log_axis
-from .quadratic import Quadratic, best_fixed_step, gradient_descent, run_update_rule
-from .widgets import SliderPanel, float_slider, int_slider, log_slider
+from .plotting import OPTIMIZER_COLORS, log_axis
+from .widgets import SliderPanel, log_slider
 
 # Typical gradient magnitudes of three parameters in figure 2.1: small, medium, large.
 GRADIENT_SCALES = {"small": 0.01, "medium": 0.1, "large": 1.0}
-_SCALE_COLORS = {"small": "#2ca02c", "medium": "#ff7f0e", "large": "#1f77b4"}
+# The slides colour the large-gradient parameter green.
+_SCALE_COLORS = {"small": "#1f77b4", "medium": "#ff7f0e", "large": "#2ca02c"}
 _TORCH_COLOR = "#7f7f7f"
+# The course's MLP (course_utils.models.make_mlp) with narrower hidden layers: 52,650 weights.
+MLP_HIDDEN = (64, 32)
 
 
 # --------------------------------------------------------------------------------------------
@@ -70,12 +69,10 @@ def plot_effective_lr(
     steps: int = 500,
     seed: int = 0,
     show_torch: bool = False,
-    show_steps: bool = False,
 ):
     """Figure 2.1: alpha / sqrt(G_t + eps) over steps for small, medium and large gradients.
 
-    ``show_torch`` adds torch's alpha / (sqrt(G_t) + eps) dashed; ``show_steps`` adds the typical
-    step |Δw| = effective lr x |g| in thin lines (it is the same for all three).
+    ``show_torch`` adds torch's alpha / (sqrt(G_t) + eps) dashed.
     """
     scales = dict(GRADIENT_SCALES if scales is None else scales)
     grads = sample_gradients(list(scales.values()), steps, seed)
@@ -89,15 +86,45 @@ def plot_effective_lr(
             ax.plot(t, torch_conv[:, i], "--", color=color, lw=1.5)
     if show_torch:
         ax.plot([], [], "--", color=_TORCH_COLOR, lw=1.5, label="torch: α/(√G + ε)")
-    if show_steps:
-        step = lr / np.sqrt(t)
-        ax.plot(t, step, ":", color="black", lw=1.5, label="typical step α/√t")
     ax.set_yscale("log")
     log_axis(ax)
     ax.set_xlabel("step t")
     ax.set_ylabel("effective learning rate α / √(G + ε)")
     ax.set_title(f"Adagrad's effective learning rate (α = {lr:g}, ε = {eps:.0e})", y=1.0)
     ax.legend(loc="upper right")
+    return ax
+
+
+def measured_steps(lr=0.1, eps=1e-8, scales=None, steps=500, seed=0) -> np.ndarray:
+    """The steps |Δw_t| = eta_t |g_t| Adagrad takes for figure 2.1's parameters, (T, n)."""
+    scales = dict(GRADIENT_SCALES if scales is None else scales)
+    grads = sample_gradients(list(scales.values()), steps, seed)
+    return np.abs(grads) * effective_lr_history(grads, lr, eps)
+
+
+def plot_measured_steps(ax, lr=0.1, eps=1e-8, scales=None, steps=500, seed=0):
+    """Figure 2.1's second panel: the measured steps |Δw_t| of the three parameters, log-log."""
+    scales = dict(GRADIENT_SCALES if scales is None else scales)
+    dw = measured_steps(lr, eps, scales, steps, seed)
+    t = np.arange(1, steps + 1)
+    for i, name in enumerate(scales):
+        ax.plot(
+            t,
+            dw[:, i],
+            color=_SCALE_COLORS.get(name, None),
+            lw=1,
+            alpha=0.8,
+            label=f"{name} |g| ≈ {scales[name]:g}",
+        )
+    ax.plot(t, lr / np.sqrt(t), ":", color="black", lw=2, label="α/√t")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    log_axis(ax, "x")
+    log_axis(ax, "y")
+    ax.set_xlabel("step t")
+    ax.set_ylabel("measured step |Δw_t| = η_t |g_t|")
+    ax.set_title("The steps themselves: the same for all three", y=1.0)
+    ax.legend(loc="lower left")
     return ax
 
 
@@ -144,18 +171,6 @@ def one_step_comparison(lr: float = 0.01, eps: float = 1e-10, dtype=torch.float6
     }
 
 
-def make_mlp(dtype=torch.float32, hidden: int = 64, seed: int = 0) -> torch.nn.Module:
-    """A small 784-hidden-10 MLP for Fashion-MNIST, seeded."""
-    torch.manual_seed(seed)
-    model = torch.nn.Sequential(
-        torch.nn.Flatten(),
-        torch.nn.Linear(784, hidden),
-        torch.nn.ReLU(),
-        torch.nn.Linear(hidden, 10),
-    )
-    return model.to(dtype)
-
-
 def compare_with_torch_on_mlp(
     X,
     y,
@@ -187,7 +202,7 @@ def compare_with_torch_on_mlp(
 
 
 def _lockstep(X, y, convention, dtype, steps, lr, eps, batch_size, seed):
-    ref, ours = make_mlp(dtype, seed=seed), make_mlp(dtype, seed=seed)
+    ref, ours = (make_mlp(seed=seed, hidden=MLP_HIDDEN).to(dtype) for _ in range(2))
     ref_opt = torch.optim.Adagrad(ref.parameters(), lr=lr, eps=eps)
     ours_params = list(ours.parameters())
     ours_opt = CourseAdagrad(ours_params, lr=lr, eps=eps, eps_inside_sqrt=False)
@@ -245,115 +260,8 @@ def plot_drift(ax, drifts: dict):
 
 
 # --------------------------------------------------------------------------------------------
-# Sparse features
+# The stall (the demo itself is in nb02_demos)
 # --------------------------------------------------------------------------------------------
-
-
-class SparseRun(dict):
-    """Result of `sparse_regression`: a dict of arrays, keys documented there."""
-
-
-def sparse_regression(
-    p_rare: float = 0.02,
-    p_frequent: float = 0.9,
-    lr_adagrad: float = 0.5,
-    lr_sgd: float = 0.05,
-    steps: int = 1000,
-    noise: float = 0.1,
-    eps: float = 1e-8,
-    seed: int = 0,
-) -> SparseRun:
-    """Online linear regression y = x·w* + noise with a frequent and a rare binary feature.
-
-    x_i = 1 with probability p_i, else 0 (so the rare coordinate's gradient is 0 most of the
-    time); w* = (1, 1), w starts at 0. Each step sees one example. Returns arrays over steps:
-    ``w_sgd``, ``w_adagrad`` (T+1, 2), ``lr_eff`` (T, 2) Adagrad's α/√(G+ε), ``x`` (T, 2).
-    """
-    for name, p in (("p_rare", p_rare), ("p_frequent", p_frequent)):
-        if not 0 < p <= 1:
-            raise ValueError(f"{name} must be a probability in (0, 1], got {p}.")
-    validate_hyperparameters(lr=lr_adagrad, eps=eps)
-    validate_hyperparameters(lr=lr_sgd)
-    rng = np.random.default_rng(seed)
-    x = (rng.random((steps, 2)) < np.array([p_frequent, p_rare])).astype(np.float64)
-    y = x.sum(axis=1) + noise * rng.standard_normal(steps)
-    # Plain Python floats: two coordinates, so numpy's per-call overhead would dominate.
-    s1, s2, a1, a2, G1, G2 = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
-    path_sgd, path_ada, lr_eff = [(0.0, 0.0)], [(0.0, 0.0)], []
-    for (x1, x2), y_t in zip(x.tolist(), y.tolist()):
-        r = s1 * x1 + s2 * x2 - y_t
-        s1, s2 = s1 - lr_sgd * r * x1, s2 - lr_sgd * r * x2
-        r = a1 * x1 + a2 * x2 - y_t
-        g1, g2 = r * x1, r * x2
-        G1, G2 = G1 + g1 * g1, G2 + g2 * g2
-        e1, e2 = lr_adagrad / (G1 + eps) ** 0.5, lr_adagrad / (G2 + eps) ** 0.5
-        a1, a2 = a1 - e1 * g1, a2 - e2 * g2
-        path_sgd.append((s1, s2))
-        path_ada.append((a1, a2))
-        lr_eff.append((e1, e2))
-    return SparseRun(
-        w_sgd=np.array(path_sgd),
-        w_adagrad=np.array(path_ada),
-        lr_eff=np.array(lr_eff),
-        x=x,
-        lr_sgd=lr_sgd,
-        lr_adagrad=lr_adagrad,
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# The stall
-# --------------------------------------------------------------------------------------------
-
-
-class StallRun(dict):
-    """Result of `stall_run`: a dict of arrays, keys documented there."""
-
-
-def stall_run(
-    distance: float = 100.0,
-    lr: float = 0.5,
-    steps: int = 2000,
-    delta: float = 0.25,
-    beta2: float = 0.9,
-    eps: float = 1e-8,
-) -> StallRun:
-    """A long gentle slope: the Huber loss of w - w* started `distance` away (|g| = delta there).
-
-    Adagrad's steps are α/√t whatever the slope, so it covers only about 2α√T in T steps.
-
-    Runs Adagrad (G = sum g^2), SGD with the same α, and an EMA of g^2 (RMSProp, β₂ = beta2).
-    Returns ``t``, the distance left ``gap_<method>`` (T+1,) and the step sizes ``step_<method>``.
-    """
-    validate_hyperparameters(lr=lr, eps=eps, betas=(beta2,))
-    if not distance > 0 or not delta > 0:
-        raise ValueError("distance and delta must be > 0.")
-    w_star = float(distance)
-
-    def grad(w):
-        return float(np.clip(w - w_star, -delta, delta))
-
-    out = StallRun(t=np.arange(steps + 1))
-    for method in ("adagrad", "sgd", "rmsprop"):
-        w, acc = 0.0, 0.0
-        gaps, sizes = [w_star - w], []
-        for t in range(1, steps + 1):
-            g = grad(w)
-            if method == "adagrad":
-                acc += g * g
-                step = lr * g / np.sqrt(acc + eps)
-            elif method == "rmsprop":
-                acc = beta2 * acc + (1 - beta2) * g * g
-                step = lr * g / np.sqrt(acc / (1 - beta2**t) + eps)
-            else:
-                step = lr * g
-            w -= step
-            gaps.append(w_star - w)
-            sizes.append(abs(step))
-        out[f"gap_{method}"] = np.array(gaps)
-        out[f"step_{method}"] = np.array(sizes)
-    out.update(distance=distance, lr=lr, delta=delta)
-    return out
 
 
 def steps_to_cover(distance: float, lr: float) -> int:
@@ -371,65 +279,6 @@ def steps_to_cover(distance: float, lr: float) -> int:
         covered -= lr / np.sqrt(T)
         T -= 1
     return T
-
-
-def plot_stall(ax_gap, ax_step, run: StallRun):
-    """Left: distance still to go. Right: step size |Δw| on log-log axes (Adagrad ∝ 1/√t)."""
-    t = run["t"]
-    labels = {
-        "sgd": (f"SGD, α g (|g| = {run['delta']:g})", OPTIMIZER_COLORS["sgd"]),
-        "rmsprop": ("EMA of g² (RMSProp, β₂ = 0.9)", OPTIMIZER_COLORS["rmsprop"]),
-        "adagrad": ("Adagrad, α g / √G", OPTIMIZER_COLORS["adagrad"]),
-    }
-    for key, (label, color) in labels.items():
-        ax_gap.plot(t, run[f"gap_{key}"], color=color, label=label)
-        ax_step.plot(t[1:], np.maximum(run[f"step_{key}"], 1e-6), color=color, label=label)
-    ax_gap.axhline(0, color="black", lw=1)
-    ax_gap.set_xlabel("step t")
-    ax_gap.set_ylabel("distance to the optimum |w* − w|")
-    ax_gap.set_title(f"Adagrad stalls on a long slope (α = {run['lr']:g})", y=1.0)
-    ax_gap.legend(loc="upper right", fontsize=9)
-    ax_step.set_xscale("log")
-    ax_step.set_yscale("log")
-    log_axis(ax_step, "x")
-    log_axis(ax_step, "y")
-    ax_step.set_ylim(1e-3, 2 * run["lr"])
-    ax_step.set_xlabel("step t")
-    ax_step.set_ylabel("step size |Δw|")
-    ax_step.set_title("Adagrad's step shrinks like α/√t", y=1.0)
-    return ax_gap, ax_step
-
-
-# --------------------------------------------------------------------------------------------
-# Adagrad on the quadratic of notebook 01
-# --------------------------------------------------------------------------------------------
-
-
-def adagrad_step_fn(lr: float, eps: float = 1e-8) -> Callable:
-    """A ``step_fn(w, g, t)`` for `run_update_rule` that keeps Adagrad's G between calls."""
-    validate_hyperparameters(lr=lr, eps=eps)
-    state: list = []
-
-    def step(w, g, t):
-        params, _ = adagrad_update([w], [g], state, lr=lr, eps=eps)
-        return params[0]
-
-    return step
-
-
-QUADRATIC_W0 = (-4.0, 3.0)
-
-
-def quadratic_runs(
-    kappa: float = 100.0, angle_deg: float = 0.0, lr: float = 2.0, steps: int = 60, w0=QUADRATIC_W0
-) -> dict:
-    """GD at its best fixed step 2/(h_max + h_min) and Adagrad with α = lr on one quadratic."""
-    q = Quadratic.from_kappa(kappa, h_max=1.0, angle_deg=angle_deg)
-    return {
-        "q": q,
-        "gd": gradient_descent(q, w0, best_fixed_step(q.h), steps),
-        "adagrad": run_update_rule(q, w0, adagrad_step_fn(lr), steps),
-    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -496,7 +345,9 @@ class EffectiveLrDrawer:
             st["torch"][i].set_data(self.t, torch_conv[:, i])
             st["leg1"].get_texts()[i].set_text(f"{name} |g| ≈ {scale:.2g}")
             st["marks"][i].set_data([scale], [first_step_size(scale, lr, eps, True) / lr])
-        st["ax1"].set_ylim(lr * 1e-3, lr * 1e7)
+        low = min(float(course.min()), float(torch_conv.min()))
+        high = max(float(course.max()), float(torch_conv.max()))
+        st["ax1"].set_ylim(low / 3, high * 3)
         st["title1"].set_text(f"α/√(G + ε): α = {lr:.3g}, ε = {eps:.0e}")
         st["first_course"].set_data(self.g, first_step_size(self.g, lr, eps, True) / lr)
         st["first_torch"].set_data(self.g, first_step_size(self.g, lr, eps, False) / lr)
@@ -516,162 +367,3 @@ def make_effective_lr_panel() -> SliderPanel:
         figsize=(12, 4.6),
         title="Adagrad's effective learning rate and ε",
     )
-
-
-class SparseDrawer:
-    """Panel drawer for the sparse-feature demo (incremental)."""
-
-    def setup(self, fig):
-        ax_lr, ax_w = fig.subplots(1, 2)
-        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.9, wspace=0.25)
-        ada, sgd = OPTIMIZER_COLORS["adagrad"], OPTIMIZER_COLORS["sgd"]
-        st = {"ax_lr": ax_lr, "ax_w": ax_w}
-        (st["lr_freq"],) = ax_lr.plot([], [], color=ada, lw=1.5, label="Adagrad, frequent")
-        (st["lr_rare"],) = ax_lr.plot([], [], color=ada, lw=2.5, ls="--", label="Adagrad, rare")
-        (st["lr_sgd"],) = ax_lr.plot([], [], color=sgd, lw=1.5, label="SGD, both")
-        (st["active"],) = ax_lr.plot([], [], "|", color="black", ms=10, label="rare active")
-        ax_lr.set_yscale("log")
-        log_axis(ax_lr)
-        ax_lr.set_ylim(1e-4, 10)
-        ax_lr.set_xlim(0, 1000)
-        ax_lr.locator_params(axis="x", nbins=5)
-        ax_lr.set_xlabel("step t")
-        ax_lr.set_ylabel("per-coordinate learning rate")
-        ax_lr.set_title("The rare coordinate keeps a large step", y=1.0)
-        ax_lr.legend(loc="lower left", fontsize=9)
-        for key, color, name in (("sgd", sgd, "SGD"), ("ada", ada, "Adagrad")):
-            (st[f"{key}_rare"],) = ax_w.plot([], [], color=color, lw=2.5, label=name)
-            (st[f"{key}_freq"],) = ax_w.plot([], [], color=color, lw=1, alpha=0.7)
-        ax_w.axhline(1.0, color="black", lw=1, ls=":", label="w* = 1")
-        ax_w.set_ylim(-0.1, 1.6)
-        ax_w.set_xlim(0, 1000)
-        ax_w.locator_params(nbins=5)
-        ax_w.set_xlabel("step t")
-        ax_w.set_ylabel("weight (thick: rare, thin: frequent)")
-        st["title_w"] = ax_w.set_title("", y=1.0)
-        ax_w.legend(loc="lower right", fontsize=9)
-        return st
-
-    def update(self, st, p_rare, lr_adagrad, lr_sgd):
-        run = sparse_regression(p_rare=p_rare, lr_adagrad=lr_adagrad, lr_sgd=lr_sgd)
-        steps = run["x"].shape[0]
-        t = np.arange(1, steps + 1)
-        seen = np.cumsum(run["x"][:, 1]) > 0
-        lr_rare = np.where(seen, run["lr_eff"][:, 1], np.nan)
-        active = np.flatnonzero(run["x"][:, 1])
-        st["lr_freq"].set_data(t, run["lr_eff"][:, 0])
-        st["lr_rare"].set_data(t, lr_rare)
-        st["lr_sgd"].set_data([0, steps], [lr_sgd, lr_sgd])
-        st["active"].set_data(t[active], lr_rare[active])
-        ts = np.arange(steps + 1)
-        for key, name in (("sgd", "w_sgd"), ("ada", "w_adagrad")):
-            # Clip for display only: a too-large α makes SGD oscillate far off the axes.
-            st[f"{key}_rare"].set_data(ts, np.clip(run[name][:, 1], -1, 3))
-            st[f"{key}_freq"].set_data(ts, np.clip(run[name][:, 0], -1, 3))
-        st["title_w"].set_text(f"{active.size} updates of the rare weight in {steps} steps")
-
-
-def make_sparse_panel() -> SliderPanel:
-    """The sparse-feature demo with sliders for the rare feature's frequency and both α."""
-    return SliderPanel(
-        SparseDrawer(),
-        {
-            "p_rare": log_slider("p (rare)", 0.02, 0.002, 0.5),
-            "lr_adagrad": log_slider("α Adagrad", 0.5, 0.01, 1.0),
-            "lr_sgd": log_slider("α SGD", 0.05, 0.001, 1.0),
-        },
-        figsize=(12, 4.6),
-        title="Sparse features: SGD vs Adagrad",
-    )
-
-
-class QuadraticDrawer:
-    """Panel drawer: GD and Adagrad on the quadratic, contours redrawn only when κ or angle move."""
-
-    lim = 5.0
-
-    def __init__(self, n: int = 70):
-        xs = np.linspace(-self.lim, self.lim, n)
-        X, Y = np.meshgrid(xs, xs)
-        self.X, self.Y, self.W = X, Y, np.stack([X, Y], axis=-1)
-
-    def setup(self, fig):
-        ax_path, ax_loss = fig.subplots(1, 2)
-        fig.subplots_adjust(left=0.06, right=0.98, bottom=0.12, top=0.9, wspace=0.2)
-        st = {"ax_path": ax_path, "ax_loss": ax_loss, "contours": None, "key": None}
-        ax_path.set_xlim(-self.lim, self.lim)
-        ax_path.set_ylim(-self.lim, self.lim)
-        ax_path.set_aspect("equal", adjustable="box")
-        ax_path.locator_params(nbins=5)
-        ax_path.set_xlabel("w₁")
-        ax_path.set_ylabel("w₂")
-        ax_path.plot([0], [0], "*", color="black", ms=12)
-        ax_path.plot(*QUADRATIC_W0, "s", color="black", ms=7, label="start")
-        for key, label in (("gd", "GD, best fixed step"), ("adagrad", "Adagrad")):
-            color = OPTIMIZER_COLORS[key]
-            (st[f"path_{key}"],) = ax_path.plot(
-                [], [], "-o", color=color, lw=1.5, ms=2, label=label
-            )
-            (st[f"loss_{key}"],) = ax_loss.plot([], [], color=color, label=label)
-        ax_path.legend(loc="lower right", fontsize=9)
-        st["title"] = ax_path.set_title("", y=1.0)
-        st["diverged"] = annotate_divergence(ax_loss, "")
-        ax_loss.set_yscale("log")
-        log_axis(ax_loss)
-        ax_loss.set_ylim(1e-16, 1e3)
-        ax_loss.set_xlabel("step")
-        ax_loss.set_ylabel("loss L(w)")
-        ax_loss.set_title("Loss (floored at 1e-16)", y=1.0)
-        ax_loss.legend(loc="upper right", fontsize=9)
-        return st
-
-    def update(self, st, lr, angle_deg, kappa, steps):
-        runs = quadratic_runs(kappa, angle_deg, lr, steps)
-        q = runs["q"]
-        if st["key"] != (kappa, angle_deg):
-            if st["contours"] is not None:
-                st["contours"].remove()
-            Z = q.loss(self.W)
-            levels = np.geomspace(max(Z.max() * 1e-4, 1e-12), Z.max(), 12)
-            st["contours"] = st["ax_path"].contour(
-                self.X, self.Y, Z, levels=levels, cmap="Blues_r", linewidths=1.0
-            )
-            st["key"] = (kappa, angle_deg)
-        notes = []
-        for key in ("gd", "adagrad"):
-            traj = runs[key]
-            st[f"path_{key}"].set_data(traj.path[:, 0], traj.path[:, 1])
-            st[f"loss_{key}"].set_data(np.arange(traj.losses.size), np.maximum(traj.losses, 1e-16))
-            if traj.diverged:
-                notes.append(
-                    f"{'GD' if key == 'gd' else 'Adagrad'} diverged at step {traj.diverged_at}"
-                )
-        st["diverged"].set_text("\n".join(notes))
-        st["diverged"].set_visible(bool(notes))
-        st["ax_loss"].set_xlim(0, steps)
-        st["title"].set_text(f"κ = {q.kappa:.3g}, axes rotated by {angle_deg:g}°")
-
-
-def make_quadratic_panel() -> SliderPanel:
-    """Adagrad vs GD on the quadratic with sliders for α, the rotation angle, κ and steps."""
-    return SliderPanel(
-        QuadraticDrawer(),
-        {
-            "lr": log_slider("α (Adagrad)", 2.0, 0.01, 10.0),
-            "angle_deg": float_slider("rotation (°)", 0.0, 0.0, 90.0, step=5.0),
-            "kappa": log_slider("κ", 100.0, 1.0, 1000.0),
-            "steps": int_slider("steps", 60, 5, 200),
-        },
-        figsize=(12, 5.2),
-        title="Adagrad on the quadratic",
-    )
-
-
-def quadratic_comparison_figure(
-    fig, angles=(0.0, 45.0), lr: float = 2.0, kappa: float = 100.0, steps: int = 60
-):
-    """The quadratic panel's view at several rotation angles, one row each (static figure)."""
-    drawer = QuadraticDrawer()
-    for sub, angle in zip(np.atleast_1d(fig.subfigures(len(angles), 1)), angles):
-        drawer.update(drawer.setup(sub), lr=lr, angle_deg=angle, kappa=kappa, steps=steps)
-    return fig

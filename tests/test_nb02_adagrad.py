@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from course_utils import nb02_adagrad as lab
+from course_utils import nb02_panels as panels
 from course_utils.data import load_fashion_mnist
 from course_utils.optimizers import CourseAdagrad, adagrad_update
 
@@ -37,6 +38,20 @@ def test_effective_lr_only_decreases_and_steps_are_scale_free():
     steps = np.mean(np.abs(grads[-50:] * eta[-50:]), axis=0)
     # figure 2.1's claim: the step is about alpha / sqrt(t) for every gradient scale
     np.testing.assert_allclose(steps, 0.1 / np.sqrt(500), rtol=0.1)
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("lr", [0.01, 0.1, 1.0])
+def test_figure_2_1_curves_are_parallel_and_the_steps_equal(seed, lr):
+    # On log-log axes every eta falls with slope -1/2: the same relative rate for all three.
+    grads = lab.sample_gradients(list(lab.GRADIENT_SCALES.values()), steps=500, seed=seed)
+    eta = lab.effective_lr_history(grads, lr=lr, eps=1e-8)
+    t = np.arange(1, 501)
+    slopes = [np.polyfit(np.log(t[49:]), np.log(eta[49:, i]), 1)[0] for i in range(3)]
+    np.testing.assert_allclose(slopes, -0.5, atol=0.03)
+    assert 80 < eta[-1, 0] / eta[-1, 2] < 125  # 100x apart in level
+    dw = lab.measured_steps(lr=lr, seed=seed)[-50:].mean(axis=0)
+    np.testing.assert_allclose(dw, lr / np.sqrt(500), rtol=0.15)
 
 
 def test_first_step_knees_sit_at_sqrt_eps_and_eps():
@@ -96,33 +111,11 @@ def test_bad_inputs_raise_clear_errors(fashion):
         lab.sample_gradients([1.0], steps=0)
     with pytest.raises(ValueError, match="positive"):
         lab.sample_gradients([-1.0])
-    with pytest.raises(ValueError, match="p_rare"):
-        lab.sparse_regression(p_rare=0.0)
     with pytest.raises(ValueError, match="eps"):
         lab.effective_lr_history(np.ones((2, 1)), lr=0.1, eps=-1.0)
-    with pytest.raises(ValueError, match="distance"):
-        lab.stall_run(distance=0.0)
 
 
-# --- demos ----------------------------------------------------------------------------------
-
-
-def test_sparse_rare_coordinate_keeps_a_large_step():
-    run = lab.sparse_regression(p_rare=0.02, lr_adagrad=0.5, lr_sgd=0.05, seed=0)
-    assert run["lr_eff"][-1, 1] > 2 * run["lr_eff"][-1, 0]
-    assert abs(run["w_adagrad"][-1, 1] - 1) < 0.1 < abs(run["w_sgd"][-1, 1] - 1)
-    # the rare weight moves only when its feature is active
-    moved = np.diff(run["w_adagrad"][:, 1]) != 0
-    np.testing.assert_array_equal(moved, run["x"][:, 1] == 1)
-
-
-def test_stall_follows_two_alpha_sqrt_t():
-    run = lab.stall_run(distance=100.0, lr=0.5, steps=2000, delta=0.25)
-    covered = 100.0 - run["gap_adagrad"][-1]
-    expected = 0.5 * np.sum(1 / np.sqrt(np.arange(1, 2001)))
-    assert covered == pytest.approx(expected, rel=1e-6)
-    assert run["gap_sgd"][-1] < 1e-9 and abs(run["gap_rmsprop"][-1]) <= 0.5
-    assert run["step_adagrad"][-1] == pytest.approx(0.5 / np.sqrt(2000), rel=1e-6)
+# --- the stall's step count -----------------------------------------------------------------
 
 
 @pytest.mark.parametrize("distance, lr", [(100.0, 0.5), (10.0, 1.0), (3.0, 0.7), (0.1, 1.0)])
@@ -134,27 +127,11 @@ def test_steps_to_cover_matches_brute_force(distance, lr):
     assert lab.steps_to_cover(distance, lr) == T
 
 
-def test_adagrad_removes_axis_aligned_conditioning_only():
-    aligned = lab.quadratic_runs(kappa=50.0, angle_deg=0.0, lr=2.0, steps=60)
-    rotated = lab.quadratic_runs(kappa=50.0, angle_deg=45.0, lr=2.0, steps=60)
-    assert aligned["adagrad"].losses[-1] < 1e-20 < aligned["gd"].losses[-1]
-    assert rotated["adagrad"].losses[-1] > 1e-4
-    # same kappa-free speed at 90 degrees (axes swapped)
-    assert lab.quadratic_runs(angle_deg=90.0)["adagrad"].losses[-1] < 1e-20
-
-
-def test_adagrad_step_fn_keeps_state_between_calls():
-    step = lab.adagrad_step_fn(lr=1.0, eps=0.0)
-    w = step(np.array([0.0]), np.array([3.0]), 1)
-    w = step(w, np.array([4.0]), 2)
-    assert w[0] == pytest.approx(-1.0 - 4.0 / 5.0)
-
-
 # --- panels ---------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "factory", [lab.make_effective_lr_panel, lab.make_sparse_panel, lab.make_quadratic_panel]
+    "factory", [lab.make_effective_lr_panel, panels.make_sparse_panel, panels.make_quadratic_panel]
 )
 def test_panel_sweeps_every_slider_extreme(factory):
     with warnings.catch_warnings():
@@ -181,7 +158,7 @@ def test_panel_sweeps_every_slider_extreme(factory):
 
 
 def test_quadratic_panel_reports_divergence():
-    panel = lab.make_quadratic_panel()
+    panel = panels.make_quadratic_panel()
     panel.set(lr=10.0, kappa=1000.0, angle_deg=45.0, steps=200)
     assert panel.last_error is None
     panel.reset()
@@ -191,17 +168,14 @@ def test_quadratic_panel_reports_divergence():
 def test_quadratic_comparison_figure_has_both_rows():
     from matplotlib.figure import Figure
 
-    fig = lab.quadratic_comparison_figure(Figure(figsize=(12, 10)))
+    fig = panels.quadratic_comparison_figure(Figure(figsize=(12, 10)))
     assert len(fig.axes) == 4
     titles = [ax.get_title() for ax in fig.axes]
     assert any("0°" in t for t in titles) and any("45°" in t for t in titles)
 
 
-# --- exercise checkers ----------------------------------------------------------------------
-
-
 @pytest.mark.parametrize(
-    "factory", [lab.make_effective_lr_panel, lab.make_sparse_panel, lab.make_quadratic_panel]
+    "factory", [lab.make_effective_lr_panel, panels.make_sparse_panel, panels.make_quadratic_panel]
 )
 def test_slider_defaults_lie_on_the_slider_grid(factory):
     # The browser snaps values to the grid: an off-grid default would not survive a reset.

@@ -1,0 +1,344 @@
+"""Demos of notebook 02 (Adagrad): sparse features, the stall, the quadratic, and their panels.
+
+* sparse features: online linear regression with a frequent and a rare binary feature, a batch
+  of seeds at once (`sparse_data`, `sgd_sparse`, `adagrad_sparse`); SGD's whole trade-off over
+  alpha against Adagrad's (`sparse_tradeoff`, `plot_sparse_tradeoff`);
+* the stall on a long slope (`stall_run`, `plot_stall`, `stall_distance_left`); notebook 03
+  reruns it with RMSProp;
+* the quadratic of notebook 01: GD, diagonal Adagrad and full-matrix Adagrad from many start
+  points (`quadratic_runs`, `start_point_study`, `plot_start_point_study`);
+
+Every Adagrad and RMSProp run calls `course_utils.optimizers`; full-matrix Adagrad, which the
+package does not provide, is `full_matrix_adagrad_update` below. All float64 numpy, seeded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullLocator
+
+from .optimizers import adagrad_update, rmsprop_update, validate_hyperparameters
+from .plotting import OPTIMIZER_COLORS, log_axis
+from .quadratic import Quadratic, best_fixed_step, gradient_descent, run_update_rule
+
+# The sparse demo's setting: noisy targets, a rare feature active in 1 % of the examples.
+SPARSE_SETTING = dict(p_frequent=0.9, p_rare=0.01, noise=0.5, steps=3000)
+FULL_MATRIX_COLOR = "#9467bd"
+
+# --------------------------------------------------------------------------------------------
+# Sparse features
+# --------------------------------------------------------------------------------------------
+
+
+def sparse_data(seeds, p_frequent=0.9, p_rare=0.01, noise=0.5, steps=3000):
+    """Features x (T, S, 2) and targets y (T, S) for seeds S: y = x·w* + noise, w* = (1, 1).
+
+    x_1 = 1 with probability p_frequent, x_2 = 1 with probability p_rare, else 0.
+    """
+    for name, p in (("p_rare", p_rare), ("p_frequent", p_frequent)):
+        if not 0 < p <= 1:
+            raise ValueError(f"{name} must be a probability in (0, 1], got {p}.")
+    if not noise >= 0 or int(steps) != steps or steps < 1:
+        raise ValueError("noise must be >= 0 and steps a whole number >= 1.")
+    xs, ys = [], []
+    for seed in np.atleast_1d(seeds).tolist():
+        rng = np.random.default_rng(seed)
+        x = (rng.random((int(steps), 2)) < np.array([p_frequent, p_rare])).astype(np.float64)
+        xs.append(x)
+        ys.append(x.sum(axis=1) + noise * rng.standard_normal(int(steps)))
+    return np.stack(xs, axis=1), np.stack(ys, axis=1)
+
+
+def sgd_sparse(x, y, lrs) -> np.ndarray:
+    """SGD paths w (A, T+1, S, 2) from w = 0, one per learning rate in ``lrs`` (A,)."""
+    lrs = np.atleast_1d(np.asarray(lrs, dtype=np.float64))
+    for lr in lrs.tolist():
+        validate_hyperparameters(lr=lr)
+    a = lrs[:, None, None]
+    w = np.zeros((lrs.size,) + x.shape[1:])
+    path = [w]
+    for x_t, y_t in zip(x, y):
+        residual = (w * x_t).sum(-1) - y_t
+        w = w - a * residual[..., None] * x_t
+        path.append(w)
+    return np.stack(path, axis=1)
+
+
+def adagrad_sparse(x, y, lr: float, eps: float = 1e-8):
+    """Adagrad path w (T+1, S, 2) from w = 0 and its effective rates alpha/sqrt(G+eps) (T, S, 2)."""
+    w, state = np.zeros(x.shape[1:]), []
+    path, eta = [w], []
+    for x_t, y_t in zip(x, y):
+        grad = ((w * x_t).sum(-1) - y_t)[..., None] * x_t
+        (w,), state = adagrad_update([w], [grad], state, lr=lr, eps=eps)
+        path.append(w)
+        eta.append(lr / np.sqrt(state[0] + eps))
+    return np.stack(path), np.stack(eta)
+
+
+def _rms_error(w_final) -> np.ndarray:
+    """RMS over seeds of w_T - w* for each coordinate: shape (..., 2)."""
+    return np.sqrt(np.mean((w_final - 1.0) ** 2, axis=-2))
+
+
+def sparse_tradeoff(lrs_sgd, lrs_adagrad, seeds=range(50), **setting) -> dict:
+    """Final errors (RMS over seeds) of both weights for each alpha of SGD and of Adagrad.
+
+    Returns ``sgd`` (A, 2) and ``adagrad`` (B, 2) arrays of (frequent, rare) errors, the alphas,
+    and the mean number of rare updates.
+    """
+    x, y = sparse_data(list(seeds), **{**SPARSE_SETTING, **setting})
+    sgd_final = sgd_sparse(x, y, lrs_sgd)[:, -1]
+    ada_final = np.stack([adagrad_sparse(x, y, lr)[0][-1] for lr in lrs_adagrad])
+    return dict(
+        sgd=_rms_error(sgd_final),
+        adagrad=_rms_error(ada_final),
+        lrs_sgd=np.asarray(lrs_sgd, dtype=np.float64),
+        lrs_adagrad=np.asarray(lrs_adagrad, dtype=np.float64),
+        rare_updates=float(x[:, :, 1].sum(axis=0).mean()),
+        setting={**SPARSE_SETTING, **setting},
+        seeds=len(list(seeds)),
+    )
+
+
+def sgd_best_rare_error(tradeoff: dict, frequent_error: float) -> float:
+    """SGD's smallest rare-weight error over its alphas whose frequent-weight error is at most
+    ``frequent_error`` (inf if no alpha is that quiet)."""
+    sgd = tradeoff["sgd"]
+    quiet = sgd[:, 0] <= frequent_error
+    return float(sgd[quiet, 1].min()) if quiet.any() else float("inf")
+
+
+def plot_sparse_tradeoff(ax, tradeoff: dict, highlight: float | None = None):
+    """SGD's trade-off curve over alpha and Adagrad's, in (frequent error, rare error), log-log."""
+    for key, marker in (("sgd", "o"), ("adagrad", "s")):
+        err, lrs = tradeoff[key], tradeoff[f"lrs_{key}"]
+        name = "SGD" if key == "sgd" else "Adagrad"
+        ax.plot(
+            err[:, 0],
+            err[:, 1],
+            f"-{marker}",
+            color=OPTIMIZER_COLORS[key],
+            ms=5,
+            label=f"{name}, α from {lrs.min():.3g} to {lrs.max():.3g}",
+        )
+        for i in (0, len(lrs) // 2, len(lrs) - 1):
+            ax.annotate(
+                f"α={lrs[i]:.3g}",
+                err[i],
+                textcoords="offset points",
+                xytext=(6, 4),
+                fontsize=8,
+                color=OPTIMIZER_COLORS[key],
+            )
+    if highlight is not None:
+        i = int(np.argmin(np.abs(tradeoff["lrs_adagrad"] - highlight)))
+        ax.plot(
+            *tradeoff["adagrad"][i], "*", color="black", ms=14, label=f"Adagrad α = {highlight:g}"
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ticks = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(FixedLocator(ticks))
+        axis.set_major_formatter(FormatStrFormatter("%g"))
+        axis.set_minor_locator(NullLocator())
+    ax.margins(x=0.12, y=0.08)
+    ax.set_xlabel("frequent weight: final error (RMS over seeds)")
+    ax.set_ylabel("rare weight: final error (RMS over seeds)")
+    s = tradeoff["setting"]
+    ax.set_title(
+        f"Each curve: one method over α ({tradeoff['seeds']} seeds, rare feature "
+        f"{100 * s['p_rare']:g} %, noise {s['noise']:g}, {s['steps']} steps)",
+        y=1.0,
+        fontsize=10,
+    )
+    ax.legend(loc="upper right", fontsize=9)
+    return ax
+
+
+# --------------------------------------------------------------------------------------------
+# The stall
+# --------------------------------------------------------------------------------------------
+
+STALL_LABELS = {
+    "sgd": "SGD, α g",
+    "adagrad": "Adagrad, α g / √G",
+    "rmsprop": "RMSProp, α g / (√v + ε)",
+}
+
+
+def stall_run(
+    distance=100.0, lr=0.5, steps=2000, delta=0.25, beta2=0.9, eps=1e-8, methods=("adagrad", "sgd")
+) -> dict:
+    """A long slope: the Huber loss of w - w* started ``distance`` away (|g| = delta there).
+
+    Adagrad's steps are alpha/sqrt(t) whatever the slope, so it covers only about 2 alpha sqrt(T)
+    in T steps; RMSProp (uncorrected EMA of g^2, beta2) keeps steps of about alpha. Returns
+    ``t``, the distance left ``gap_<method>`` (T+1,) and step sizes ``step_<method>`` (T,).
+    """
+    validate_hyperparameters(lr=lr, eps=eps, betas=(beta2,))
+    if not distance > 0 or not delta > 0:
+        raise ValueError("distance and delta must be > 0.")
+    out = dict(t=np.arange(steps + 1), distance=distance, lr=lr, delta=delta, beta2=beta2)
+    for method in methods:
+        if method not in STALL_LABELS:
+            raise ValueError(f"method must be one of {sorted(STALL_LABELS)}, got {method!r}.")
+        w, state = np.zeros(1), []
+        path = [w]
+        for t in range(1, steps + 1):
+            g = np.clip(w - distance, -delta, delta)
+            if method == "adagrad":
+                (w,), state = adagrad_update([w], [g], state, lr=lr, eps=eps)
+            elif method == "rmsprop":
+                (w,), state = rmsprop_update([w], [g], state, lr=lr, beta2=beta2, eps=eps, t=t)
+            else:
+                w = w - lr * g
+            path.append(w)
+        path = np.concatenate(path)
+        out[f"gap_{method}"] = distance - path
+        out[f"step_{method}"] = np.abs(np.diff(path))
+    return out
+
+
+def stall_distance_left(lrs, distance=100.0, steps=2000, delta=0.25) -> np.ndarray:
+    """Adagrad's distance still to go after ``steps`` for each alpha in ``lrs``."""
+    return np.array([stall_run(distance, lr, steps, delta)["gap_adagrad"][-1] for lr in lrs])
+
+
+def plot_stall(ax_gap, ax_step, run: dict, title: str | None = None):
+    """Left: distance still to go. Right: step size |Δw| on log-log axes."""
+    t = run["t"]
+    for key, label in STALL_LABELS.items():
+        if f"gap_{key}" not in run:
+            continue
+        if key == "sgd":
+            label += f" (|g| = {run['delta']:g})"
+        if key == "rmsprop":
+            label += f", β₂ = {run['beta2']:g}"
+        color = OPTIMIZER_COLORS[key]
+        ax_gap.plot(t, run[f"gap_{key}"], color=color, label=label)
+        ax_step.plot(t[1:], np.maximum(run[f"step_{key}"], 1e-6), color=color, label=label)
+    ax_gap.axhline(0, color="black", lw=1)
+    ax_gap.set_xlabel("step t")
+    ax_gap.set_ylabel("distance to the optimum w* − w")
+    ax_gap.set_title(title or f"Adagrad stalls on a long slope (α = {run['lr']:g})", y=1.0)
+    ax_gap.legend(loc="upper right", fontsize=9)
+    ax_step.plot(t[1:], run["lr"] / np.sqrt(t[1:]), ":", color="black", lw=1.2, label="α/√t")
+    ax_step.set_xscale("log")
+    ax_step.set_yscale("log")
+    log_axis(ax_step, "x")
+    log_axis(ax_step, "y")
+    ax_step.set_ylim(1e-3, 4 * run["lr"])
+    ax_step.set_xlabel("step t")
+    ax_step.set_ylabel("step size |Δw|")
+    ax_step.set_title("Step sizes (dotted: α/√t)", y=1.0)
+    return ax_gap, ax_step
+
+
+# --------------------------------------------------------------------------------------------
+# The quadratic of notebook 01: diagonal and full-matrix Adagrad
+# --------------------------------------------------------------------------------------------
+
+
+def full_matrix_adagrad_update(w, g, G, lr: float, eps: float = 1e-8):
+    """One full-matrix Adagrad step on a batch: G += g g^T;  w -= lr (G + eps I)^(-1/2) g.
+
+    ``w``, ``g`` have shape (..., d) and ``G`` (..., d, d). Diagonal Adagrad keeps only the
+    diagonal G_ii of this matrix. Returns (w, G).
+    """
+    validate_hyperparameters(lr=lr, eps=eps)
+    G = G + g[..., :, None] * g[..., None, :]
+    lam, V = np.linalg.eigh(G + eps * np.eye(g.shape[-1]))
+    root_inv = np.einsum("...ij,...j,...kj->...ik", V, lam**-0.5, V)
+    return w - lr * np.einsum("...ij,...j->...i", root_inv, g), G
+
+
+def adagrad_step_fn(lr: float, eps: float = 1e-8, full_matrix: bool = False) -> Callable:
+    """A ``step_fn(w, g, t)`` for `run_update_rule` that keeps Adagrad's G between calls."""
+    validate_hyperparameters(lr=lr, eps=eps)
+    state: list = []
+
+    def step(w, g, t):
+        if full_matrix:
+            if not state:
+                state.append(np.zeros(w.shape + w.shape[-1:]))
+            w, state[0] = full_matrix_adagrad_update(w, g, state[0], lr, eps)
+            return w
+        params, _ = adagrad_update([w], [g], state, lr=lr, eps=eps)
+        return params[0]
+
+    return step
+
+
+QUADRATIC_W0 = (-4.0, 3.0)
+QUADRATIC_METHODS = {
+    "gd": ("GD, best fixed step", OPTIMIZER_COLORS["gd"]),
+    "adagrad": ("Adagrad (diagonal G)", OPTIMIZER_COLORS["adagrad"]),
+    "full": ("full-matrix Adagrad", FULL_MATRIX_COLOR),
+}
+
+
+def quadratic_runs(kappa=100.0, angle_deg=0.0, lr=2.0, steps=60, w0=QUADRATIC_W0) -> dict:
+    """GD at its best fixed step 2/(h_max + h_min), diagonal and full-matrix Adagrad (alpha = lr)."""
+    q = Quadratic.from_kappa(kappa, h_max=1.0, angle_deg=angle_deg)
+    return {
+        "q": q,
+        "gd": gradient_descent(q, w0, best_fixed_step(q.h), steps),
+        "adagrad": run_update_rule(q, w0, adagrad_step_fn(lr), steps),
+        "full": run_update_rule(q, w0, adagrad_step_fn(lr, full_matrix=True), steps),
+    }
+
+
+def start_points(n: int = 24, radius: float = 5.0) -> np.ndarray:
+    """``n`` start points evenly spaced on a circle of ``radius`` around the optimum, (n, 2)."""
+    angle = np.linspace(0.0, 2 * np.pi, n, endpoint=False)
+    return radius * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+
+
+def log_loss_ratios(q: Quadratic, W0, lr=2.0, steps=60, eps=1e-8) -> dict:
+    """log10(L_T / L_0) from each start point in W0 (n, 2), for GD, Adagrad and full-matrix."""
+    W = {key: np.array(W0, dtype=np.float64) for key in QUADRATIC_METHODS}
+    diag_state: list = []
+    G = np.zeros(W0.shape + W0.shape[-1:])
+    lr_gd = best_fixed_step(q.h)
+    for _ in range(steps):
+        W["gd"] = W["gd"] - lr_gd * q.grad(W["gd"])
+        (W["adagrad"],), diag_state = adagrad_update(
+            [W["adagrad"]], [q.grad(W["adagrad"])], diag_state, lr=lr, eps=eps
+        )
+        W["full"], G = full_matrix_adagrad_update(W["full"], q.grad(W["full"]), G, lr, eps)
+    start = q.loss(W0)
+    return {key: np.log10(np.maximum(q.loss(w) / start, 1e-300)) for key, w in W.items()}
+
+
+def start_point_study(
+    kappa=100.0, angles=(0.0, 45.0), lr=2.0, steps=60, n_starts=24, radius=5.0
+) -> dict:
+    """`log_loss_ratios` from `start_points` at each rotation angle: {angle: {method: (n,)}}."""
+    W0 = start_points(n_starts, radius)
+    return {
+        angle: log_loss_ratios(Quadratic.from_kappa(kappa, angle_deg=angle), W0, lr, steps)
+        for angle in angles
+    }
+
+
+def plot_start_point_study(ax, study: dict, steps: int = 60):
+    """One dot per start point: log10 of the loss ratio after ``steps``, per method and angle."""
+    width = 0.25
+    for a, ratios in enumerate(study.values()):
+        for m, (key, (label, color)) in enumerate(QUADRATIC_METHODS.items()):
+            x = a + (m - 1) * width
+            r = ratios[key]
+            jitter = np.linspace(-0.06, 0.06, r.size)
+            ax.plot(
+                x + jitter, r, "o", color=color, ms=4, alpha=0.7, label=label if a == 0 else None
+            )
+            ax.plot([x - 0.1, x + 0.1], [np.median(r)] * 2, color="black", lw=2)
+    ax.set_xticks(range(len(study)), [f"rotation {angle:g}°" for angle in study])
+    ax.set_ylabel(f"log₁₀ (loss after {steps} steps / start loss)")
+    ax.set_title("One dot per start point on a circle (black bars: medians)", y=1.0)
+    ax.legend(loc="center", fontsize=9)
+    return ax

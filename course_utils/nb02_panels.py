@@ -1,0 +1,197 @@
+"""Slider panels of notebook 02's demos: sparse features and Adagrad on the quadratic.
+
+`make_sparse_panel` (one seed of `nb02_demos.sparse_data`), `make_quadratic_panel` (GD, diagonal
+and full-matrix Adagrad, `nb02_demos.quadratic_runs`) and `quadratic_comparison_figure`, the
+panel's view at several rotation angles as one static figure.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .nb02_demos import (
+    QUADRATIC_METHODS,
+    QUADRATIC_W0,
+    SPARSE_SETTING,
+    adagrad_sparse,
+    quadratic_runs,
+    sgd_sparse,
+    sparse_data,
+)
+from .plotting import OPTIMIZER_COLORS, annotate_divergence, log_axis
+from .widgets import SliderPanel, float_slider, int_slider, log_slider
+
+# --------------------------------------------------------------------------------------------
+# Panels
+# --------------------------------------------------------------------------------------------
+
+
+class SparseDrawer:
+    """Panel drawer for the sparse-feature demo, one seed (incremental: see widgets.py)."""
+
+    steps = SPARSE_SETTING["steps"]
+
+    def setup(self, fig):
+        ax_lr, ax_w = fig.subplots(1, 2)
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.9, wspace=0.25)
+        ada, sgd = OPTIMIZER_COLORS["adagrad"], OPTIMIZER_COLORS["sgd"]
+        st = {"ax_lr": ax_lr, "ax_w": ax_w}
+        (st["lr_freq"],) = ax_lr.plot([], [], color=ada, lw=1.5, label="Adagrad, frequent")
+        (st["lr_rare"],) = ax_lr.plot([], [], color=ada, lw=2.5, ls="--", label="Adagrad, rare")
+        (st["lr_sgd"],) = ax_lr.plot([], [], color=sgd, lw=1.5, label="SGD, both")
+        (st["active"],) = ax_lr.plot([], [], "|", color="black", ms=10, label="rare active")
+        ax_lr.set_yscale("log")
+        log_axis(ax_lr)
+        ax_lr.set_ylim(1e-3, 10)
+        ax_lr.set_xlim(0, self.steps)
+        ax_lr.locator_params(axis="x", nbins=5)
+        ax_lr.set_xlabel("step t")
+        ax_lr.set_ylabel("per-coordinate learning rate")
+        ax_lr.set_title("The rare coordinate keeps a large step", y=1.0)
+        ax_lr.legend(loc="lower left", fontsize=9)
+        for key, color, name in (("sgd", sgd, "SGD"), ("ada", ada, "Adagrad")):
+            (st[f"{key}_rare"],) = ax_w.plot([], [], color=color, lw=2.5, label=name)
+            (st[f"{key}_freq"],) = ax_w.plot([], [], color=color, lw=1, alpha=0.7)
+        ax_w.axhline(1.0, color="black", lw=1, ls=":", label="w* = 1")
+        ax_w.set_ylim(-0.1, 1.8)
+        ax_w.set_xlim(0, self.steps)
+        ax_w.locator_params(nbins=5)
+        ax_w.set_xlabel("step t")
+        ax_w.set_ylabel("weight (thick: rare, thin: frequent)")
+        st["title_w"] = ax_w.set_title("", y=1.0)
+        ax_w.legend(loc="lower right", fontsize=9)
+        return st
+
+    def update(self, st, p_rare, lr_adagrad, lr_sgd, seed=0):
+        x, y = sparse_data([seed], **{**SPARSE_SETTING, "p_rare": p_rare})
+        w_sgd = sgd_sparse(x, y, [lr_sgd])[0, :, 0]
+        w_ada, eta = adagrad_sparse(x, y, lr_adagrad)
+        w_ada, eta, x = w_ada[:, 0], eta[:, 0], x[:, 0]
+        t = np.arange(1, self.steps + 1)
+        lr_rare = np.where(np.cumsum(x[:, 1]) > 0, eta[:, 1], np.nan)
+        active = np.flatnonzero(x[:, 1])
+        st["lr_freq"].set_data(t, eta[:, 0])
+        st["lr_rare"].set_data(t, lr_rare)
+        st["lr_sgd"].set_data([0, self.steps], [lr_sgd, lr_sgd])
+        st["active"].set_data(t[active], lr_rare[active])
+        ts = np.arange(self.steps + 1)
+        for key, w in (("sgd", w_sgd), ("ada", w_ada)):
+            # Clip for display only: a too-large α makes SGD oscillate far off the axes.
+            st[f"{key}_rare"].set_data(ts, np.clip(w[:, 1], -1, 3))
+            st[f"{key}_freq"].set_data(ts, np.clip(w[:, 0], -1, 3))
+        st["title_w"].set_text(f"{active.size} updates of the rare weight in {self.steps} steps")
+
+
+def make_sparse_panel() -> SliderPanel:
+    """The sparse-feature demo with sliders for the rare feature's frequency and both α."""
+    return SliderPanel(
+        SparseDrawer(),
+        {
+            "p_rare": log_slider("p (rare)", SPARSE_SETTING["p_rare"], 0.002, 0.5),
+            "lr_adagrad": log_slider("α Adagrad", 0.3, 0.01, 1.0),
+            "lr_sgd": log_slider("α SGD", 0.05, 0.001, 1.0),
+        },
+        figsize=(12, 4.6),
+        title="Sparse features: SGD vs Adagrad (one seed)",
+    )
+
+
+class QuadraticDrawer:
+    """Panel drawer: GD and both Adagrads on the quadratic; contours redrawn when κ or angle move."""
+
+    lim = 5.0
+
+    def __init__(self, n: int = 161):
+        xs = np.linspace(-self.lim, self.lim, n)
+        X, Y = np.meshgrid(xs, xs)
+        self.X, self.Y, self.W = X, Y, np.stack([X, Y], axis=-1)
+
+    def setup(self, fig):
+        ax_path, ax_loss = fig.subplots(1, 2)
+        fig.subplots_adjust(left=0.06, right=0.98, bottom=0.12, top=0.9, wspace=0.2)
+        st = {"ax_path": ax_path, "ax_loss": ax_loss, "contours": None, "key": None}
+        ax_path.set_xlim(-self.lim, self.lim)
+        ax_path.set_ylim(-self.lim, self.lim)
+        ax_path.set_aspect("equal", adjustable="box")
+        ax_path.locator_params(nbins=5)
+        ax_path.set_xlabel("w₁")
+        ax_path.set_ylabel("w₂")
+        ax_path.plot([0], [0], "*", color="black", ms=12)
+        (st["start"],) = ax_path.plot([], [], "s", color="black", ms=7, label="start")
+        for key, (label, color) in QUADRATIC_METHODS.items():
+            style = "--" if key == "full" else "-"
+            (st[f"path_{key}"],) = ax_path.plot(
+                [], [], style, marker="o", color=color, lw=1.5, ms=2, label=label
+            )
+            (st[f"loss_{key}"],) = ax_loss.plot([], [], style, color=color, label=label)
+        ax_path.legend(loc="lower right", fontsize=9)
+        st["title"] = ax_path.set_title("", y=1.0)
+        st["diverged"] = annotate_divergence(ax_loss, "")
+        ax_loss.set_yscale("log")
+        log_axis(ax_loss)
+        ax_loss.set_ylim(1e-16, 1e3)
+        ax_loss.set_xlabel("step")
+        ax_loss.set_ylabel("loss L(w)")
+        ax_loss.set_title("Loss (floored at 1e-16)", y=1.0)
+        ax_loss.legend(loc="upper right", fontsize=9)
+        return st
+
+    def update(self, st, lr, angle_deg, kappa, steps, w1_0=QUADRATIC_W0[0], w2_0=QUADRATIC_W0[1]):
+        runs = quadratic_runs(kappa, angle_deg, lr, steps, w0=(w1_0, w2_0))
+        q = runs["q"]
+        if st["key"] != (kappa, angle_deg):
+            if st["contours"] is not None:
+                st["contours"].remove()
+            Z = q.loss(self.W)
+            levels = np.geomspace(max(Z.max() * 1e-5, 1e-12), Z.max(), 14)
+            st["contours"] = st["ax_path"].contour(
+                self.X, self.Y, Z, levels=levels, cmap="Blues_r", linewidths=1.0
+            )
+            st["key"] = (kappa, angle_deg)
+        st["start"].set_data([w1_0], [w2_0])
+        notes = []
+        for key, (label, _) in QUADRATIC_METHODS.items():
+            traj = runs[key]
+            st[f"path_{key}"].set_data(traj.path[:, 0], traj.path[:, 1])
+            st[f"loss_{key}"].set_data(np.arange(traj.losses.size), np.maximum(traj.losses, 1e-16))
+            if traj.diverged:
+                notes.append(f"{label} diverged at step {traj.diverged_at}")
+        st["diverged"].set_text("\n".join(notes))
+        st["diverged"].set_visible(bool(notes))
+        st["ax_loss"].set_xlim(0, steps)
+        st["title"].set_text(f"κ = {q.kappa:.3g}, axes rotated by {angle_deg:g}°")
+
+
+def make_quadratic_panel() -> SliderPanel:
+    """Adagrad vs GD on the quadratic: sliders for α, rotation, κ, steps and the start point."""
+    return SliderPanel(
+        QuadraticDrawer(),
+        {
+            "lr": log_slider("α (Adagrad)", 2.0, 0.01, 10.0),
+            "angle_deg": float_slider("rotation (°)", 0.0, 0.0, 90.0, step=5.0),
+            "kappa": log_slider("κ", 100.0, 1.0, 1000.0),
+            "steps": int_slider("steps", 60, 5, 200),
+            "w1_0": float_slider("w₁ start", QUADRATIC_W0[0], -5.0, 5.0, step=0.5),
+            "w2_0": float_slider("w₂ start", QUADRATIC_W0[1], -5.0, 5.0, step=0.5),
+        },
+        figsize=(12, 5.2),
+        title="Adagrad on the quadratic",
+    )
+
+
+def quadratic_comparison_figure(
+    fig, angles=(0.0, 45.0), lr=2.0, kappa=100.0, steps=60, w0=QUADRATIC_W0
+):
+    """The quadratic panel's view at several rotation angles, one row each (static figure)."""
+    drawer = QuadraticDrawer()
+    for sub, angle in zip(np.atleast_1d(fig.subfigures(len(angles), 1)), angles):
+        drawer.update(
+            drawer.setup(sub),
+            lr=lr,
+            angle_deg=angle,
+            kappa=kappa,
+            steps=steps,
+            w1_0=w0[0],
+            w2_0=w0[1],
+        )
+    return fig

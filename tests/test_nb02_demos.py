@@ -1,0 +1,142 @@
+"""Notebook 02's demos: each lesson asserted over seeds and settings around the ones shown."""
+
+import numpy as np
+import pytest
+
+from course_utils import nb02_demos as demos
+from course_utils.optimizers import adagrad_update
+from course_utils.quadratic import Quadratic, rotation
+
+# --- sparse features -----------------------------------------------------------------------
+
+
+def test_sparse_adagrad_path_is_the_package_update():
+    x, y = demos.sparse_data([3], steps=200)
+    path, eta = demos.adagrad_sparse(x, y, lr=0.3)
+    w, state = np.zeros((1, 2)), []
+    for x_t, y_t in zip(x, y):
+        g = ((w * x_t).sum(-1) - y_t)[..., None] * x_t
+        (w,), state = adagrad_update([w], [g], state, lr=0.3)
+    np.testing.assert_array_equal(path[-1], w)
+    # the rare weight moves only when its feature is active
+    moved = np.diff(path[:, 0, 1]) != 0
+    np.testing.assert_array_equal(moved, x[:, 0, 1] == 1)
+    assert eta.shape == (200, 1, 2)
+
+
+@pytest.mark.parametrize(
+    "p_rare, noise, seeds",
+    [
+        (0.01, 0.5, range(40)),
+        (0.01, 0.5, range(40, 80)),
+        (0.005, 0.5, range(40)),
+        (0.02, 0.5, range(40)),
+        (0.01, 0.3, range(40)),
+        (0.01, 0.7, range(40)),
+    ],
+)
+def test_sparse_adagrad_lies_below_sgds_whole_tradeoff_curve(p_rare, noise, seeds):
+    lrs_sgd = np.geomspace(0.002, 1.0, 20)
+    trade = demos.sparse_tradeoff(lrs_sgd, [0.3], seeds, p_rare=p_rare, noise=noise)
+    freq, rare = trade["adagrad"][0]
+    # no SGD alpha as quiet on the frequent weight gets within 2x of Adagrad's rare weight
+    assert demos.sgd_best_rare_error(trade, freq) > 2 * rare
+    # and SGD's best rare-weight error needs a frequent-weight error at least twice Adagrad's
+    ok = trade["sgd"][:, 1] <= rare * 1.1
+    assert not ok.any() or trade["sgd"][ok, 0].min() > 2 * freq
+
+
+def test_sparse_data_validates():
+    with pytest.raises(ValueError, match="p_rare"):
+        demos.sparse_data([0], p_rare=0.0)
+    with pytest.raises(ValueError, match="noise"):
+        demos.sparse_data([0], noise=-1.0)
+
+
+# --- the stall ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("delta", [0.05, 0.25, 1.0])
+def test_stall_covers_alpha_sum_whatever_the_slope(delta):
+    run = demos.stall_run(distance=100.0, lr=0.5, steps=2000, delta=delta)
+    covered = 100.0 - run["gap_adagrad"][-1]
+    assert covered == pytest.approx(0.5 * np.sum(1 / np.sqrt(np.arange(1, 2001))), rel=1e-6)
+    assert run["step_adagrad"][-1] == pytest.approx(0.5 / np.sqrt(2000), rel=1e-6)
+
+
+@pytest.mark.parametrize("distance", [50.0, 100.0, 200.0])
+def test_stall_alpha_is_a_distance(distance):
+    # Adagrad reaches the optimum within T steps iff alpha (2 sqrt(T) - 1.46) >= distance.
+    T = 2000
+    needed = distance / (2 * np.sqrt(T) - 1.46)
+    left = demos.stall_distance_left([0.8 * needed, 1.1 * needed], distance, T)
+    assert left[0] > 0.1 * distance and abs(left[1]) < 0.3
+
+
+@pytest.mark.parametrize("lr", [0.2, 0.5, 1.0])
+@pytest.mark.parametrize("beta2", [0.8, 0.9])
+def test_rmsprop_ends_in_a_period_two_limit_cycle(lr, beta2):
+    run = demos.stall_run(lr=lr, beta2=beta2, steps=3000, methods=("rmsprop",))
+    gap, step = run["gap_rmsprop"][-200:], run["step_rmsprop"][-200:]
+    # two points alpha apart on either side of w*, visited in turn: the step never shrinks
+    np.testing.assert_allclose(step, lr, rtol=0.05)
+    assert np.all(np.sign(gap[1:]) == -np.sign(gap[:-1])) and np.all(np.abs(gap) < lr)
+    np.testing.assert_allclose(np.abs(gap[1:] - gap[:-1]), lr, rtol=0.05)
+
+
+def test_stall_run_validates():
+    with pytest.raises(ValueError, match="distance"):
+        demos.stall_run(distance=0.0)
+    with pytest.raises(ValueError, match="method"):
+        demos.stall_run(methods=("adam",))
+
+
+# --- the quadratic --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kappa", [50.0, 100.0, 200.0])
+@pytest.mark.parametrize("lr", [2.0, 4.0])
+def test_rotation_removes_the_exact_fix_not_all_benefit(kappa, lr):
+    study = demos.start_point_study(kappa=kappa, angles=(0.0, 30.0, 45.0, 60.0), lr=lr)
+    med = {a: {k: np.median(v) for k, v in r.items()} for a, r in study.items()}
+    assert med[0.0]["adagrad"] < -15  # axis-aligned: the exact fix
+    for angle in (30.0, 45.0, 60.0):
+        # rotated: no exact fix, but about 10^-2.5 after 60 steps whatever kappa ...
+        assert -4 < med[angle]["adagrad"] < -2
+        assert med[angle]["adagrad"] < med[angle]["gd"]
+        assert med[angle]["full"] < -10  # full-matrix Adagrad does not care about rotation
+        if kappa >= 100:  # ... which beats GD by 10x or more once kappa is large
+            assert med[angle]["adagrad"] < med[angle]["gd"] - 1
+            assert (study[angle]["adagrad"] < study[angle]["gd"] - 1).sum() >= 16  # of 24
+
+
+@pytest.mark.parametrize("angle", [10.0, 30.0, 45.0, 73.0])
+def test_full_matrix_adagrad_is_rotation_invariant(angle):
+    w0 = demos.start_points(8, 3.0)
+    aligned = Quadratic.from_kappa(100.0)
+    rotated = Quadratic.from_kappa(100.0, angle_deg=angle)
+    Q = rotation(angle)
+    Wa, Wr = w0.copy(), w0 @ Q.T
+    Ga, Gr = np.zeros((8, 2, 2)), np.zeros((8, 2, 2))
+    for _ in range(30):
+        Wa, Ga = demos.full_matrix_adagrad_update(Wa, aligned.grad(Wa), Ga, 2.0)
+        Wr, Gr = demos.full_matrix_adagrad_update(Wr, rotated.grad(Wr), Gr, 2.0)
+    np.testing.assert_allclose(Wr, Wa @ Q.T, atol=1e-9)
+
+
+@pytest.mark.parametrize("kappa", [3.0, 10.0, 100.0])  # while |g| >> sqrt(eps)
+def test_axis_aligned_adagrad_does_not_see_the_curvature(kappa):
+    # Each coordinate's path depends on alpha and its start, not on its curvature h_i.
+    a = demos.quadratic_runs(kappa=kappa, angle_deg=0.0, lr=2.0, steps=15)["adagrad"].path
+    b = demos.quadratic_runs(kappa=1.0, angle_deg=0.0, lr=2.0, steps=15)["adagrad"].path
+    np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-12)
+
+
+def test_adagrad_step_fn_keeps_state_between_calls():
+    step = demos.adagrad_step_fn(lr=1.0, eps=0.0)
+    w = step(np.array([0.0]), np.array([3.0]), 1)
+    w = step(w, np.array([4.0]), 2)
+    assert w[0] == pytest.approx(-1.0 - 4.0 / 5.0)
+    full = demos.adagrad_step_fn(lr=1.0, eps=1e-12, full_matrix=True)
+    w = full(np.array([0.0, 0.0]), np.array([3.0, 0.0]), 1)
+    assert w == pytest.approx([-1.0, 0.0])
