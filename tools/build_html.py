@@ -1,14 +1,19 @@
-"""Render every notebook, with its stored outputs, to a static site (`make html`).
+"""Render every notebook, with its stored outputs, to a static site that works offline (`make html`).
 
-Usage: python tools/build_html.py [--out site]
+Usage: python tools/build_html.py [--out site] [--cache .cache/site_frames] [--no-frames]
 
 Writes ``site/NN_topic.html`` for each numbered notebook, ``site/solutions/*.html`` for the
-solution notebooks, and ``site/index.html`` listing them in course order. Nothing is executed:
-the pages show the outputs committed with the notebooks (what CI checks with nbval). Every
-image is embedded as a data URI, stored plots and markdown images (``figures/...``) alike, so
-a page is one self-contained file a course site can publish as it is. A live slider panel
-cannot work without a kernel, so its output becomes a short note pointing to the static figure
-that precedes it and to ``make lab``. Links between notebooks (``x.ipynb``) point to the pages.
+solution notebooks, and ``site/index.html`` listing them in course order. The notebooks are not
+executed: the pages show the outputs committed with them (what CI checks with nbval), every
+stored plot and markdown image (``figures/...``) embedded as a data URI. Formulas are typeset by
+the MathJax that ``jupyter-server-mathjax`` ships, copied to ``site/mathjax/``; no page loads
+anything from the network (require.js, which only widgets need, is left out).
+
+A live panel cannot work without a kernel, so the site offers its one or two most telling
+sliders as range inputs that swap frames drawn at build time by the panel itself (see
+tools/site_frames.py and tools/site_panels.py); frames are PNG files under ``site/frames/``,
+loaded when a slider asks for them, and cached between builds. Progress bars (tqdm widgets) are
+dropped: a stored bar is only its first frame. Links between notebooks point to the pages.
 """
 
 from __future__ import annotations
@@ -16,17 +21,28 @@ from __future__ import annotations
 import argparse
 import html
 import re
+import shutil
 import sys
 import time
 from pathlib import Path
 
+import jupyter_server_mathjax
 import nbformat
+import site_frames  # tools/ is on sys.path when this file runs as a script
+import site_panels
 from nbconvert import HTMLExporter
 
+from course_utils.cli import limit_threads
 from course_utils.paths import REPO_ROOT
 
 REPO = REPO_ROOT
-WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+WIDGET_MIME = site_panels.WIDGET_MIME
+MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"
+# The package ships MathJax's STIX-Web fonts only (MathJax would look for its TeX fonts).
+MATHJAX_FONTS = (
+    '<script>window.MathJax = {"HTML-CSS": {availableFonts: ["STIX-Web"], '
+    'preferredFont: "STIX-Web", webFont: "STIX-Web", imageFont: null}};</script>'
+)
 PANEL_NOTE = (
     '<div class="course-live-note" style="border-left:4px solid #1f77b4;padding:6px 12px;'
     'background:#f3f7fb;font-size:14px">Live panel: open this notebook in JupyterLab '
@@ -52,21 +68,71 @@ def title_of(nb, fallback: str) -> str:
     return fallback
 
 
-def replace_live_widgets(nb) -> int:
-    """Swap each live-widget output for a note (no kernel on a static page); return the count."""
-    count = 0
-    for cell in nb.cells:
+def _panel_output(nb, stem: str, cell: int, name: str | None, ctx: dict) -> tuple[str, dict]:
+    """The site's version of one live panel, and its record; the plain note if it cannot be built."""
+    record = {"name": name, "offers": [], "frames": 0, "drawn": 0, "errors": []}
+    try:
+        if name is None:
+            raise LookupError("the display cell does not name the panel")
+        panel, program = site_panels.build_panel(nb, cell, name)
+        offered = site_panels.OFFERED.get((stem, name), ())
+        with limit_threads(1):
+            frames = site_frames.render_frames(
+                panel, program, offered, ctx["site"] / "frames", ctx["cache"]
+            )
+    except Exception as exc:  # a panel the site cannot rebuild still gets its note
+        record["problem"] = f"panel {name!r} in cell {cell}: {type(exc).__name__}: {exc}"
+        return PANEL_NOTE, record
+    record.update(
+        offers=[o.name for o in frames.offers],
+        frames=len(frames.frames),
+        drawn=frames.drawn,
+        errors=frames.errors,
+        files=sorted(set(frames.frames.values())),
+    )
+    panel_id = f"course-site-panel-{len(ctx['panels'])}"
+    return site_frames.panel_html(frames, ctx["prefix"] + "frames/", panel_id), record
+
+
+def replace_widgets(nb, stem: str, ctx: dict) -> int:
+    """Live panels become frame panels (or a note), progress bars are dropped; return bars dropped."""
+    dropped = 0
+    panels = {(c, o): name for c, o, name in site_panels.panel_cells(nb)}
+    for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        for out in cell.outputs:
-            if "data" in out and WIDGET_MIME in out.data:
-                out.data = {"text/html": PANEL_NOTE}
-                count += 1
+        kept = []
+        for j, out in enumerate(cell.outputs):
+            if (i, j) in panels:
+                body, record = _panel_output(nb, stem, i, panels[(i, j)], ctx)
+                ctx["panels"].append(record)
+                out.data = {"text/html": body}
+            elif "data" in out and WIDGET_MIME in out.data:
+                dropped += 1
+                continue
+            kept.append(out)
+        cell.outputs = kept
     nb.metadata.pop("widgets", None)
-    return count
+    return dropped
 
 
-def render(path: Path, out_path: Path, exporter: HTMLExporter) -> dict:
+def _offline_page(body: str, exporter: HTMLExporter, with_panels: bool) -> str:
+    """Drop require.js (only widgets need it) and add the panels' style and script."""
+    body = body.replace(f'<script src="{exporter.require_js_url}"></script>', "")
+    mathjax = f'<script src="{exporter.mathjax_url}">'
+    body = body.replace(mathjax, MATHJAX_FONTS + "\n" + mathjax, 1)
+    if with_panels:
+        body = body.replace("</head>", site_frames.PANEL_STYLE + "\n</head>", 1)
+        body = body.replace("</body>", site_frames.PANEL_SCRIPT + "\n</body>", 1)
+    return body
+
+
+def _network_loads(body: str) -> list[str]:
+    """Scripts, stylesheets, images or frames that a page would fetch from the network."""
+    return re.findall(r'<(?:script|link|img|iframe)[^>]+(?:src|href)="((?:https?:)?//[^"]+)"', body)
+
+
+def render(path: Path, out_path: Path, exporter: HTMLExporter, ctx: dict) -> dict:
     """Write one notebook's page; return what the index and the checks need."""
     nb = nbformat.read(path, as_version=4)
     problems = []
@@ -75,17 +141,44 @@ def render(path: Path, out_path: Path, exporter: HTMLExporter) -> dict:
         problems.append(
             f"{path.name}: no stored outputs; run `python tools/regenerate.py {path}` first."
         )
-    panels = replace_live_widgets(nb)
+    ctx = {**ctx, "prefix": "../" * (len(out_path.relative_to(ctx["site"]).parts) - 1)}
+    ctx["panels"] = []
+    bars = replace_widgets(nb, path.stem, ctx)
+    exporter.mathjax_url = f"{ctx['prefix']}mathjax/MathJax.js?config={MATHJAX_CONFIG}"
     body, _ = exporter.from_notebook_node(
         nb, resources={"metadata": {"path": str(path.parent), "name": path.stem}}
     )
+    body = _offline_page(body, exporter, bool(ctx["panels"]))
     body = re.sub(r'href="([^":]+)\.ipynb(#[^"]*)?"', r'href="\1.html\2"', body)
-    missing = re.findall(r'<img[^>]+src="(?!data:)([^"]+)"', body)
+    missing = re.findall(r'<img[^>]+src="(?!data:|(?:\.\./)*frames/)([^"]+)"', body)
     if missing:
         problems.append(f"{path.name}: images not embedded (missing files?): {missing}")
+    if _network_loads(body):
+        problems.append(f"{path.name}: loads from the network: {_network_loads(body)}")
+    problems += [f"{path.name}: {r['problem']}" for r in ctx["panels"] if "problem" in r]
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(body, encoding="utf-8")
-    return {"title": title_of(nb, path.stem), "panels": panels, "problems": problems}
+    frame_bytes = sum(
+        (ctx["site"] / "frames" / f).stat().st_size
+        for f in {f for r in ctx["panels"] for f in r.get("files", ())}
+    )
+    return {
+        "title": title_of(nb, path.stem),
+        "panels": ctx["panels"],
+        "bars_dropped": bars,
+        "problems": problems,
+        "page_bytes": len(body.encode()),
+        "frame_bytes": frame_bytes,
+    }
+
+
+def copy_mathjax(site: Path) -> Path:
+    """MathJax 2 from the jupyter-server-mathjax package into site/mathjax (offline formulas)."""
+    source = Path(jupyter_server_mathjax.__file__).parent / "static"
+    target = site / "mathjax"
+    if not (target / "MathJax.js").is_file():
+        shutil.copytree(source, target, dirs_exist_ok=True)
+    return target
 
 
 def write_index(site: Path, entries: list[tuple[str, str, str]]) -> None:
@@ -120,15 +213,24 @@ the sliders, clone the repository and run <code>make lab</code>.</p>
     )
 
 
-def build(site: Path, notebook_dir: Path = REPO / "notebooks") -> list[dict]:
-    """Render every notebook into ``site``; return one record per page (with its problems)."""
+def build(
+    site: Path,
+    notebook_dir: Path = REPO / "notebooks",
+    cache: Path = site_frames.CACHE_DIR,
+) -> list[dict]:
+    """Render every notebook into ``site``; return one record per page (with its problems).
+
+    ``cache`` keeps the panels' frames between builds (see tools/site_frames.py).
+    """
     exporter = HTMLExporter(template_name="lab", embed_images=True)
     site.mkdir(parents=True, exist_ok=True)
+    copy_mathjax(site)
+    ctx = {"site": site, "cache": cache}
     records, entries = [], []
     for path in course_notebooks(notebook_dir):
         relative = path.relative_to(notebook_dir).with_suffix(".html")
         start = time.perf_counter()
-        info = render(path, site / relative, exporter)
+        info = render(path, site / relative, exporter, ctx)
         kind = "solution" if relative.parts[0] == "solutions" else "notebook"
         entries.append((kind, relative.as_posix(), info["title"]))
         records.append(
@@ -145,17 +247,43 @@ def build(site: Path, notebook_dir: Path = REPO / "notebooks") -> list[dict]:
     return records
 
 
+def describe(record: dict, site: Path) -> str:
+    """One line per page: time, size, frames, and the sliders each panel offers."""
+    line = (
+        f"{record['page'].relative_to(site)}: {record['seconds']:.1f} s, "
+        f"page {record['page_bytes'] / 1e6:.2f} MB"
+    )
+    if record["panels"]:
+        line += f" + frames {record['frame_bytes'] / 1e6:.2f} MB (loaded on demand)"
+    for panel in record["panels"]:
+        offers = " x ".join(panel["offers"]) or "none (plain note)"
+        line += (
+            f"\n    panel {panel['name']}: sliders {offers}, {panel['frames']} frames "
+            f"({panel['drawn']} drawn now)"
+        )
+        line += "".join(f"\n    WARNING frame not drawn: {e}" for e in panel["errors"])
+    if record["bars_dropped"]:
+        line += f"\n    {record['bars_dropped']} stored progress bar(s) left out"
+    return line
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "site", help="output folder")
+    parser.add_argument(
+        "--cache", type=Path, default=site_frames.CACHE_DIR, help="folder of cached panel frames"
+    )
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    records = build(args.out)
+    records = build(args.out, cache=args.cache)
     for r in records:
-        note = f", {r['panels']} live panel(s) noted" if r["panels"] else ""
-        print(f"{r['page'].relative_to(args.out)}: {r['seconds']:.1f} s{note}")
+        print(describe(r, args.out))
+    panels = [p for r in records for p in r["panels"]]
     print(
-        f"{len(records)} pages and index.html in {args.out} ({time.perf_counter() - start:.1f} s)"
+        f"{len(records)} pages and index.html in {args.out.name}/ in "
+        f"{time.perf_counter() - start:.1f} s; {len(panels)} panels, "
+        f"{sum(p['frames'] for p in panels)} frames ({sum(p['drawn'] for p in panels)} drawn, "
+        "the rest from the cache)"
     )
     problems = [p for r in records for p in r["problems"]]
     for problem in problems:

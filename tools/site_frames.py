@@ -1,0 +1,301 @@
+"""Precomputed frames that let a live panel move on the static site.
+
+For each live panel the site offers one or two sliders as HTML range inputs. Every combination
+of their values (a small grid: ``PRIMARY_STEPS`` x ``SECONDARY_STEPS`` positions on the sliders'
+own grids, the default always among them) is drawn at build time by the panel itself
+(``panel.set(...)``, then the PNG the live panel would show), saved as ``frames/<hash>.png``, and
+swapped in by a few lines of JavaScript when a range input moves; the page loads only the
+default frame (lazily), the others when the reader asks for them. The remaining sliders stay at
+their defaults, and the page lists them.
+
+Frames are cached in ``.cache/site_frames/`` under a hash of everything that draws them: the
+notebook's program that builds the panel, the source of every ``course_utils`` module it
+reaches, matplotlib's version and the slider values. A rebuild after a notebook or lesson
+module changed redraws only the frames of the panels that changed.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import html
+import json
+import math
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib
+
+from course_utils.paths import REPO_ROOT
+
+PRIMARY_STEPS = 9  # positions of the first offered slider
+SECONDARY_STEPS = 4  # positions of the second
+CACHE_DIR = REPO_ROOT / ".cache" / "site_frames"
+FRAME_VERSION = "1"  # bump when the way frames are rendered changes
+
+
+@dataclass
+class Offer:
+    """One offered slider: its keyword, label, and the values (with readouts) it steps through."""
+
+    name: str
+    label: str
+    values: list
+    readouts: list[str]
+    default_index: int
+
+
+@dataclass
+class PanelFrames:
+    """Everything the page needs to show one panel's frames."""
+
+    title: str
+    offers: list[Offer]
+    fixed: list[tuple[str, str]]  # (label, readout) of the sliders that stay at their defaults
+    frames: dict[str, str] = field(default_factory=dict)  # "i,j" -> frame file name
+    errors: list[str] = field(default_factory=list)
+    drawn: int = 0  # frames drawn now (the others came from the cache)
+
+
+def js_format(value, spec: str | None) -> str:
+    """A slider readout as the live panel shows it (d3-format's g, f, e and d, U+2212 minus)."""
+    if isinstance(value, str):
+        return value
+    spec = spec or ".2f"
+    precision = int(spec[1:-1]) if spec[1:-1].isdigit() else 6
+    kind = spec[-1]
+    if kind == "d":
+        text = str(int(round(value)))
+    elif kind == "f":
+        text = f"{value:.{precision}f}"
+    elif kind == "e":
+        text = _js_exponent(f"{value:.{precision}e}")
+    elif kind == "g":
+        text = _js_precision(value, max(precision, 1))
+    else:
+        text = format(value, spec)
+    return text.replace("-", "\u2212")
+
+
+def _js_exponent(text: str) -> str:
+    mantissa, exponent = text.split("e")
+    return f"{mantissa}e{'+' if int(exponent) >= 0 else '-'}{abs(int(exponent))}"
+
+
+def _js_precision(value: float, p: int) -> str:
+    """JavaScript's Number.toPrecision(p), which d3-format uses for ``g``."""
+    if value == 0:
+        return "0" if p == 1 else "0." + "0" * (p - 1)
+    exponent = int(f"{value:.{p - 1}e}".split("e")[1])
+    if exponent < -6 or exponent >= p:
+        return _js_exponent(f"{value:.{p - 1}e}")
+    return f"{value:.{max(0, p - 1 - exponent)}f}"
+
+
+def slider_grid(widget) -> tuple[list, int] | None:
+    """Every value the live slider can take, and the default's position; None if not a slider."""
+    if hasattr(widget, "options") and hasattr(widget, "index"):
+        values = [o[1] if isinstance(o, tuple) else o for o in widget.options]
+        return values, widget.index
+    if not all(hasattr(widget, a) for a in ("min", "max", "step")) or not widget.step:
+        return None
+    log = hasattr(widget, "base")
+    value = math.log(widget.value, widget.base) if log else widget.value
+    below = round((value - widget.min) / widget.step)
+    above = round((widget.max - value) / widget.step)
+    grid = [value + k * widget.step for k in range(-below, above + 1)]
+    if log:
+        grid = [widget.base**g for g in grid]
+    if isinstance(widget.value, int) and not log:
+        grid = [int(round(g)) for g in grid]
+    grid[below] = widget.value
+    return grid, below
+
+
+def _pick(grid: list, default: int, count: int) -> tuple[list, int]:
+    """``count`` evenly spaced grid values with both ends; the one nearest the default moves onto it."""
+    if len(grid) <= count:
+        return list(grid), default
+    picks = [round(i * (len(grid) - 1) / (count - 1)) for i in range(count)]
+    nearest = min(range(count), key=lambda i: abs(picks[i] - default))
+    if nearest not in (0, count - 1) or picks[nearest] == default:
+        picks[nearest] = default
+    else:  # the default sits next to an end: keep the end, add the default
+        picks = sorted({*picks, default})
+    return [grid[p] for p in picks], picks.index(default)
+
+
+def offers_for(panel, names: tuple[str, ...]) -> list[Offer]:
+    """The offered sliders of ``panel``: ``names`` that exist, else its first numeric slider."""
+    usable = {n: slider_grid(w) for n, w in panel.controls.items()}
+    usable = {n: g for n, g in usable.items() if g is not None and len(g[0]) > 1}
+    chosen = [n for n in names if n in usable][:2] or list(usable)[:1]
+    offers = []
+    for rank, name in enumerate(chosen):
+        widget = panel.controls[name]
+        count = PRIMARY_STEPS if rank == 0 else SECONDARY_STEPS
+        values, default_index = _pick(*usable[name], count)
+        readouts = [
+            _option_label(widget, v) or js_format(v, getattr(widget, "readout_format", None))
+            for v in values
+        ]
+        offers.append(Offer(name, widget.description, values, readouts, default_index))
+    return offers
+
+
+def _option_label(widget, value) -> str | None:
+    for option in getattr(widget, "options", ()):
+        if isinstance(option, tuple) and option[1] == value:
+            return str(option[0])
+    return None
+
+
+def _readout(widget) -> str:
+    return _option_label(widget, widget.value) or js_format(
+        widget.value, getattr(widget, "readout_format", None)
+    )
+
+
+def code_sources(program: str) -> str:
+    """The program and the source of every course_utils module it reaches (import by import)."""
+    package = REPO_ROOT / "course_utils"
+    seen, todo, texts = set(), ["widgets", "plotting"], [program]
+    todo += _course_imports(program, "")
+    while todo:
+        name = todo.pop()
+        path = package / f"{name}.py"
+        if name in seen or not path.is_file():
+            continue
+        seen.add(name)
+        source = path.read_text(encoding="utf-8")
+        texts.append(f"## {name}\n{source}")
+        todo += _course_imports(source, name)
+    return "\n".join(texts)
+
+
+def _course_imports(source: str, _module: str) -> list[str]:
+    names = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level == 1 or base.startswith("course_utils"):
+                base = base.removeprefix("course_utils").lstrip(".")
+                names += [base] if base else [a.name for a in node.names]
+        elif isinstance(node, ast.Import):
+            names += [
+                a.name.removeprefix("course_utils.")
+                for a in node.names
+                if a.name.startswith("course_utils.")
+            ]
+    return [n.split(".")[0] for n in names]
+
+
+def render_frames(
+    panel, program: str, names: tuple[str, ...], out_dir: Path, cache_dir: Path = CACHE_DIR
+) -> PanelFrames:
+    """Draw (or take from the cache) every frame of ``panel`` into ``out_dir``."""
+    offers = offers_for(panel, names)
+    offered = {o.name for o in offers}
+    fixed = [(w.description, _readout(w)) for n, w in panel.controls.items() if n not in offered]
+    result = PanelFrames(panel.title or "", offers, fixed)
+    code_key = hashlib.sha256(
+        f"{FRAME_VERSION}|{matplotlib.__version__}|{panel.figsize}|{panel.dpi}|".encode()
+        + code_sources(program).encode()
+    ).hexdigest()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for key, values in _combinations(offers):
+        settings = {**panel.defaults, **values}
+        digest = hashlib.sha256(f"{code_key}|{sorted(settings.items())!r}".encode()).hexdigest()
+        name = f"{digest[:20]}.png"
+        cached = cache_dir / name
+        if not cached.exists():
+            panel.set(**settings)
+            if panel.last_error:
+                result.errors.append(f"{values}: {panel.last_error}")
+            tmp = cached.with_suffix(".tmp")
+            tmp.write_bytes(bytes(panel.image.value))
+            tmp.replace(cached)
+            result.drawn += 1
+        shutil.copyfile(cached, out_dir / name)
+        result.frames[key] = name
+    panel.reset()
+    return result
+
+
+def _combinations(offers: list[Offer]):
+    first = offers[0]
+    second = offers[1] if len(offers) > 1 else None
+    for i, v in enumerate(first.values):
+        if second is None:
+            yield str(i), {first.name: v}
+            continue
+        for j, w in enumerate(second.values):
+            yield f"{i},{j}", {first.name: v, second.name: w}
+
+
+def panel_html(frames: PanelFrames, frame_prefix: str, panel_id: str) -> str:
+    """The panel as the site shows it: range inputs with readouts beside the swapped image."""
+    default_key = ",".join(str(o.default_index) for o in frames.offers)
+    rows = []
+    for o in frames.offers:
+        rows.append(
+            '<label class="course-site-slider"><span class="course-site-label">'
+            f"{html.escape(o.label)}</span>"
+            f'<input type="range" min="0" max="{len(o.values) - 1}" step="1" '
+            f'value="{o.default_index}" data-name="{html.escape(o.name)}" '
+            f"data-readouts='{html.escape(json.dumps(o.readouts), quote=True)}' "
+            f'aria-label="{html.escape(o.label)}">'
+            f'<output class="course-site-readout">{html.escape(o.readouts[o.default_index])}'
+            "</output></label>"
+        )
+    fixed = ", ".join(
+        f"{html.escape(label)} = {html.escape(value)}" for label, value in frames.fixed
+    )
+    fixed_note = (
+        f'<p class="course-site-fixed">The other sliders stay at their defaults here: {fixed}. '
+        "Open the notebook in JupyterLab (<code>make lab</code>) to move every slider.</p>"
+        if fixed
+        else '<p class="course-site-fixed">Every slider of this panel is here; the pictures '
+        "were drawn in advance for these positions.</p>"
+    )
+    mapping = {k: frame_prefix + v for k, v in frames.frames.items()}
+    title = f"<b class='course-site-title'>{html.escape(frames.title)}</b>" if frames.title else ""
+    return (
+        f'<div class="course-site-panel" id="{panel_id}">'
+        f'<div class="course-site-controls">{title}{"".join(rows)}{fixed_note}</div>'
+        f'<img class="course-site-frame" loading="lazy" src="{mapping[default_key]}" '
+        f'alt="{html.escape(frames.title or "panel")} at the sliders\' positions" '
+        f"data-frames='{html.escape(json.dumps(mapping), quote=True)}'></div>"
+    )
+
+
+PANEL_STYLE = """<style>
+.course-site-panel{display:flex;flex-flow:row wrap;align-items:flex-start;gap:8px;
+ border:1px solid #d0d7de;border-radius:6px;padding:8px;margin:6px 0}
+.course-site-controls{min-width:360px;max-width:420px;font-size:15px}
+.course-site-title{display:block;font-size:17px;margin-bottom:6px}
+.course-site-slider{display:flex;align-items:center;gap:8px;margin:6px 0}
+.course-site-label{width:130px;text-align:right}
+.course-site-slider input{width:170px}
+.course-site-readout{min-width:64px;font-variant-numeric:tabular-nums}
+.course-site-fixed{font-size:13px;color:#57606a}
+.course-site-frame{max-width:100%;height:auto;min-width:0}
+</style>"""
+
+PANEL_SCRIPT = """<script>
+document.querySelectorAll('.course-site-panel').forEach(function (panel) {
+  var img = panel.querySelector('img.course-site-frame');
+  var frames = JSON.parse(img.dataset.frames);
+  var inputs = panel.querySelectorAll('input[type=range]');
+  function show() {
+    var key = Array.prototype.map.call(inputs, function (r) { return r.value; }).join(',');
+    inputs.forEach(function (r) {
+      r.parentNode.querySelector('output').textContent = JSON.parse(r.dataset.readouts)[r.value];
+    });
+    img.src = frames[key];
+  }
+  inputs.forEach(function (r) { r.addEventListener('input', show); });
+});
+</script>"""
