@@ -200,8 +200,9 @@ def write_index(site: Path, entries: list[tuple[str, str, str]]) -> None:
 line-height:1.5}} ul{{list-style:none;padding-left:0}} li{{margin:.4em 0}}</style></head>
 <body>
 <h1>Adaptive optimization: the notebooks</h1>
-<p>Static pages rendered from the notebooks with their stored outputs. To run the code and move
-the sliders, clone the repository and run <code>make lab</code>.</p>
+<p>Pages rendered from the notebooks with their stored outputs; they work offline. Each live
+panel lets you move one or two of its sliders here, over pictures drawn in advance. To run the
+code and move every slider, clone the repository and run <code>make lab</code>.</p>
 <h2>Notebooks, in course order</h2>
 <ul>
 {chr(10).join(rows["notebook"])}
@@ -224,6 +225,7 @@ def build(
     """
     exporter = HTMLExporter(template_name="lab", embed_images=True)
     site.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(site / "frames", ignore_errors=True)  # frames of earlier builds
     copy_mathjax(site)
     ctx = {"site": site, "cache": cache}
     records, entries = [], []
@@ -244,6 +246,7 @@ def build(
     if not records:
         raise SystemExit(f"no notebooks found under {notebook_dir}")
     write_index(site, entries)
+    site_frames.prune_cache(cache)
     return records
 
 

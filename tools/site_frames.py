@@ -22,6 +22,7 @@ import html
 import json
 import math
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -218,10 +219,20 @@ def render_frames(
             tmp.write_bytes(bytes(panel.image.value))
             tmp.replace(cached)
             result.drawn += 1
+        cached.touch()  # last use, for prune_cache
         shutil.copyfile(cached, out_dir / name)
         result.frames[key] = name
     panel.reset()
     return result
+
+
+def prune_cache(cache_dir: Path, days: float = 7) -> int:
+    """Delete cached frames no build has used for ``days`` days; return how many."""
+    cutoff = time.time() - days * 86400
+    old = [f for f in cache_dir.glob("*.png") if f.stat().st_mtime < cutoff]
+    for f in old:
+        f.unlink(missing_ok=True)
+    return len(old)
 
 
 def _combinations(offers: list[Offer]):
