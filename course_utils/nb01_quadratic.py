@@ -1,4 +1,4 @@
-"""Figures, the live panel and exercise checkers of notebook 01 (the ill-conditioned quadratic)."""
+"""Figures and the live panel of notebook 01 (the ill-conditioned quadratic)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,13 @@ def _eigen_arrows(ax, q: Quadratic, scale: float = 0.9):
     """Arrows along the eigenvectors, labelled with their curvatures."""
     for i, (h, color) in enumerate(zip(q.h, ("#b00020", "#2a7f2a"))):
         v = q.Q[:, i] * scale
-        ax.annotate("", xy=v, xytext=(0, 0), arrowprops=dict(arrowstyle="->", color=color, lw=2))
+        ax.annotate(
+            "",
+            xy=v,
+            xytext=(0, 0),
+            arrowprops=dict(arrowstyle="->", color=color, lw=2, alpha=0.6),
+            zorder=1,
+        )
         label = "steep" if i == 0 else "flat"
         ax.text(
             v[0] * 1.08,
@@ -135,12 +141,12 @@ def plot_steps_vs_kappa(fig, kappas=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000), 
         k * np.log(1 / tol) / 2,
         "--",
         color="#555555",
-        label="$\\frac{\\kappa}{2}\\ln(1/tol)$: linear in $\\kappa$",
+        label="$\\frac{\\kappa}{2}\\ln(1/tol)$: linear in $\\kappa$ (closed form, all points)",
     )
     ax.yaxis.set_minor_locator(NullLocator())
     ax.set(
         xlabel="condition number $\\kappa$",
-        ylabel=f"steps to shrink error by {tol:g}",
+        ylabel=f"steps until ‖w_k‖ ≤ {tol:g} ‖w_0‖",
         title="The cost of ill-conditioning: steps grow linearly with $\\kappa$",
     )
     ax.legend(fontsize=10)
@@ -167,53 +173,110 @@ def plot_zigzag_grid(fig, kappas=(2, 50), lr_factors=(0.1, 1.8), angle_deg=45.0,
     return fig
 
 
-def plot_preconditioning(fig, kappa=50.0, steps=30):
-    """GD vs diagonal preconditioning (per-coordinate steps 1/H_ii), axis-aligned vs rotated."""
-    axes = fig.subplots(1, 2)
-    w0 = np.array([-1.0, 0.6])
-    for ax, angle in zip(axes, (0.0, 45.0)):
-        q = Quadratic.from_kappa(kappa, angle_deg=angle)
-        lr = best_fixed_step(q.h)
-        gd = gradient_descent(q, w0, lr, steps)
-        d = 1.0 / np.diag(q.H)  # the per-coordinate step an adaptive method can learn at best
-        eig = np.linalg.eigvalsh(np.sqrt(d)[:, None] * q.H * np.sqrt(d)[None, :])
-        step = d * best_fixed_step(eig)  # best step for the preconditioned problem
-        pre = run_update_rule(q, w0, lambda w, g, t, step=step: w - step * g, steps)
-        draw_landscape(ax, q, gd, arrows=False, label=f"GD, loss {gd.losses[-1]:.1e}")
-        plot_trajectory(
-            ax,
-            pre.path,
-            color="#2ca02c",
-            linestyle="--",
-            label=f"per-coordinate, loss {pre.losses[-1]:.1e}",
+def jacobi_step(q: Quadratic) -> np.ndarray:
+    """Per-coordinate steps d_i / H_ii times the best fixed step of the Jacobi-scaled problem."""
+    d = 1.0 / np.diag(q.H)
+    return d * best_fixed_step(np.linalg.eigvalsh(np.sqrt(d)[:, None] * q.H * np.sqrt(d)[None, :]))
+
+
+def jacobi_kappa(q: Quadratic) -> float:
+    """Condition number left after Jacobi scaling: kappa of D^(1/2) H D^(1/2), D = diag(1/H_ii)."""
+    d = 1.0 / np.diag(q.H)
+    ev = np.linalg.eigvalsh(np.sqrt(d)[:, None] * q.H * np.sqrt(d)[None, :])
+    return float(ev[-1] / ev[0])
+
+
+def preconditioning_runs(kappa=50.0, angle_deg=0.0, steps=30, w0=(-1.0, 0.6)):
+    """GD at its best fixed step and GD with Jacobi per-coordinate steps on one quadratic."""
+    q = Quadratic.from_kappa(kappa, angle_deg=angle_deg)
+    step = jacobi_step(q)
+    return {
+        "q": q,
+        "gd": gradient_descent(q, w0, best_fixed_step(q.h), steps),
+        "jacobi": run_update_rule(q, w0, lambda w, g, t: w - step * g, steps),
+    }
+
+
+def plot_preconditioning(fig, kappa=50.0, angles=(0.0, 10.0, 45.0), steps=30):
+    """GD vs diagonal (Jacobi) preconditioning, per-coordinate steps 1/H_ii, at several angles."""
+    axes = fig.subplots(1, len(angles))
+    for ax, angle in zip(axes, angles):
+        runs = preconditioning_runs(kappa, angle, steps)
+        q, gd, pre = runs["q"], runs["gd"], runs["jacobi"]
+        draw_landscape(ax, q, arrows=False)
+        ax.plot(
+            *gd.path.T,
+            "-o",
+            color="#d62728",
+            lw=4,
+            ms=5,
+            alpha=0.45,
+            label=f"GD, α = 2/(h₁+h₂): loss {gd.losses[-1]:.1e}",
         )
-        ax.set_title(f"rotation {angle:.0f}°: diag(H) = ({q.H[0, 0]:.2f}, {q.H[1, 1]:.2f})")
-        ax.legend(loc="lower right", fontsize=9)
+        ax.plot(
+            *pre.path.T,
+            "--o",
+            color="#2ca02c",
+            lw=1.5,
+            ms=2.5,
+            label=f"per-coordinate: loss {pre.losses[-1]:.1e}",
+        )
+        ax.plot(*gd.path[0], "s", color="black", ms=7, label="start")
+        ax.set_title(
+            f"rotation {angle:.0f}°: diag(H) = ({q.H[0, 0]:.2f}, {q.H[1, 1]:.2f}),\n"
+            f"κ after scaling {jacobi_kappa(q):.3g}",
+            fontsize=11,
+        )
+        ax.legend(loc="lower right", fontsize=8)
     fig.suptitle(
-        f"Per-coordinate steps fix the axis-aligned bowl, not the rotated one ($\\kappa$={kappa:g}, {steps} steps)"
+        "Per-coordinate steps 1/H_ii: their gain shrinks as the bowl rotates "
+        f"($\\kappa$={kappa:g}, {steps} steps)"
     )
     fig.tight_layout()
     return fig
 
 
+def sgd_mean_loss(q: Quadratic, w0, lr: float, steps: int, noise_std: float, seeds=range(2000)):
+    """SGD with isotropic gradient noise on many seeds at once: loss per step, (steps+1, S).
+
+    The same recursion as `gradient_descent` (w <- w - lr (H w + sigma xi)), vectorised over seeds.
+    """
+    seeds = list(seeds)
+    rngs = [np.random.default_rng(seed) for seed in seeds]
+    noise = np.stack([r.standard_normal((steps, q.dim)) for r in rngs], axis=1)  # (T, S, d)
+    W = np.tile(np.asarray(w0, dtype=np.float64), (len(seeds), 1))
+    losses = [q.loss(W)]
+    for xi in noise:
+        W = W - lr * (q.grad(W) + noise_std * xi)
+        losses.append(q.loss(W))
+    return np.array(losses)
+
+
 def plot_sgd_noise_floor(
-    fig, kappa=10.0, noise_std=0.1, lr_factors=(0.2, 0.5, 1.0), steps=400, seed=0
+    fig, kappa=10.0, noise_std=0.1, lr_factors=(0.2, 0.5, 1.0), steps=400, seeds=range(2000)
 ):
-    """SGD with gradient noise: the loss stalls at a floor proportional to the step."""
+    """SGD with gradient noise: mean loss over many seeds (solid), one seed (faint), theory."""
     q = Quadratic.from_kappa(kappa)
     ax = fig.add_subplot()
     w0 = np.array([1.0, 1.0])
+    out = {}
     for f, color in zip(lr_factors, ("#1f77b4", "#ff7f0e", "#d62728")):
         lr = f / max(q.h)
-        traj = gradient_descent(q, w0, lr, steps, noise_std=noise_std, seed=seed)
-        ax.plot(traj.losses, color=color, alpha=0.7, lw=1.2, label=f"SGD, $\\alpha$ = {f}/$h_1$")
-        ax.axhline(sgd_loss_floor(q.h, lr, noise_std), color=color, ls="--", lw=1.5)
+        losses = sgd_mean_loss(q, w0, lr, steps, noise_std, seeds)
+        ax.plot(losses[:, 0], color=color, alpha=0.25, lw=0.8)
+        ax.plot(losses.mean(axis=1), color=color, lw=2, label=f"SGD, $\\alpha$ = {f}/$h_1$: mean")
+        floor = sgd_loss_floor(q.h, lr, noise_std)
+        ax.axhline(floor, color=color, ls="--", lw=1.5)
+        out[f] = (losses, floor)
+    ax.plot([], [], color="gray", alpha=0.4, lw=0.8, label="one seed (faint)")
+    ax.plot([], [], color="gray", ls="--", lw=1.5, label="theory $\\mathbb{E}[L]$ (dashed)")
     _loss_axis(ax)
     ax.set_title(
-        f"Noisy gradients ($\\sigma$={noise_std}): a constant step leaves a floor (dashed: theory)"
+        f"Noisy gradients ($\\sigma$={noise_std}): mean over {len(list(seeds))} seeds settles "
+        "on the theory"
     )
-    ax.legend()
-    return fig
+    ax.legend(loc="upper right", fontsize=9)
+    return fig, out
 
 
 class GDPanelDrawer:
@@ -236,7 +299,11 @@ class GDPanelDrawer:
         (st["start"],) = ax1.plot([], [], "s", color="black", markersize=7)
         st["arrows"] = [
             ax1.annotate(
-                "", xy=(0, 0), xytext=(0, 0), arrowprops=dict(arrowstyle="->", color=c, lw=2)
+                "",
+                xy=(0, 0),
+                xytext=(0, 0),
+                arrowprops=dict(arrowstyle="->", color=c, lw=2, alpha=0.6),
+                zorder=1,
             )
             for c in ("#b00020", "#2a7f2a")
         ]
@@ -253,8 +320,16 @@ class GDPanelDrawer:
             color="#555555",
             label="theory, noise-free: $\\sum_i \\frac{h_i}{2}(1-\\alpha h_i)^{2k} z_{i,0}^2$",
         )
-        st["floor"] = ax2.axhline(
-            1.0, color="#1f77b4", ls=":", label="SGD noise floor (theory, when σ > 0)"
+        st["floor"] = ax2.axhline(1.0, color="#1f77b4", ls=":")
+        st["floor_label"] = ax2.text(
+            0.98,
+            0.0,
+            "SGD noise floor (theory)",
+            color="#1f77b4",
+            fontsize=9,
+            ha="right",
+            va="bottom",
+            transform=ax2.get_yaxis_transform(),
         )
         _loss_axis(ax2)
         ax2.legend(fontsize=9, loc="lower left")
@@ -306,8 +381,10 @@ class GDPanelDrawer:
         st["theory"].set_data(kk, np.maximum(predicted, LOSS_FLOOR))
         floor = sgd_loss_floor(h, lr, noise) if noise > 0 else np.inf
         st["floor"].set_visible(bool(np.isfinite(floor)))
+        st["floor_label"].set_visible(bool(np.isfinite(floor)))
         if np.isfinite(floor):
             st["floor"].set_ydata([floor, floor])
+            st["floor_label"].set_y(floor)
         low = max(min(losses.min(), predicted.min() if predicted.size else 1.0), LOSS_FLOOR)
         high = max(losses.max(), predicted.max() if predicted.size else 1.0)
         ax2.set_ylim(low / 3, high * 3)

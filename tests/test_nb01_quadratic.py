@@ -1,10 +1,13 @@
-"""Notebook 01's panel and exercise checkers."""
+"""Notebook 01's panel and the lessons of its demos."""
 
 import warnings
 
 import numpy as np
+import pytest
 
+from course_utils import nb01_quadratic as lab
 from course_utils.nb01_quadratic import make_gd_panel
+from course_utils.quadratic import Quadratic, contraction_factors, gradient_descent
 
 
 def test_panel_survives_every_slider_extreme_without_warnings():
@@ -31,3 +34,45 @@ def test_panel_reset_restores_defaults():
     panel.set(kappa=500.0, angle=0.0)
     panel.reset()
     assert panel.values == panel.defaults
+
+
+# --- the lessons of the demos, over settings around the shown ones -------------------------
+
+
+@pytest.mark.parametrize("w0", [(1.0, 0.2), (-1.0, 0.5), (0.3, -1.0)])
+@pytest.mark.parametrize("lr_factor", [0.5, 1.5, 1.9])
+@pytest.mark.parametrize("angle", [0.0, 30.0, 45.0])
+def test_each_eigendirection_shrinks_by_its_own_factor(w0, lr_factor, angle):
+    q = Quadratic((1.0, 0.02), angle_deg=angle)
+    lr = lr_factor / max(q.h)
+    z = np.abs(q.to_eigenbasis(gradient_descent(q, w0, lr, 20).path))
+    measured = np.exp(np.mean(np.log(z[1:] / z[:-1]), axis=0))
+    np.testing.assert_allclose(measured, contraction_factors(q.h, lr), rtol=1e-6)
+
+
+@pytest.mark.parametrize("kappa", [10.0, 50.0, 200.0])
+def test_jacobi_scaling_fades_with_rotation_and_is_gd_at_45(kappa):
+    left = [lab.jacobi_kappa(Quadratic.from_kappa(kappa, angle_deg=a)) for a in (0, 5, 10, 20, 45)]
+    assert left[0] == pytest.approx(1.0) and left[-1] == pytest.approx(kappa)
+    assert np.all(np.diff(left) > 0)
+    runs = lab.preconditioning_runs(kappa, 45.0)
+    np.testing.assert_allclose(runs["jacobi"].path, runs["gd"].path, atol=1e-12)
+    assert lab.preconditioning_runs(kappa, 0.0)["jacobi"].losses[1] < 1e-25  # one step
+
+
+@pytest.mark.parametrize("kappa, sigma", [(5.0, 0.05), (10.0, 0.1), (20.0, 0.2)])
+@pytest.mark.parametrize("lr_factor", [0.2, 1.0])
+def test_sgd_mean_loss_settles_on_the_theory(kappa, sigma, lr_factor):
+    q = Quadratic.from_kappa(kappa)
+    lr = lr_factor / max(q.h)
+    losses = lab.sgd_mean_loss(q, [1.0, 1.0], lr, steps=400, noise_std=sigma, seeds=range(500))
+    floor = lab.sgd_loss_floor(q.h, lr, sigma)
+    assert losses[250:].mean() == pytest.approx(floor, rel=0.05)
+    assert np.mean(losses[250:, 0] < floor) > 0.5  # one seed mostly below its mean
+
+
+def test_sgd_mean_loss_is_gradient_descent_per_seed():
+    q = Quadratic.from_kappa(10.0)
+    many = lab.sgd_mean_loss(q, [1.0, 1.0], 0.5, steps=30, noise_std=0.1, seeds=[7])
+    one = gradient_descent(q, [1.0, 1.0], 0.5, 30, noise_std=0.1, seed=7)
+    np.testing.assert_allclose(many[:, 0], one.losses, rtol=1e-12)
