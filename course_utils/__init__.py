@@ -4,7 +4,7 @@ Shared modules (what several lessons use; changing ``plotting`` or ``widgets`` r
 notebook): ``optimizers``, ``quadratic``, ``data``, ``models``, ``training``, ``plotting``,
 ``widgets``, ``checkers``, ``paths``, ``cli``.
 
-Lesson modules, named after their notebook (``nbNN_topic``): ``nb00_environment``,
+Lesson modules, named after their notebook (``nbNN_topic``): ``nb00_environment``, ``nb00_decay``,
 ``nb01_quadratic``, ``nb01_features``, ``nb01_exercises``, ``nb02_adagrad``, ``nb02_demos``,
 ``nb02_panels``, ``nb02_exercises``, ``nb03_ema``,
 ``nb03_exercises``, ``nb04_adam``, ``nb04_exercises``, ``nb05_adamw``, ``nb05_exercises``,

@@ -1,12 +1,18 @@
-"""One figure style for the whole course: readable on a projector, saved at 150 dpi."""
+"""One figure style for the whole course: readable on a projector, saved at 150 dpi.
+
+Also ``TextCachingCanvas``, the Agg canvas of the live panels (``widgets``): it renders each text
+once and reuses the bitmap, which halves a typical panel redraw.
+"""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import matplotlib as mpl
 import matplotlib.ticker as mticker
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 
 from .paths import figures_dir
 
@@ -38,7 +44,6 @@ OPTIMIZER_COLORS = {
     "rmsprop": "#ff7f0e",
     "theory": "#555555",
 }
-
 
 
 def log_axis(ax, axis: str = "y", numticks: int = 7, powers_of_ten: bool = False) -> None:
@@ -149,3 +154,99 @@ def show_image_grid(X, y, class_names, per_class: int = 6, seed: int = 0):
     fig.suptitle("Fashion-MNIST: real training images, one row per class", fontsize=13)
     fig.tight_layout()
     return fig
+
+
+class TextCachingRenderer(RendererAgg):
+    """An Agg renderer that renders each (string, font, angle) once and then reuses the bitmap.
+
+    matplotlib's Agg draws text glyph by glyph on every draw, about half of a panel's redraw.
+    Here a text's coverage bitmap is rendered once on a scratch canvas, cropped, and afterwards
+    stamped in the text's colour at its (whole-pixel) position. Texts at other angles than 0 and
+    90 degrees, and usetex, take matplotlib's own path.
+    """
+
+    _CACHE_LIMIT = 4000
+
+    def __init__(self, width, height, dpi):
+        super().__init__(width, height, dpi)
+        self._text_cache: dict = {}
+        self._height_cache: dict = {}
+
+    def _get_font_height_metrics(self, prop):
+        """(ascent, descent, line gap) of a font in pixels, once per font (``Text`` asks per draw).
+
+        The computation is matplotlib's own (``Text._get_layout``), which looks the font up and
+        reads its tables on every draw unless the renderer offers this method.
+        """
+        hit = self._height_cache.get(prop)
+        if hit is None:
+            hit = self._height_cache[prop] = _font_height_metrics(prop, self.dpi)
+        return hit
+
+    def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        if ismath == "TeX" or angle not in (0, 90):
+            return super().draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+        extra = None if mtext is None else (mtext.get_language(), str(mtext.get_fontfeatures()))
+        key = (s, prop, angle, ismath, gc.get_antialiased(), mpl.rcParams["text.hinting"], extra)
+        hit = self._text_cache.get(key)
+        if hit is None:
+            if len(self._text_cache) > self._CACHE_LIMIT:
+                self._text_cache.clear()
+            hit = self._text_cache[key] = self._render_text(s, prop, angle, ismath, gc, mtext)
+        coverage, left, top = hit
+        if coverage.size:
+            # draw_text_image takes the bitmap's left and bottom edges (y downwards).
+            self._renderer.draw_text_image(
+                coverage, round(x) - left, round(y) - top + coverage.shape[0], 0, gc
+            )
+
+    def _render_text(self, s, prop, angle, ismath, gc, mtext):
+        """(coverage bitmap, anchor's column in it, anchor's row in it) of one text."""
+        w, h, d = self.get_text_width_height_descent(s, prop, ismath)
+        pad = math.ceil(prop.get_size_in_points() * self.dpi / 72) + 2
+        ascent = math.ceil(h - d)
+        if angle == 0:
+            size, (ox, oy) = (math.ceil(w) + 2 * pad, math.ceil(h) + 2 * pad), (pad, pad + ascent)
+        else:  # 90 degrees: the text runs upwards from the anchor
+            size = (math.ceil(h) + 2 * pad, math.ceil(w) + 2 * pad)
+            ox, oy = pad + ascent, pad + math.ceil(w)
+        scratch = RendererAgg(size[0], size[1], self.dpi)
+        black = scratch.new_gc()
+        black.copy_properties(gc)
+        black.set_foreground("black")
+        black.set_alpha(1.0)
+        RendererAgg.draw_text(scratch, black, ox, oy, s, prop, angle, ismath=ismath, mtext=mtext)
+        black.restore()
+        alpha = np.asarray(scratch.buffer_rgba())[..., 3]
+        rows, cols = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
+        if not rows.size:
+            return np.zeros((0, 0), np.uint8), 0, 0
+        r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        return np.ascontiguousarray(alpha[r0:r1, c0:c1]), ox - c0, oy - r0
+
+
+def _font_height_metrics(prop, dpi):
+    from matplotlib.font_manager import fontManager, get_font
+
+    font = get_font(fontManager._find_fonts_by_props(prop))
+    for table_name, gap, ascent, descent in (
+        ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+        ("hhea", "lineGap", "ascent", "descent"),
+    ):
+        table = font.get_sfnt_table(table_name)
+        if table is not None:
+            scale = prop.get_size_in_points() * dpi / 72 / font.get_sfnt_table("head")["unitsPerEm"]
+            return table[ascent] * scale, -table[descent] * scale, table[gap] * scale
+    return None, None, None
+
+
+class TextCachingCanvas(FigureCanvasAgg):
+    """FigureCanvasAgg with a TextCachingRenderer (kept while size and dpi stay the same)."""
+
+    def get_renderer(self):
+        w, h = self.get_width_height(physical=True)
+        key = w, h, self.figure.dpi
+        if self._lastKey != key:
+            self.renderer = TextCachingRenderer(w, h, self.figure.dpi)
+            self._lastKey = key
+        return self.renderer

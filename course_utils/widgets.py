@@ -4,9 +4,20 @@ A panel is a drawing function ``draw(fig, **values)`` plus named sliders. It sho
 
 * a static figure at the default values (``panel.static_figure()``), so a notebook reads well on
   GitHub and in HTML, and
-* a live panel (``display(panel)``): sliders on the left, each labelled with its symbol and
-  value, a reset button, and the figure on the right rendered straight to PNG with the Agg
-  canvas (no pyplot, no Output widget), which keeps a redraw in tens of milliseconds.
+* a live panel (``display(panel)``): sliders beside the figure, each labelled with its symbol
+  and value, a reset button, and the figure rendered straight to PNG with the Agg canvas (no
+  pyplot, no Output widget), which keeps a redraw in tens of milliseconds.
+
+Sized for a projector: at 1280x720 in JupyterLab with the file browser open, the notebook's
+output column is about 850 px wide and 600 px tall. The live figure is therefore at most
+``LIVE_WIDTH_IN`` wide and as tall as the sliders leave room for (``live_figsize``), drawn at
+90 dpi with no text under 12 pt (15 px, the size of the slider text). Where the window is too
+narrow for sliders and figure side by side, the sliders wrap into two columns above the figure.
+The static figure keeps the drawing's own (wider) ``figsize``.
+
+Text is the slow part of an Agg redraw (matplotlib renders each glyph on each draw), so the
+live canvas caches each text's rendered bitmap and reuses it while string, font and angle stay
+the same: tick labels, axis labels and legends cost almost nothing after the first redraw.
 
 For the fastest redraws pass instead an object with ``setup(fig) -> state`` (create the axes
 and artists once) and ``update(state, **values)`` (change their data): the panel then never
@@ -22,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import time
 import warnings
 import weakref
@@ -29,12 +41,12 @@ from collections.abc import Callable
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
+import matplotlib.text as mtext
 import numpy as np
 import PIL.Image
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .plotting import COURSE_STYLE
+from .plotting import COURSE_STYLE, TextCachingCanvas
 
 _REGISTRY: list = []  # weak references to every panel made in this kernel (for tests)
 
@@ -46,14 +58,38 @@ def all_panels() -> list:
 
 _LIVE_LIMIT_MS = 300.0  # "auto": slower redraws switch dragging to redraw-on-release
 _LABEL_WIDTH = "130px"
-_SLIDER_LAYOUT = dict(width="390px")
-# Projector-sized text for the sliders of every panel (the page default is 13 px).
+_SLIDER_LAYOUT = dict(width="400px")
+LIVE_DPI = 90  # 12 pt = 15 px
+MIN_FONT_PT = 12.0  # no live figure text smaller than this
+LIVE_WIDTH_IN = 9.2  # 828 px: the output column at 1280x720 with the file browser open
+_OUTPUT_HEIGHT_PX = 590  # the notebook's visible height at 1280x720, less margins
+_ROW_PX = 36  # one row of sliders (28 px widget, margins)
+_HEADER_PX = 34  # the panel title
+# Projector-sized text for the sliders of every panel (the page default is 13 px). The sidebar
+# holds the title, the controls and the reset button; it sits beside the figure when the output
+# is wide enough and otherwise spans the width above it, with the controls in two columns.
 _PANEL_CSS = """<style>
 .course-slider-panel .widget-label, .course-slider-panel .widget-readout,
-.course-slider-panel .widget-dropdown select, .course-slider-panel .widget-button {
+.course-slider-panel .widget-dropdown select, .course-slider-panel .widget-button,
+.course-slider-panel .widget-html-content, .course-slider-panel .widget-toggle-button {
   font-size: 15px;
 }
+.course-panel-sidebar > .widget-slider, .course-panel-sidebar > .widget-dropdown,
+.course-panel-sidebar > .widget-checkbox { margin-right: 12px; }
 </style>"""
+
+
+def live_figsize(figsize, n_controls: int) -> tuple[float, float]:
+    """The live figure's size in inches: ``figsize`` cut to fit 1280x720 beside/below the sliders.
+
+    Width at most ``LIVE_WIDTH_IN``; height at most what is left of the visible notebook height
+    after the title and the sliders (two to a row, plus the reset button) when they sit above
+    the figure. Never taller than ``figsize`` asks for, and at least 2.8 inches.
+    """
+    width, height = figsize
+    rows = math.ceil((n_controls + 1) / 2)
+    room_px = _OUTPUT_HEIGHT_PX - _HEADER_PX - rows * _ROW_PX
+    return min(width, LIVE_WIDTH_IN), max(2.8, min(height, room_px / LIVE_DPI))
 
 
 def _style():
@@ -149,8 +185,9 @@ class SliderPanel(widgets.HBox):
     ----------
     draw : callable ``draw(fig, **values)`` that adds axes to an empty figure and plots.
     controls : mapping of keyword name -> widget (slider, dropdown, checkbox...).
-    figsize : figure size in inches; the default suits a projector.
-    dpi : pixels per inch of the live image.
+    figsize : size in inches of the static figure; the live figure is ``live_figsize(figsize)``
+        (``panel.figsize``; ``panel.static_figsize`` keeps the argument).
+    dpi : pixels per inch of the live image (90: 12 pt text is 15 px).
     continuous_update : True redraws while dragging; False only on release. ``"auto"`` (the
         default) starts live and switches to redraw-on-release while the recent redraws take
         over 300 ms (and back when they are fast again). Live dragging cannot queue stale
@@ -164,7 +201,7 @@ class SliderPanel(widgets.HBox):
         draw: Callable,
         controls: dict,
         figsize=(11, 4.6),
-        dpi: int = 90,
+        dpi: int = LIVE_DPI,
         continuous_update: bool | str = "auto",
         title: str | None = None,
     ):
@@ -172,21 +209,24 @@ class SliderPanel(widgets.HBox):
         self.title = title
         self.controls = dict(controls)
         self.defaults = {name: w.value for name, w in self.controls.items()}
-        self.figsize = figsize
+        self.static_figsize = tuple(figsize)
+        self.figsize = live_figsize(figsize, len(self.controls))
         self.dpi = dpi
         self.timings_ms: list[float] = []
         self.cpu_ms: list[float] = []
         self.last_error: str | None = None
         self.draw_count = 0
 
-        self._fig = Figure(figsize=figsize, dpi=dpi)
-        FigureCanvasAgg(self._fig)
+        self._fig = Figure(figsize=self.figsize, dpi=dpi)
+        TextCachingCanvas(self._fig)
         self._incremental = hasattr(draw, "setup") and hasattr(draw, "update")
         self._state = None
         # The image may shrink to the notebook's width but never grows past its pixel size.
         self.image = widgets.Image(
             format="png",
-            layout=widgets.Layout(width="auto", height="auto", max_width="100%", min_width="0"),
+            layout=widgets.Layout(
+                width="auto", height="auto", max_width="100%", min_width="0", flex="0 1 auto"
+            ),
         )
         self.status = widgets.HTML(value="")
         self.status.add_class("course-panel-status")
@@ -199,14 +239,28 @@ class SliderPanel(widgets.HBox):
             if hasattr(w, "style") and hasattr(w.style, "description_width"):
                 w.style.description_width = _LABEL_WIDTH
             w.layout.width = _SLIDER_LAYOUT["width"]
-        header = [widgets.HTML(f"<b style='font-size:17px'>{title}</b>")] if title else []
-        css = widgets.HTML(_PANEL_CSS, layout=widgets.Layout(display="none"))
-        sidebar = widgets.VBox(
-            [css, *header, *self.controls.values(), self.reset_button, self.status],
-            layout=widgets.Layout(min_width="400px", padding="4px"),
+        full_row = widgets.Layout(width="100%")
+        header = (
+            [widgets.HTML(f"<b style='font-size:17px'>{title}</b>", layout=full_row)]
+            if title
+            else []
         )
-        # Sliders on the left; in a window too narrow for both, the figure wraps below them at
-        # full size instead of shrinking to an unreadable stamp.
+        self.status.layout = full_row
+        css = widgets.HTML(_PANEL_CSS, layout=widgets.Layout(display="none"))
+        sidebar = widgets.Box(
+            [css, *header, *self.controls.values(), self.reset_button, self.status],
+            layout=widgets.Layout(
+                flex="1 1 420px",
+                flex_flow="row wrap",
+                align_content="flex-start",
+                align_items="center",
+                padding="4px",
+                min_width="0",
+            ),
+        )
+        sidebar.add_class("course-panel-sidebar")
+        # Sliders beside the figure where both fit; in a narrower output the figure wraps below
+        # them at full size (the sliders then take two columns) instead of shrinking to a stamp.
         super().__init__(
             [sidebar, self.image],
             layout=widgets.Layout(align_items="flex-start", flex_flow="row wrap"),
@@ -303,25 +357,39 @@ class SliderPanel(widgets.HBox):
             fig.clear()
             _projector_margins(fig)
             self.draw_fn(fig, **values)
+            _enlarge_small_text(fig)
             return
         if self._state is None:
             _projector_margins(fig)
             self._state = self.draw_fn.setup(fig)
+            self.draw_fn.update(self._state, **values)
+            _enlarge_small_text(fig)
+            _fit_layout_once(fig)
         self.draw_fn.update(self._state, **values)
+        _enlarge_small_text(fig)
 
     def _render_png(self) -> bytes:
         # One Agg draw plus fast PNG compression: about half the time of fig.savefig.
-        self._fig.canvas.draw()
-        rgba = np.asarray(self._fig.canvas.buffer_rgba())
+        canvas = self._fig.canvas
+        canvas.draw()
+        rgba = PIL.Image.frombuffer(
+            "RGBA",
+            canvas.get_width_height(physical=True),
+            canvas.buffer_rgba(),
+            "raw",
+            "RGBA",
+            0,
+            1,
+        )
         buf = io.BytesIO()
-        PIL.Image.fromarray(rgba[..., :3]).save(buf, format="png", compress_level=1)
+        rgba.convert("RGB").save(buf, format="png", compress_level=1)
         return buf.getvalue()
 
     def static_figure(self, **overrides):
         """A pyplot figure at the default values (plus overrides): the static figure before a panel."""
         values = {**self.defaults, **overrides}
         with plt.rc_context(COURSE_STYLE):
-            fig = plt.figure(figsize=self.figsize)
+            fig = plt.figure(figsize=self.static_figsize)
             if self._incremental:
                 self.draw_fn.update(self.draw_fn.setup(fig), **values)
             else:
@@ -363,6 +431,34 @@ def _projector_margins(fig) -> None:
         bottom=max(0.11, 0.72 / height),
         top=1 - 0.5 / height,
     )
+
+
+def _fit_layout_once(fig) -> None:
+    """Fit the axes to the live figure's size with one constrained-layout pass, then freeze.
+
+    A drawing's own ``subplots_adjust`` fractions suit its static size; on the compact live
+    figure they would clip labels. Only tick labels, axis labels and titles claim room: notes
+    and legends drawn inside the axes stay inside them. A figure with axes placed by
+    ``fig.add_axes`` keeps its positions. Later redraws keep the positions found here (a layout
+    pass on every redraw would double its cost).
+    """
+    if not fig.axes or any(ax.get_subplotspec() is None for ax in fig.axes):
+        return
+    inside = [a for ax in fig.axes for a in (*ax.texts, ax.get_legend()) if a is not None]
+    for artist in inside:
+        artist.set_in_layout(False)
+    fig.set_layout_engine("constrained", h_pad=0.04, w_pad=0.04)
+    fig.canvas.draw()
+    fig.set_layout_engine("none")
+    for artist in inside:
+        artist.set_in_layout(True)
+
+
+def _enlarge_small_text(fig) -> None:
+    """Raise every text of ``fig`` under MIN_FONT_PT (legends at 9 pt, say) to MIN_FONT_PT."""
+    for text in fig.findobj(mtext.Text):
+        if text.get_fontsize() < MIN_FONT_PT:
+            text.set_fontsize(MIN_FONT_PT)
 
 
 def _extremes(w, default) -> list:

@@ -1,4 +1,4 @@
-"""`make lab` serves JupyterLab on loopback only, and only to holders of the token."""
+"""`make lab` serves JupyterLab on loopback only, only to holders of the token, without the news popup."""
 
 import json
 import os
@@ -30,7 +30,12 @@ def status(url: str) -> int:
 
 def test_lab_needs_token_and_listens_on_loopback_only(tmp_path):
     port = free_port()
-    env = {**os.environ, "COURSE_LAB_TOKEN": "test-token-123", "JUPYTER_RUNTIME_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "COURSE_LAB_TOKEN": "test-token-123",
+        "JUPYTER_RUNTIME_DIR": str(tmp_path),
+        "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "user-settings"),  # no one's own settings
+    }
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "tools" / "start_lab.py"), "--port", str(port)],
         stdout=subprocess.PIPE,
@@ -54,6 +59,14 @@ def test_lab_needs_token_and_listens_on_loopback_only(tmp_path):
         assert status(f"{base}/api/status?token=wrong") == 403
         with urllib.request.urlopen(f"{base}/api/status?token=test-token-123", timeout=5) as r:
             assert "started" in json.loads(r.read())
+        # The course's lab defaults (tools/lab-config): never ask about Jupyter news.
+        plugin = "@jupyterlab/apputils-extension:notification"
+        with urllib.request.urlopen(
+            f"{base}/lab/api/settings/{plugin}?token=test-token-123", timeout=10
+        ) as r:
+            schema = json.loads(r.read())["schema"]["properties"]  # defaults with the overrides
+        assert schema["fetchNews"]["default"] == "false"
+        assert schema["checkForUpdates"]["default"] is False
         # loopback only: the server is not reachable on the machine's other addresses
         other = socket.gethostbyname(socket.gethostname())
         if not other.startswith("127."):

@@ -1,6 +1,10 @@
 """Start JupyterLab safely for `make lab`: loopback only, a fresh random token, never open.
 
 Usage: python tools/start_lab.py [--port 8888] [--notebook notebooks/00_start_here.ipynb]
+
+Lab also reads the course's default settings from tools/lab-config (added to
+``JUPYTER_CONFIG_PATH``): no "Would you like to get notified about official Jupyter news?"
+popup over the figures, no update checks. They are defaults only: a user's own settings win.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import sys
 from course_utils.paths import REPO_ROOT
 
 ROOT = REPO_ROOT
+LAB_CONFIG = ROOT / "tools" / "lab-config"
 
 
 def lab_command(port: int, token: str, notebook: str) -> list[str]:
@@ -29,10 +34,16 @@ def lab_command(port: int, token: str, notebook: str) -> list[str]:
         "--ServerApp.password=",
         f"--ServerApp.root_dir={ROOT}",
         f"--LabApp.default_url=/lab/tree/{notebook}",
+        "--LabApp.news_url=None",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")  # containers and CI run as root
     return cmd
+
+
+def lab_config_path(existing: str | None) -> str:
+    """JUPYTER_CONFIG_PATH with the course's lab defaults first (the user's own dirs kept)."""
+    return os.pathsep.join(p for p in (str(LAB_CONFIG), existing) if p)
 
 
 def main(argv=None) -> int:
@@ -51,6 +62,7 @@ def main(argv=None) -> int:
         flush=True,
     )
     cmd = lab_command(args.port, token, args.notebook)
+    os.environ["JUPYTER_CONFIG_PATH"] = lab_config_path(os.environ.get("JUPYTER_CONFIG_PATH"))
     os.execv(cmd[0], cmd)
     return 0  # not reached
 

@@ -2,12 +2,18 @@
 
 The server listens on 127.0.0.1 only, on a free port, behind a random token, and serves a
 temporary copy of the notebooks (and figures/), so the repository is never written: Lab's
-autosave is off, and the kernels' ``save_figure`` writes to a temporary folder (an IPython
-startup file in a temporary IPYTHONDIR). Chromium is Debian's ``/usr/bin/chromium``; never run
-``playwright install``.
+autosave is off, and the kernels save figures and results to a temporary folder
+(``COURSE_FIGURES_DIR``, ``COURSE_RESULTS_DIR``). Lab reads the same settings as ``make lab``
+(``tools/lab-config``: no news popup).
 
-Without Chromium or Playwright the tests skip on a workstation but FAIL under CI (``CI`` set),
-so a CI machine that lost its browser cannot pass silently.
+The browser is found by ``browsers.find_chromium()``: ``$COURSE_CHROMIUM``, else Playwright's own
+Chromium, else a system Chromium or Chrome. Without one the tests skip on a workstation, with the
+command to run, but FAIL under CI (``CI`` set), so a CI machine that lost its browser cannot pass
+silently.
+
+Fixtures for other browser tests: ``chromium`` (a launched Playwright browser) and
+``offline_context`` (a function returning a new browser context in which every request that is
+not ``file:`` or ``data:`` is aborted and recorded in ``context.blocked``).
 """
 
 from __future__ import annotations
@@ -28,10 +34,11 @@ from pathlib import Path
 
 import panel_report
 import pytest
+from browsers import PROJECTOR, browser_missing_reason, find_chromium
 
 from course_utils.paths import REPO_ROOT
 
-CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
+LAB_CONFIG = REPO_ROOT / "tools" / "lab-config"  # the settings `make lab` uses
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-dev-shm-usage",
@@ -55,27 +62,13 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
-def browser_missing_reason() -> str | None:
-    """Why the browser tests cannot run here, or None when Chromium and Playwright are present."""
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright is not installed: `.venv/bin/pip install -e '.[dev]'` (make setup)."
-    if not CHROMIUM.exists():
-        return (
-            f"Chromium not found at {CHROMIUM}: `apt-get install chromium` "
-            "(.ci/run does this); never `playwright install`."
-        )
-    return None
-
-
 def pytest_collection_modifyitems(config, items):
     """Skip the browser tests on a workstation without a browser; under CI they run and fail."""
     reason = browser_missing_reason()
     if reason is None or in_ci():
         return
     for item in items:
-        if {"lab_server", "chromium"} & set(getattr(item, "fixturenames", ())):
+        if {"lab_server", "chromium", "offline_context"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
@@ -205,20 +198,8 @@ def lab_server():
         shutil.copytree(repo / "figures", root / "figures")
     settings = tmp / "lab-settings"
     _write_json(
-        settings / "@jupyterlab/apputils-extension/notification.jupyterlab-settings",
-        {"fetchNews": "false", "checkForUpdates": False},
-    )
-    _write_json(
         settings / "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings",
         {"autosave": False},
-    )
-    startup = tmp / "ipython" / "profile_default" / "startup"
-    startup.mkdir(parents=True)
-    (startup / "00-course-test-figures.py").write_text(
-        "import course_utils.plotting as _p\n"
-        "from pathlib import Path as _Path\n"
-        f"_p.FIGURES_DIR = _Path({str(tmp / 'figures-out')!r})\n"
-        "del _p, _Path\n"
     )
     token = secrets.token_hex(16)
     port = _free_port()
@@ -228,6 +209,11 @@ def lab_server():
         JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"),
         JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
         IPYTHONDIR=str(tmp / "ipython"),
+        JUPYTER_CONFIG_PATH=os.pathsep.join(
+            p for p in (str(LAB_CONFIG), os.environ.get("JUPYTER_CONFIG_PATH", "")) if p
+        ),
+        COURSE_FIGURES_DIR=str(tmp / "figures-out"),
+        COURSE_RESULTS_DIR=str(tmp / "results-out"),
         PYTHONDONTWRITEBYTECODE="1",
     )
     log = tmp / "jupyterlab.log"
@@ -245,6 +231,7 @@ def lab_server():
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--LabApp.extension_manager=readonly",
+        "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: Presentation Mode command
     ]
     with open(log, "w") as log_file:
         process = subprocess.Popen(cmd, env=env, stdout=log_file, stderr=subprocess.STDOUT)
@@ -272,24 +259,62 @@ def lab_server():
 
 @pytest.fixture(scope="session")
 def chromium():
-    """Debian's headless Chromium driven by Playwright."""
+    """A headless Chromium (or Chrome) driven by Playwright: see ``browsers.find_chromium``."""
     from playwright.sync_api import sync_playwright
 
+    path, why = find_chromium()
+    if path is None:
+        if in_ci():
+            pytest.fail(f"browser tests cannot run in CI: {why}")
+        pytest.skip(why)
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
+        browser = p.chromium.launch(executable_path=str(path), headless=True, args=CHROMIUM_ARGS)
         try:
             yield browser
         finally:
             browser.close()
 
 
+def _block_network(context) -> None:
+    """Abort every request that is not file: or data:; record the URLs in context.blocked."""
+    context.blocked = []
+
+    def route(r):
+        url = r.request.url
+        if url.startswith(("file:", "data:")):
+            r.continue_()
+        else:
+            context.blocked.append(url)
+            r.abort()
+
+    context.route("**/*", route)
+
+
+@pytest.fixture(scope="session")
+def offline_context(chromium):
+    """``offline_context(**options)``: a new context of ``chromium`` that blocks non-file requests.
+
+    The options go to ``browser.new_context`` (e.g. ``viewport=``); contexts are closed at the end.
+    """
+    made = []
+
+    def new_context(**options):
+        context = chromium.new_context(**options)
+        _block_network(context)
+        made.append(context)
+        return context
+
+    try:
+        yield new_context
+    finally:
+        for context in made:
+            context.close()
+
+
 @pytest.fixture(scope="session")
 def lab_context(chromium):
-    """One browser context for every notebook (COURSE_VIEWPORT=1280x720 to try a projector)."""
-    width, height = (int(v) for v in os.environ.get("COURSE_VIEWPORT", "1600x1000").split("x"))
-    context = chromium.new_context(viewport={"width": width, "height": height})
+    """One browser context for every notebook, at a projector's 1280x720 (tests also try 1920x1080)."""
+    context = chromium.new_context(viewport=PROJECTOR)
     try:
         yield context
     finally:

@@ -28,13 +28,15 @@ PANEL_SOURCE = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 
-# Run in the kernel before the notebook: save_figure() writes to a throw-away folder, so testing
-# never rewrites the committed figures/ of the repository.
+# Run in the kernel before the notebook: figures and results go to a throw-away folder (the
+# variables course_utils.paths reads; pytest's root conftest.py sets them too), so testing never
+# rewrites the committed figures/ of the repository.
 FIGURE_REDIRECT = """\
+import os as _os
 import tempfile as _tempfile
-from pathlib import Path as _Path
-import course_utils.plotting as _plotting
-_plotting.FIGURES_DIR = _Path(_tempfile.mkdtemp(prefix="course-test-figures-"))
+_scratch = _tempfile.mkdtemp(prefix="course-test-outputs-")
+_os.environ.setdefault("COURSE_FIGURES_DIR", _os.path.join(_scratch, "figures"))
+_os.environ.setdefault("COURSE_RESULTS_DIR", _os.path.join(_scratch, "results"))
 """
 
 

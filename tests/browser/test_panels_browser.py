@@ -4,22 +4,29 @@ For every numbered notebook with a panel (found automatically, see ``notebook_ce
 open it in JupyterLab (one Lab page; the notebook from the file browser), wait for the kernel,
 Run All, and check that no cell shows an error or a warning. Then, for each panel on the page:
 
-* its figure fits the notebook's width (not clipped, not a stamp);
+* at a projector's 1280x720, file browser open: the whole panel (sliders and figure) fits in the
+  visible part of the notebook, the figure is shown at its own pixel size (not shrunk), slider
+  text is at least 15 px and figure text at least 12 pt (asked from the kernel);
 * press ArrowRight (ArrowLeft near the top end) PRESSES times on the main slider (the first
   numeric slider): after every press the readout shows the expected value and a new, different
-  image arrives; the time from key press to the new image loaded in the page is measured;
+  image arrives, inside the visible area; the time from key press to the new image loaded in
+  the page is measured;
 * drag the slider for about a second: the final image must follow the release within about one
   redraw (the widget front end never queues stale values; see SliderPanel's docstring);
 * click "Reset to defaults": the readout shows the default again; the panel shows no error;
+* at 1920x1080 the panel fits too, and a key press brings a new image inside the visible area;
+* notebook 00's panel once more in JupyterLab's Presentation Mode (View menu; larger text);
 * a probe cell then confirms in the kernel: values back at the defaults, no error, one redraw
   per change, and the kernel's own redraw times (wall clock and CPU).
 
 One line per panel is printed (and repeated in the pytest summary):
 
-    NOTEBOOK PANEL [slider] slider->image median X ms, max Y ms; kernel redraw ...
+    NOTEBOOK PANEL [slider] slider->image median X ms, p95 Y ms; kernel redraw ...
 
-The issue's goal is a median under 150 ms; the test fails above twice that, scaled by the
-machine's load (``COURSE_PANEL_LIMIT_MS`` overrides the base limit).
+The goal is a median of at most 100 ms and a 95th percentile of at most 200 ms on an idle
+two-core machine; the test fails above twice that, scaled by the machine's load
+(``COURSE_PANEL_LIMIT_MS`` overrides the base median limit). The kernel's CPU time per redraw
+is printed beside it: unlike the wall clock it hardly grows when other programs share the CPU.
 
 What runs, and why (budget: three minutes for the suite on two cores): each notebook reduced to
 the cells its panels need (the imports cell, the panel cells and the earlier cells that define
@@ -28,8 +35,8 @@ strict nbval runs every cell, and ``tests/test_panels_nbclient.py`` sweeps every
 panel to its extremes without a browser. All kernels start side by side before the first
 measurement, so opening a notebook does not wait for a kernel.
 
-Options: ``COURSE_SCREENSHOTS=DIR`` saves page and panel screenshots; ``COURSE_VIEWPORT=1280x720``
-tries a projector-sized window; ``COURSE_NOTEBOOK_DIR`` points at other notebooks.
+Options: ``COURSE_SCREENSHOTS=DIR`` saves page and panel screenshots (at both window sizes);
+``COURSE_NOTEBOOK_DIR`` points at other notebooks.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from browsers import DESKTOP, PROJECTOR
 from notebook_cells import cells_needed_by_panels, panel_notebooks
 from panel_report import report
 
@@ -53,15 +61,19 @@ try:
 except ImportError:  # the fixtures skip (or, under CI, fail) with the reason
     PlaywrightTimeoutError = TimeoutError
 
-PRESSES = 6  # key presses per panel
+PRESSES = 10  # key presses per panel
 NUMERIC_SLIDERS = ("FloatSlider", "IntSlider", "FloatLogSlider")
 DRAG_MOVES = 20  # mouse moves in one drag of the main slider (about 1 s)
-GOAL_MEDIAN_MS = 150.0  # the issue's goal; reported per panel
+GOAL_MEDIAN_MS = 100.0  # the goals on an idle two-core machine; reported per panel
+GOAL_P95_MS = 200.0
+MIN_SLIDER_TEXT_PX = 15.0
+MIN_FIGURE_TEXT_PT = 12.0
 # The test fails above twice the goal, scaled by how overloaded the machine is (load average per
 # core; 1 on an idle CI runner): a shared, busy machine must not fail a healthy panel, while a
 # panel that takes seconds or queues redraws still fails.
 LOAD = max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
 LIMIT_MEDIAN_MS = float(os.environ.get("COURSE_PANEL_LIMIT_MS", 2 * GOAL_MEDIAN_MS)) * LOAD
+LIMIT_P95_MS = 2 * GOAL_P95_MS * LOAD
 RUN_ALL_TIMEOUT_S = 150
 IMAGE_TIMEOUT_S = 10  # per key press, times the load factor
 SCREENSHOTS = os.environ.get("COURSE_SCREENSHOTS")  # a folder: save page and panel PNGs there
@@ -69,6 +81,8 @@ SCREENSHOTS = os.environ.get("COURSE_SCREENSHOTS")  # a folder: save page and pa
 PROBE = """\
 # probe added by tests/browser (not part of the course notebook)
 import json as _json
+
+import matplotlib.text as _mtext
 
 from course_utils import widgets as _cw
 
@@ -87,6 +101,10 @@ for _p in _cw.all_panels():
             base=getattr(_w, "base", None), draws=_p.draw_count, error=_p.last_error,
             timings=_p.timings_ms[-20:], cpu=getattr(_p, "cpu_ms", [])[-20:],
             continuous=getattr(_w, "continuous_update", None),
+            min_font=min(
+                (t.get_fontsize() for t in _p._fig.findobj(_mtext.Text)
+                 if t.get_visible() and t.get_text()), default=None,
+            ),
         )
     )
 print("PANEL_PROBE", _cw._browser_probe_calls, _json.dumps(_rows))
@@ -121,16 +139,34 @@ INSTRUMENT_JS = """
 }
 """
 
-# The figure must show whole inside the notebook (no clipped right edge) and not be a stamp.
+# Geometry of one panel against the visible part of the notebook (the page minus menus, file
+# browser and status bar): the panel box and its image must lie inside it, the image at (about)
+# its own pixel size, and the slider texts at their computed font size.
 FIT_JS = """
 (panel) => {
   const img = panel.querySelector(':scope > .widget-image');
-  const area = panel.closest('.jp-OutputArea-output') || panel.parentElement;
-  const r = img.getBoundingClientRect(), a = area.getBoundingClientRect();
-  return {img: Math.round(r.width), natural: img.naturalWidth, area: Math.round(a.width),
-          overflow: Math.round(r.right - a.right)};
+  const nb = panel.closest('.jp-NotebookPanel-notebook') || document.documentElement;
+  const v = nb.getBoundingClientRect();
+  const box = (r) => ({left: r.left, top: r.top, right: r.right, bottom: r.bottom});
+  const view = {left: Math.max(v.left, 0), top: Math.max(v.top, 0),
+                right: Math.min(v.right, window.innerWidth),
+                bottom: Math.min(v.bottom, window.innerHeight)};
+  const inside = (r) => r.left >= view.left - 1 && r.right <= view.right + 1
+                        && r.top >= view.top - 1 && r.bottom <= view.bottom + 1;
+  const p = panel.getBoundingClientRect(), r = img.getBoundingClientRect();
+  const texts = Array.from(panel.querySelectorAll('.widget-label, .widget-readout'))
+    .filter(e => e.textContent.trim() && e.offsetParent !== null)
+    .map(e => parseFloat(getComputedStyle(e).fontSize));
+  return {panel: box(p), img: box(r), view: view, panelInside: inside(p), imgInside: inside(r),
+          panelFits: p.width <= view.right - view.left + 1 && p.height <= view.bottom - view.top + 1,
+          width: Math.round(r.width), natural: img.naturalWidth,
+          minTextPx: texts.length ? Math.min(...texts) : null,
+          fileBrowser: !!document.querySelector('.jp-FileBrowser:not(.lm-mod-hidden)')};
 }
 """
+
+# Scroll the panel's top to the top of the notebook's visible area.
+SCROLL_JS = "(panel) => panel.scrollIntoView({block: 'start', inline: 'nearest'})"
 
 STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 
@@ -238,6 +274,8 @@ def _keyboard(page, panel, row: dict, name: str) -> list[float]:
     assert not same, f"{name}: the image did not change after key press(es) {same}"
     latencies = [load - key for key, load in zip(st["key"], st["load"])]
     assert len(latencies) == PRESSES and min(latencies) > 0, (name, st)
+    fit = panel.evaluate(FIT_JS)
+    assert fit["imgInside"], f"{name}: after the key presses the image is not fully visible: {fit}"
     return latencies
 
 
@@ -278,6 +316,8 @@ def _reset(page, panel, row: dict, name: str) -> None:
 
 
 NOTEBOOKS = panel_notebooks()
+# Presentation Mode is tried on the first panel of the first notebook (00's: the smallest).
+PRESENTATION_NOTEBOOK = NOTEBOOKS[0] if NOTEBOOKS else None
 MAIN_TAB = "#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current"
 
 
@@ -335,9 +375,105 @@ def _close_current(page, lab_server) -> None:
         discard = page.locator(".jp-Dialog button", has_text="Discard")
         discard.click(timeout=5_000)
         page.locator(".jp-Dialog").wait_for(state="detached", timeout=5_000)
-    except Exception:  # noqa: BLE001 - the next test needs a clean page, whatever happened
+    except Exception:  # the next test needs a clean page, whatever happened
         page.goto(f"{lab_server.url}/lab/tree/notebooks?token={lab_server.token}")
         page.wait_for_selector(".jp-DirListing-item", timeout=90_000)
+
+
+def _check_fit(page, panel, name: str, where: str) -> dict:
+    """Scroll the panel to the top of the notebook; it must fit whole, figure at full size."""
+    panel.evaluate(SCROLL_JS)
+    time.sleep(0.3)  # let Lab's windowed notebook settle after the scroll
+    fit = panel.evaluate(FIT_JS)
+    assert fit["fileBrowser"], f"{name} ({where}): the file browser is not open"
+    assert fit["panelFits"] and fit["panelInside"], (
+        f"{name} ({where}): the panel does not fit: {fit}"
+    )
+    assert fit["width"] >= 0.97 * fit["natural"], f"{name} ({where}): the figure is shrunk: {fit}"
+    assert fit["minTextPx"] is None or fit["minTextPx"] >= MIN_SLIDER_TEXT_PX - 0.01, (
+        f"{name} ({where}): slider text at {fit['minTextPx']} px"
+    )
+    return fit
+
+
+def _one_press_inside(page, panel, row: dict, name: str, where: str) -> None:
+    """One key press on the main slider: the new image arrives inside the visible area."""
+    before = len(panel.evaluate("p => p.__course.hashes"))
+    key = "ArrowRight" if _direction(row) > 0 else "ArrowLeft"
+    panel.locator("[data-course-main] .noUi-handle").first.press(key)
+    _wait_images(page, panel, before + 1, f"{name} ({where}), {key}")
+    fit = panel.evaluate(FIT_JS)
+    assert fit["imgInside"], f"{name} ({where}): the new image is not fully visible: {fit}"
+
+
+def _desktop_and_presentation(page, panel, row, name: str, presentation: bool) -> None:
+    """The same panel at 1920x1080 and (notebook 00) in Presentation Mode at 1280x720."""
+    page.set_viewport_size(DESKTOP)
+    try:
+        _check_fit(page, panel, name, "1920x1080")
+        _screenshot(panel, f"{name.split()[0]}-panel{row['index']}-1920x1080")
+        _one_press_inside(page, panel, row, name, "1920x1080")
+    finally:
+        page.set_viewport_size(PROJECTOR)
+    if presentation:
+        toggle = "window.jupyterapp.commands.execute('application:toggle-presentation-mode')"
+        page.evaluate(toggle)
+        try:
+            page.wait_for_selector("body[data-jp-presentation-mode='true']", timeout=10_000)
+            _check_fit(page, panel, name, "Presentation Mode")
+            _screenshot(page, f"{name.split()[0]}-presentation-mode")
+            _one_press_inside(page, panel, row, name, "Presentation Mode")
+        finally:
+            page.evaluate(toggle)
+    _reset(page, panel, row, name)
+
+
+def _p95(values: list[float]) -> float:
+    """The 95th percentile (nearest rank): with 10 samples, the largest."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def _report_panel(name, row, now, latencies, settle_ms, drag_images) -> None:
+    user_redraws = PRESSES + 1 + drag_images
+    kernel_ms = statistics.median(now["timings"][-user_redraws:])
+    cpu_ms = statistics.median(now["cpu"][-user_redraws:]) if now["cpu"] else float("nan")
+    median, p95 = statistics.median(latencies), _p95(latencies)
+    flags = [f"median over the {GOAL_MEDIAN_MS:.0f} ms goal"] if median > GOAL_MEDIAN_MS else []
+    flags += [f"p95 over the {GOAL_P95_MS:.0f} ms goal"] if p95 > GOAL_P95_MS else []
+    report(
+        f"{name} slider->image median {median:.0f} ms, p95 {p95:.0f} ms"
+        f"{' (' + '; '.join(flags) + ')' if flags else ''}; "
+        f"kernel redraw median {kernel_ms:.0f} ms (CPU {cpu_ms:.0f} ms); "
+        f"drag: {drag_images} redraws for {DRAG_MOVES} moves, final image {settle_ms:.0f} ms "
+        f"after release; live drag {'on' if now['continuous'] else 'off'}; "
+        f"smallest figure text {row['min_font']:.0f} pt"
+    )
+    assert median < LIMIT_MEDIAN_MS, f"{name}: median {median:.0f} ms"
+    assert p95 < LIMIT_P95_MS, f"{name}: p95 {p95:.0f} ms"
+    assert settle_ms < LIMIT_MEDIAN_MS * 10, f"{name}: {settle_ms:.0f} ms after release"
+
+
+def _test_panel(page, panel, row, name: str, presentation: bool):
+    """Every check of one panel; returns (latencies, settle_ms, drag_images) or None."""
+    assert row["error"] is None, f"{name}: the default setting fails: {row['error']}"
+    assert row["min_font"] is None or row["min_font"] >= MIN_FIGURE_TEXT_PT, (
+        f"{name}: figure text at {row['min_font']} pt"
+    )
+    _check_fit(page, panel, name, "1280x720")
+    _screenshot(panel, f"{name.split()[0]}-panel{row['index']}")
+    if row["kind"] not in NUMERIC_SLIDERS:
+        report(f"{name}: no numeric slider to move; the panel renders and fits")
+        return None
+    instrumented = panel.evaluate(INSTRUMENT_JS, row["label"])
+    assert instrumented == "ok", f"{name}: {instrumented}"
+    latencies = _keyboard(page, panel, row, name)
+    settle_ms, drag_images = _drag(page, panel, name)
+    _reset(page, panel, row, name)
+    _desktop_and_presentation(page, panel, row, name, presentation)
+    status = panel.locator(".course-panel-status").all_inner_texts()
+    assert not any(s.strip() for s in status), f"{name}: the panel shows {status}"
+    return latencies, settle_ms, drag_images
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -364,22 +500,15 @@ def test_panels_live_in_jupyterlab(notebook: Path, lab_server, lab_page, served)
             index = int(re.search(r"course-panel-(\d+)", panel.get_attribute("class")).group(1))
             row = rows[index]
             name = f"{notebook.stem} {row['title'] or f'panel {index}'} [{row['label']}]"
-            assert row["error"] is None, f"{name}: the default setting fails: {row['error']}"
-            panel.scroll_into_view_if_needed()
-            _screenshot(panel, f"{notebook.stem}-panel{index}")
-            fit = panel.evaluate(FIT_JS)
-            assert fit["img"] >= 300 and fit["overflow"] <= 1, f"{name}: image does not fit: {fit}"
-            if row["kind"] not in NUMERIC_SLIDERS:
-                report(f"{name}: no numeric slider to move; the panel renders")
-                continue
-            instrumented = panel.evaluate(INSTRUMENT_JS, row["label"])
-            assert instrumented == "ok", f"{name}: {instrumented}"
-            latencies = _keyboard(page, panel, row, name)
-            settle_ms, drag_images = _drag(page, panel, name)
-            _reset(page, panel, row, name)
-            status = panel.locator(".course-panel-status").all_inner_texts()
-            assert not any(s.strip() for s in status), f"{name}: the panel shows {status}"
-            results[index] = (name, row, latencies, settle_ms, drag_images)
+            measured = _test_panel(
+                page,
+                panel,
+                row,
+                name,
+                presentation=k == 0 and notebook == PRESENTATION_NOTEBOOK,
+            )
+            if measured:
+                results[index] = (name, row, *measured)
 
         # The kernel agrees with the page (default restored) and no setting failed.
         nb.locator(".jp-Cell").last.locator(".jp-InputPrompt").click()
@@ -391,20 +520,7 @@ def test_panels_live_in_jupyterlab(notebook: Path, lab_server, lab_page, served)
             assert now["error"] is None, f"{name}: {now['error']}"
             redraws = now["draws"] - row["draws"]
             assert redraws >= PRESSES + 2, f"{name}: only {redraws} redraws in the kernel"
-            user_redraws = PRESSES + 1 + drag_images
-            kernel_ms = statistics.median(now["timings"][-user_redraws:])
-            cpu_ms = statistics.median(now["cpu"][-user_redraws:]) if now["cpu"] else float("nan")
-            median, worst = statistics.median(latencies), max(latencies)
-            flag = "" if median < GOAL_MEDIAN_MS else f" (over the {GOAL_MEDIAN_MS:.0f} ms goal)"
-            report(
-                f"{name} slider->image median {median:.0f} ms, max {worst:.0f} ms{flag}; "
-                f"kernel redraw median {kernel_ms:.0f} ms (CPU {cpu_ms:.0f} ms); "
-                f"drag: {drag_images} redraws for "
-                f"{DRAG_MOVES} moves, final image {settle_ms:.0f} ms after release; "
-                f"live drag {'on' if now['continuous'] else 'off'}"
-            )
-            assert median < LIMIT_MEDIAN_MS, f"{name}: median {median:.0f} ms"
-            assert settle_ms < LIMIT_MEDIAN_MS * 10, f"{name}: {settle_ms:.0f} ms after release"
+            _report_panel(name, row, now, latencies, settle_ms, drag_images)
         report(
             f"{notebook.stem}: opened {shown - start:.1f} s, kernel idle {opened - shown:.1f} s, "
             f"cells run {ran - opened:.0f} s, panels tested {time.time() - ran:.0f} s "
@@ -417,7 +533,7 @@ def test_panels_live_in_jupyterlab(notebook: Path, lab_server, lab_page, served)
         try:
             page.screenshot(path=str(shot), full_page=True)
             print(f"screenshot of the failure: {shot}")
-        except Exception:  # noqa: BLE001 - keep the original failure
+        except Exception:  # keep the original failure
             pass
         raise
     finally:
