@@ -231,6 +231,21 @@ def load_fashion_mnist(
     )
 
 
+VAL_SEED = 808  # which training images are held out for validation, the same for every run
+
+
+def holdout_split(n: int, n_val: int, seed: int = VAL_SEED) -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices ``(pool, val)`` splitting ``range(n)``: ``n_val`` images held out for validation.
+
+    A fixed random choice (``seed``), both index sets sorted. Learning rates and decays are
+    chosen on the validation images, so that the test set is used once, for the final report.
+    """
+    if not 1 <= n_val < n:
+        raise ValueError(f"n_val must be in [1, {n - 1}], got {n_val!r}.")
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return order[n_val:].sort().values, order[:n_val].sort().values
+
+
 def iterate_minibatches(X, y, batch_size=128, shuffle=True, generator=None, seed=None):
     """Yield (X_batch, y_batch) slices of in-memory tensors in a seeded random order.
 

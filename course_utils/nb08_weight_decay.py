@@ -26,28 +26,21 @@ Command line (the full-size grid; resumable, stop it with Ctrl-C and rerun to co
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import multiprocessing
 import os
 import sys
-import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from course_utils.nb07_experiment import N_TRAIN, RunConfig, load_data, run_experiment
 from course_utils.paths import results_dir
+from course_utils.runs import N_TRAIN, RunConfig, run_experiment
 
 METHODS = ("adam", "adamw")
 METHOD_LABELS = {"adam": "Adam + L2", "adamw": "AdamW"}
 RESULTS_DIR = results_dir("08_weight_decay")
-VAL_SEED = 808  # which training images are held out for validation, the same for every run
-EVALUATE_ON = ("val", "test")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -103,6 +96,7 @@ class GridSpec:
     n_val: int = 5000
     batch_size: int = 128
     schedule: str = "cosine"
+    device: str = "cpu"
 
     def __post_init__(self) -> None:
         lrs = np.asarray(self.lrs, dtype=float)
@@ -172,27 +166,6 @@ FULL_SPEC = GridSpec(
 )
 
 
-def load_split(n_val: int = 5000, evaluate_on: str = "val", device: str | None = "cpu"):
-    """``(X_pool, y_pool, X_eval, y_eval)`` for the runner's ``data`` argument.
-
-    ``n_val`` training images (a fixed random choice, `VAL_SEED`) are held out as the validation
-    set; the pool is the other ``60000 - n_val`` images, from which the runner's ``train_subset``
-    draws its fixed subset. ``evaluate_on="test"`` evaluates on the 10,000 test images instead
-    (for the final confirmation only: the grid never sees them).
-    """
-    if evaluate_on not in EVALUATE_ON:
-        raise ValueError(f"evaluate_on must be 'val' or 'test', got {evaluate_on!r}.")
-    if not 1 <= n_val <= N_TRAIN // 2:
-        raise ValueError(f"n_val must be in [1, {N_TRAIN // 2}], got {n_val!r}.")
-    X, y, X_test, y_test = load_data(device)
-    order = torch.randperm(len(X), generator=torch.Generator().manual_seed(VAL_SEED))
-    val_idx = order[:n_val].sort().values
-    pool_idx = order[n_val:].sort().values
-    if evaluate_on == "val":
-        return X[pool_idx], y[pool_idx], X[val_idx], y[val_idx]
-    return X[pool_idx], y[pool_idx], X_test, y_test
-
-
 def _config(spec: GridSpec, method: str, lr: float, lam: float, seed: int) -> RunConfig:
     # The zero-decay column is shared: AdamW with lam = 0 is exactly Adam.
     optimizer = "adam" if lam == 0 else method
@@ -205,6 +178,8 @@ def _config(spec: GridSpec, method: str, lr: float, lam: float, seed: int) -> Ru
         train_subset=spec.train_subset,
         schedule=spec.schedule,
         batch_size=spec.batch_size,
+        n_val=spec.n_val,
+        device=spec.device,
     )
 
 
@@ -227,91 +202,21 @@ def cell_of(config: dict | RunConfig) -> tuple[str, float, float]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Running (through course_utils.nb07_experiment.run_experiment)
-
-_WORKER_DATA = None
-
-
-def _init_worker(n_val: int, evaluate_on: str) -> None:
-    global _WORKER_DATA
-    torch.set_num_threads(1)  # one core per process: small matrices, no oversubscription
-    _WORKER_DATA = load_split(n_val, evaluate_on)
-
-
-def _run_in_worker(config: RunConfig, out_dir: str) -> float:
-    start = time.perf_counter()
-    run_experiment([config], out_dir, data=_WORKER_DATA, progress=False)
-    return time.perf_counter() - start
-
-
-def _guard_split(out: Path, n_val: int, evaluate_on: str) -> None:
-    """Refuse a results folder made with another data split (the run files cannot tell)."""
-    stamp = {"val_seed": VAL_SEED, "n_val": n_val, "evaluate_on": evaluate_on}
-    path = out / "split.json"
-    if path.exists():
-        try:
-            stored = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            stored = None
-        if stored != stamp:
-            raise ValueError(
-                f"{out} holds runs made with another data split ({stored}), not {stamp}: "
-                "pass another out_dir or delete that folder."
-            )
-        return
-    out.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(stamp) + "\n", encoding="utf-8")
+# Running (through the shared runner, course_utils.runs)
 
 
 def run_grid(
     configs: Sequence[RunConfig],
     out_dir: str | os.PathLike,
-    n_val: int = 5000,
-    evaluate_on: str = "val",
     workers: int = 2,
     progress: bool = True,
 ) -> list[dict]:
     """Run ``configs`` with the resumable runner, ``workers`` processes at a time; return results.
 
-    Runs whose JSON file is missing are computed in a pool of ``workers`` processes (each with
-    one torch thread and its own copy of the data); then ``run_experiment`` reads every result
-    back in order (recomputing, with a note on stderr, any file that turns out to be corrupt).
-    ``out_dir`` must hold runs of one data split only (checked with a ``split.json`` stamp).
+    Each process trains with one torch thread (the runs' ``threads``): on these small matrices
+    two threads per run on a busy two-core machine were measured 11 to 50 times slower.
     """
-    if evaluate_on not in EVALUATE_ON:
-        raise ValueError(f"evaluate_on must be 'val' or 'test', got {evaluate_on!r}.")
-    if not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be an int >= 1, got {workers!r}.")
-    configs = list(configs)
-    out = Path(out_dir)
-    _guard_split(out, n_val, evaluate_on)
-    missing = [c for c in configs if not (out / f"{c.name}.json").exists()]
-    if missing and workers > 1:
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=len(missing), desc=f"runs ({workers} processes)", unit="run")
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_init_worker, initargs=(n_val, evaluate_on)
-        ) as pool:
-            futures = [pool.submit(_run_in_worker, c, str(out)) for c in missing]
-            try:
-                for future in as_completed(futures):
-                    future.result()
-                    if bar is not None:
-                        bar.update()
-            except BaseException:
-                for f in futures:
-                    f.cancel()
-                raise
-            finally:
-                if bar is not None:
-                    bar.close()
-    # Always the split's data: a corrupt file found now must be recomputed on the same split.
-    data = load_split(n_val, evaluate_on)
-    return run_experiment(configs, out, data=data, progress=progress and workers == 1)
+    return run_experiment(configs, out_dir, progress=progress, workers=workers)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -394,14 +299,16 @@ def best_cell(grid: Grid, mean: np.ndarray | None = None) -> tuple[int, int]:
     return int(i), int(j)
 
 
-def _decay_positions(decays: np.ndarray) -> np.ndarray:
-    """log10 of each decay; lam = 0 sits one grid step below the smallest positive value."""
+def decay_positions(decays: np.ndarray, zero_at: float | None = None) -> np.ndarray:
+    """log10 of each decay; lam = 0 sits at ``zero_at`` (a log10 value), by default one grid step
+    below the smallest positive decay. Where it sits is a choice, not a measurement."""
     logs = np.log10(decays[1:])
     step = float(np.mean(np.diff(logs))) if len(logs) > 1 else 1.0
-    return np.concatenate([[logs[0] - step], logs])
+    return np.concatenate([[logs[0] - step if zero_at is None else zero_at], logs])
 
 
-def _row_argmin(mean: np.ndarray) -> np.ndarray:
+def row_best(mean: np.ndarray) -> np.ndarray:
+    """Per row, the column of the lowest value (NaN never wins)."""
     filled = np.where(np.isnan(mean), np.inf, mean)
     return filled.argmin(axis=1)
 
@@ -410,13 +317,18 @@ def _slope(lrs: np.ndarray, positions: np.ndarray) -> float:
     return float(np.polyfit(np.log10(lrs), positions, 1)[0])
 
 
-def best_decay_trend(grid: Grid, n_boot: int = 2000, rng_seed: int = 0) -> dict:
+def best_decay_trend(
+    grid: Grid, n_boot: int = 2000, rng_seed: int = 0, zero_at: float | None = None
+) -> dict:
     """How the best decay moves with the learning rate, with a seed bootstrap.
 
     For each learning rate (row) the best decay is the column with the lowest mean error. The
     slope is the least-squares fit of log10(best lam) against log10(lr), in decades of lam per
-    decade of lr (lam = 0 counted one grid step below the smallest decay): 0 means the best
-    decay does not move with the learning rate (decoupled), -1 means lam * lr stays fixed.
+    decade of lr (lam = 0 placed at ``zero_at``, by default one grid step below the smallest
+    decay: `decay_positions`). Reference lines: 0 means the best decay does not move with the
+    learning rate (decoupled in the paper's parameterisation); +1 means lam / lr, torch's AdamW
+    ``weight_decay``, stays fixed; -1 means lam * lr stays fixed (what a decay divided by
+    sqrt(v), as Adam+L2's is, would need if its effect were to stay the same).
     ``corr`` is the Pearson correlation of the same points (NaN when the best decay is the same
     at every rate). The bootstrap resamples whole seeds (all cells of one seed together, since
     they share initialisations and batch orders) and recomputes the slope each time.
@@ -428,9 +340,9 @@ def best_decay_trend(grid: Grid, n_boot: int = 2000, rng_seed: int = 0) -> dict:
     """
     if n_boot < 1:
         raise ValueError(f"n_boot must be >= 1, got {n_boot!r}.")
-    positions = _decay_positions(grid.decays)
+    positions = decay_positions(grid.decays, zero_at)
     log_lr = np.log10(grid.lrs)
-    best = _row_argmin(grid.mean)
+    best = row_best(grid.mean)
     slope = _slope(grid.lrs, positions[best])
     corr = (
         float(np.corrcoef(log_lr, positions[best])[0, 1])
@@ -444,7 +356,7 @@ def best_decay_trend(grid: Grid, n_boot: int = 2000, rng_seed: int = 0) -> dict:
     rows = np.arange(len(grid.lrs))
     for b in range(n_boot):
         pick = rng.integers(0, n_seeds, n_seeds)
-        idx = _row_argmin(grid.errors[:, :, pick].mean(axis=2))
+        idx = row_best(grid.errors[:, :, pick].mean(axis=2))
         boot[b] = _slope(grid.lrs, positions[idx])
         freq[rows, idx] += 1
     shift = -1.0 if grid.method == "adamw" else 0.0
@@ -458,54 +370,6 @@ def best_decay_trend(grid: Grid, n_boot: int = 2000, rng_seed: int = 0) -> dict:
         "slope_interval": (float(np.percentile(boot, 5)), float(np.percentile(boot, 95))),
         "choice_freq": freq / n_boot,
         "torch_slope": slope + shift,
-    }
-
-
-def decay_gain_by_row(grid: Grid) -> list[dict]:
-    """Per learning rate: the best decay, its gain over no decay (points) and that gain's SE.
-
-    A gain of less than about two standard errors means the row cannot tell its best decay
-    from no decay: its "best decay" is then mostly seed noise.
-    """
-    rows = []
-    for i, j in enumerate(_row_argmin(grid.mean)):
-        c = compare_cells(grid.cell(i, 0), grid.cell(i, j))
-        rows.append(
-            {
-                "lr": float(grid.lrs[i]),
-                "best_decay": float(grid.decays[j]),
-                "gain": c["diff"],
-                "se": c["se"],
-            }
-        )
-    return rows
-
-
-def compare_cells(errors_a: np.ndarray, errors_b: np.ndarray) -> dict:
-    """``a - b`` in mean error with its seed noise: per-cell stds, standard error and z.
-
-    ``se`` is the unpaired standard error sqrt(s_a^2/n_a + s_b^2/n_b) and ``z = diff / se``;
-    ``noise`` is the pooled seed standard deviation of a single run, so ``diff / noise`` says how
-    many single-run seed spreads the difference is worth.
-    """
-    a = np.asarray(errors_a, dtype=float)
-    b = np.asarray(errors_b, dtype=float)
-    if a.ndim != 1 or b.ndim != 1 or len(a) < 2 or len(b) < 2:
-        raise ValueError("compare_cells needs two 1-D arrays of at least two seeds each.")
-    sa, sb = a.std(ddof=1), b.std(ddof=1)
-    se = math.sqrt(sa**2 / len(a) + sb**2 / len(b))
-    noise = math.sqrt((sa**2 + sb**2) / 2)
-    diff = float(a.mean() - b.mean())
-    return {
-        "mean_a": float(a.mean()),
-        "std_a": float(sa),
-        "mean_b": float(b.mean()),
-        "std_b": float(sb),
-        "diff": diff,
-        "se": se,
-        "z": diff / se if se > 0 else math.inf * np.sign(diff),
-        "noise": noise,
-        "diff_over_noise": diff / noise if noise > 0 else math.inf * np.sign(diff),
     }
 
 
@@ -532,27 +396,22 @@ def run_confirmation(
     workers: int = 2,
     progress: bool = True,
 ) -> dict[str, np.ndarray]:
-    """Rerun chosen cells with fresh ``seeds``, evaluated on the test set; test error (%) per label.
+    """Rerun chosen cells with fresh ``seeds``; their *test* error (%) per label, seeds in order.
 
-    Cells that are the same run (e.g. two labels for one zero-decay cell) are trained once.
+    The runs train exactly like the grid's (validation on the held-out images every epoch); the
+    test set is evaluated once, after the last epoch. Labels that name the same run share it.
     """
     configs = confirmation_configs(spec, cells, seeds)
     unique = {c.name: c for group in configs.values() for c in group}
-    results = run_grid(
-        list(unique.values()), out_dir, spec.n_val, "test", workers=workers, progress=progress
-    )
+    results = run_grid(list(unique.values()), out_dir, workers=workers, progress=progress)
     by_name = {RunConfig.from_dict(r["config"]).name: r for r in results}
     return {
-        label: np.array([_final_error(by_name[c.name]) for c in group])
+        label: np.array([100.0 * (1.0 - by_name[c.name]["test"]["acc"]) for c in group])
         for label, group in configs.items()
     }
 
 
-# ---------------------------------------------------------------------------------------------
-# Figures (matplotlib Figure objects; the notebook shows and saves them)
-
-
-def _signed(x: float) -> str:
+def signed(x: float) -> str:
     """``+0.12`` / ``-1.30``, never ``-0.00``."""
     return f"{round(x, 2) + 0.0:+.2f}"
 
@@ -565,241 +424,6 @@ def fmt_value(x: float) -> str:
     if -1 <= exponent <= 2:
         return f"{x:.3g}"
     return f"{x / 10.0**exponent:.2g}e{exponent}"
-
-
-def _color_limits(grids: Sequence[Grid], span: float) -> tuple[float, float]:
-    low = min(np.nanmin(g.mean) for g in grids)
-    return low, low + span
-
-
-def _text_color(cmap, norm, value: float) -> str:
-    r, g, b, _ = cmap(norm(value))
-    return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
-
-
-def _heatmap(ax, grid: Grid, norm, cmap, annotate: bool = True):
-    from matplotlib.patches import Rectangle
-
-    mean, std = grid.mean, grid.std
-    image = ax.imshow(
-        np.where(np.isnan(mean), norm.vmax, mean),
-        origin="lower",
-        cmap=cmap,
-        norm=norm,
-        aspect="auto",
-    )
-    best_rows = _row_argmin(mean)
-    bi, bj = best_cell(grid)
-    for i in range(mean.shape[0]):
-        for j in range(mean.shape[1]):
-            if not annotate:
-                continue
-            if np.isnan(mean[i, j]):
-                text, color = "diverged", "white"
-            else:
-                text = f"{mean[i, j]:.2f}\n±{std[i, j]:.2f}"
-                color = _text_color(cmap, norm, min(mean[i, j], norm.vmax))
-            ax.text(j, i, text, ha="center", va="center", fontsize=9, color=color)
-        j = best_rows[i]
-        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="white", lw=1.5, ls="--"))
-    ax.add_patch(Rectangle((bj - 0.5, bi - 0.5), 1, 1, fill=False, ec="red", lw=3.5))
-    ax.set_xticks(range(len(grid.decays)), [fmt_value(v) for v in grid.decays])
-    ax.set_yticks(range(len(grid.lrs)), [fmt_value(v) for v in grid.lrs])
-    ax.grid(False)
-    return image
-
-
-def plot_heatmaps(grids: dict[str, Grid], span: float = 2.0, fig=None):
-    """Side-by-side heatmaps (paper parameterisation): mean ± seed std of the validation error.
-
-    One shared color scale from the best cell to ``span`` points above it (worse cells saturate).
-    Red box: the method's best cell; dashed white boxes: the best decay at each learning rate.
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import Normalize
-
-    if fig is None:
-        fig = plt.figure(figsize=(13, 5.6))
-    axes = fig.subplots(1, 2)
-    cmap = plt.get_cmap("viridis_r")
-    norm = Normalize(*_color_limits(list(grids.values()), span))
-    titles = {
-        "adam": r"Adam + L2: gradient $+\,\lambda w$",
-        "adamw": r"AdamW: $w \leftarrow w - \eta_t \lambda w$  ($\lambda$ not $\times\,\alpha$)",
-    }
-    image = None
-    for ax, (method, grid) in zip(axes, grids.items()):
-        image = _heatmap(ax, grid, norm, cmap)
-        ax.set_title(titles[method])
-        ax.set_xlabel("weight decay λ (paper's parameterisation)")
-        ax.set_ylabel("initial learning rate α")
-    n = grids[METHODS[0]].errors.shape[2]
-    colorbar = fig.colorbar(image, ax=list(axes), extend="max", fraction=0.04, pad=0.02)
-    colorbar.set_label(f"validation error (%), mean of {n} seeds")
-    fig.suptitle(
-        "Validation error per cell: mean ± seed std  (red: best cell, dashed: best λ per α)",
-        fontsize=13,
-    )
-    return fig
-
-
-def plot_torch_coordinates(grid: Grid, span: float = 2.0, fig=None):
-    """One method's cells in the paper's (λ, α) grid and at torch's (weight_decay, α) positions.
-
-    For AdamW every column of the paper grid (fixed λ) becomes a diagonal in torch's
-    coordinates, where ``weight_decay = λ / α``: the grid is sheared. Dashed lines: fixed λ.
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import Normalize
-    from matplotlib.ticker import NullLocator
-
-    if fig is None:
-        fig = plt.figure(figsize=(13, 5.4))
-    left, right = fig.subplots(1, 2)
-    cmap = plt.get_cmap("viridis_r")
-    norm = Normalize(*_color_limits([grid], span))
-    _heatmap(left, grid, norm, cmap, annotate=True)
-    left.set_title(f"{METHOD_LABELS[grid.method]}: paper's grid (λ, α)")
-    left.set_xlabel("weight decay λ")
-    left.set_ylabel("initial learning rate α")
-
-    wd = grid.torch_decays
-    positive = wd[:, 1:]
-    zero_x = positive.min() / 10**1.0  # where the wd = 0 column is drawn
-    mean = grid.mean
-    bi, bj = best_cell(grid)
-    for i, lr in enumerate(grid.lrs):
-        xs = np.concatenate([[zero_x], positive[i]])
-        colors = cmap(norm(np.where(np.isnan(mean[i]), norm.vmax, mean[i])))
-        right.scatter(xs, np.full(len(xs), lr), s=420, marker="s", c=colors, ec="none")
-        best_j = _row_argmin(mean)[i]
-        right.scatter([xs[best_j]], [lr], s=420, marker="s", fc="none", ec="white", lw=1.5, ls="--")
-        if i == bi:
-            right.scatter([xs[bj]], [lr], s=520, marker="s", fc="none", ec="red", lw=3)
-    for j, lam in enumerate(grid.decays[1:], start=1):
-        right.plot(wd[:, j], grid.lrs, "--", color="0.5", lw=1, zorder=0)
-        right.annotate(
-            f"λ={fmt_value(lam)}",
-            (wd[-1, j], grid.lrs[-1]),
-            xytext=(0, 14),
-            textcoords="offset points",
-            ha="center",
-            fontsize=9,
-            color="0.3",
-        )
-    right.set_xscale("log")
-    right.set_yscale("log")
-    for axis in (right.xaxis, right.yaxis):
-        axis.set_minor_locator(NullLocator())
-    right.set_yticks(grid.lrs, [fmt_value(v) for v in grid.lrs])
-    ticks = [zero_x] + [
-        10.0**k
-        for k in range(
-            math.ceil(math.log10(positive.min())), math.floor(math.log10(positive.max())) + 1
-        )
-    ]
-    right.set_xticks(ticks, ["0"] + [fmt_value(t) for t in ticks[1:]])
-    right.set_ylim(grid.lrs[0] / 1.5, grid.lrs[-1] * 1.6)
-    right.set_xlim(zero_x / 2, positive.max() * 2)
-    right.set_xlabel("torch's weight_decay (AdamW: λ / α), log scale")
-    right.set_ylabel("learning rate α (lr)")
-    right.set_title("the same runs at torch's (weight_decay, lr)")
-    right.grid(False)
-    fig.suptitle("One grid, two parameterisations: constant λ (dashed) is a diagonal in torch's")
-    return fig
-
-
-def plot_best_decay(grids: dict[str, Grid], trends: dict[str, dict], fig=None):
-    """Best decay per learning rate: the mean grid's choice (line) and bootstrap frequencies."""
-    import matplotlib.pyplot as plt
-
-    if fig is None:
-        fig = plt.figure(figsize=(13, 4.8))
-    axes = fig.subplots(1, 2)
-    for ax, (method, grid) in zip(axes, grids.items()):
-        trend = trends[method]
-        color = _method_color(method)
-        rows, cols = np.nonzero(trend["choice_freq"])
-        sizes = 900 * trend["choice_freq"][rows, cols]
-        ax.scatter(
-            rows,
-            cols,
-            s=sizes,
-            color=color,
-            alpha=0.3,
-            ec="none",
-            label="bootstrap: how often best",
-        )
-        ax.plot(
-            range(len(grid.lrs)),
-            trend["best_index"],
-            "o-",
-            color=color,
-            label="best λ of the mean grid",
-        )
-        ax.set_xticks(range(len(grid.lrs)), [fmt_value(v) for v in grid.lrs])
-        ax.set_yticks(range(len(grid.decays)), [fmt_value(v) for v in grid.decays])
-        ax.set_ylim(-0.5, len(grid.decays) - 0.5)
-        ax.set_xlim(-0.5, len(grid.lrs) - 0.5)
-        ax.set_xlabel("initial learning rate α")
-        ax.set_ylabel("best weight decay λ")
-        low, high = trend["slope_interval"]
-        ax.set_title(
-            f"{METHOD_LABELS[method]}: slope {_signed(trend['slope'])} (90% bootstrap "
-            f"{_signed(low)} to {_signed(high)})",
-            fontsize=12,
-        )
-    fig.suptitle("How the best decay moves with the learning rate (slope in decades per decade)")
-    fig.tight_layout()
-    fig.subplots_adjust(bottom=0.25)
-    handles = [
-        plt.Line2D([], [], marker="o", ls="-", color="0.3", label="best λ of the mean grid"),
-        plt.Line2D(
-            [],
-            [],
-            marker="o",
-            ls="",
-            ms=14,
-            color="0.3",
-            alpha=0.3,
-            label="bootstrap over seeds: bubble area = how often that λ is the row's best",
-        ),
-    ]
-    fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=10, frameon=False)
-    return fig
-
-
-def plot_cell_comparison(groups: dict[str, dict[str, np.ndarray]], fig=None):
-    """Per-seed errors of chosen cells: ``{panel title: {cell label: errors}}``, mean ± std bars."""
-    import matplotlib.pyplot as plt
-
-    if fig is None:
-        fig = plt.figure(figsize=(13, 4.2))
-    axes = fig.subplots(1, len(groups))
-    axes = np.atleast_1d(axes)
-    for ax, (title, cells) in zip(axes, groups.items()):
-        for y, (label, errors) in enumerate(cells.items()):
-            errors = np.asarray(errors, dtype=float)
-            color = _method_color("adamw" if "AdamW" in label else "adam")
-            if "no decay" in label:
-                color = "0.35"
-            ax.scatter(errors, np.full(len(errors), y), color=color, alpha=0.6, s=50)
-            m, s = errors.mean(), errors.std(ddof=1)
-            ax.errorbar([m], [y], xerr=[s], fmt="|", color="black", ms=22, capsize=6, lw=2)
-        ax.set_yticks(range(len(cells)), list(cells))
-        ax.set_ylim(-0.6, len(cells) - 0.4)
-        ax.margins(x=0.15)
-        ax.invert_yaxis()
-        ax.set_xlabel("error (%)  (dots: seeds; bar: mean ± std)")
-        ax.set_title(title, fontsize=12)
-    fig.tight_layout()
-    return fig
-
-
-def _method_color(method: str):
-    from course_utils.plotting import OPTIMIZER_COLORS
-
-    return OPTIMIZER_COLORS[method]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -817,7 +441,7 @@ def check_decay_prediction(grid: Grid, trend: dict, lr: float, lam: float) -> bo
         raise ValueError(f"lr must be a finite number > 0, got {lr!r}.")
     if not (math.isfinite(lam) and lam >= 0):
         raise ValueError(f"lam must be a finite number >= 0, got {lam!r}.")
-    positions = _decay_positions(grid.decays)
+    positions = decay_positions(grid.decays)
     step = float(np.mean(np.diff(positions[1:])))
     coef = np.polyfit(np.log10(grid.lrs), positions[trend["best_index"]], 1)
     expected = float(np.polyval(coef, math.log10(lr)))
@@ -845,21 +469,22 @@ def describe_trend(method: str, trend: dict) -> str:
     """One line: how the best decay moves with the learning rate, with its bootstrap spread."""
     low, high = trend["slope_interval"]
     best = ", ".join(fmt_value(v) for v in trend["best_decay"])
-    corr = "n/a (same best λ at every α)" if math.isnan(trend["corr"]) else _signed(trend["corr"])
+    corr = "n/a (same best λ at every α)" if math.isnan(trend["corr"]) else signed(trend["corr"])
     return (
-        f"{METHOD_LABELS[method]:>9}: best λ per α = [{best}]; slope {_signed(trend['slope'])} "
-        f"decades/decade (bootstrap std {trend['slope_std']:.2f}, 90% {_signed(low)} to "
-        f"{_signed(high)}); correlation {corr}; in torch's parameterisation "
-        f"{_signed(trend['torch_slope'])}"
+        f"{METHOD_LABELS[method]:>9}: best λ per α = [{best}]; slope {signed(trend['slope'])} "
+        f"decades/decade (bootstrap std {trend['slope_std']:.2f}, 90% {signed(low)} to "
+        f"{signed(high)}); correlation {corr}; in torch's parameterisation "
+        f"{signed(trend['torch_slope'])}"
     )
 
 
 def describe_comparison(label_a: str, label_b: str, c: dict) -> str:
-    """One line: ``a - b`` in error points against the seed noise."""
+    """One line: ``a - b`` in error points, its standard error, t and p (`nb08_stats.compare_cells`)."""
+    kind = "paired" if c["paired"] else "unpaired"
     return (
         f"{label_a} {c['mean_a']:.2f} ± {c['std_a']:.2f} % vs {label_b} {c['mean_b']:.2f} ± "
-        f"{c['std_b']:.2f} %: difference {c['diff']:+.2f} points = {c['z']:+.1f} standard errors "
-        f"= {c['diff_over_noise']:+.1f} single-run seed stds"
+        f"{c['std_b']:.2f} %: difference {c['diff']:+.2f} ± {c['se']:.2f} points ({kind} SE), "
+        f"t = {c['z']:+.1f}, df = {c['df']:.0f}, p = {c['p']:.2f}"
     )
 
 
@@ -896,15 +521,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.workers < 1:
         parser.error("--workers must be >= 1")
     spec = CI_SPEC if args.size == "ci" else FULL_SPEC
-    out = Path(args.out) / f"val{spec.n_val}"
+    out = Path(args.out)
     print(
         f"{spec.n_runs} runs ({spec.train_subset} images, {spec.epochs} epochs, "
         f"{len(spec.seeds)} seeds) -> {out}/",
         flush=True,
     )
-    results = run_grid(
-        grid_configs(spec), out, spec.n_val, workers=args.workers, progress=not args.no_progress
-    )
+    results = run_grid(grid_configs(spec), out, workers=args.workers, progress=not args.no_progress)
     grids = grid_errors(results, spec)
     for grid in grids.values():
         cell = best_cell(grid)
@@ -914,6 +537,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     for method, grid in grids.items():
         print(describe_trend(method, best_decay_trend(grid)))
+    from course_utils.nb08_stats import compare_cells
+
     a, b = grids["adam"], grids["adamw"]
     comparison = compare_cells(a.cell(*best_cell(a)), b.cell(*best_cell(b)))
     print(describe_comparison("best Adam+L2", "best AdamW", comparison))
@@ -921,6 +546,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         import matplotlib
 
         matplotlib.use("Agg")
+        from course_utils.nb08_figures import plot_heatmaps
         from course_utils.plotting import use_course_style
 
         use_course_style()

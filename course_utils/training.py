@@ -5,7 +5,9 @@ Batches are slices of the whole dataset held as one tensor, taken in a seeded sh
 faster CPU paths used here do not change the math:
 
 * ``fused=True`` optimizers (one kernel per step for all parameters instead of a Python loop
-  over tensors; checked against the default implementation in ``tests/test_training.py``);
+  over tensors; checked against the default implementation in ``tests/test_training.py``),
+  where this torch and device have them: otherwise the default implementation
+  (`fused_available`; e.g. fused Adagrad on CUDA needs a newer torch than fused Adam);
 * running loss and accuracy summed as tensors and read once per epoch;
 * validation in large batches under ``torch.inference_mode()``.
 
@@ -22,8 +24,10 @@ from collections.abc import Iterable
 
 import torch
 from torch import nn
+from tqdm.std import tqdm
 
 from course_utils.data import iterate_minibatches
+from course_utils.models import N_CLASSES
 from course_utils.optimizers import CourseAdagrad, CourseAdam, CourseAdamW
 
 OPTIMIZERS = ("sgd", "adagrad", "adam", "adamw")
@@ -43,9 +47,25 @@ COURSE_HYPERPARAMETERS = {
 _EVAL_BATCH = 4096
 
 
-def default_device() -> torch.device:
-    """CUDA when available, else the CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+def fused_available(name: str, params: list[torch.nn.Parameter]) -> bool:
+    """Whether torch.optim's ``name`` accepts ``fused=True`` for ``params`` in this torch.
+
+    Asked by building a throw-away optimizer on one zero-size tensor of each parameter's
+    device and dtype: torch raises when a fused kernel is missing for that combination.
+    """
+    cls = {
+        "sgd": torch.optim.SGD,
+        "adagrad": torch.optim.Adagrad,
+        "adam": torch.optim.Adam,
+        "adamw": torch.optim.AdamW,
+    }[name]
+    kinds = {(p.device, p.dtype) for p in params}
+    probes = [torch.zeros(0, device=d, dtype=t, requires_grad=True) for d, t in kinds]
+    try:
+        cls(probes, lr=0.01, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return False
+    return True
 
 
 def make_optimizer(
@@ -60,7 +80,9 @@ def make_optimizer(
     ``lr`` and ``weight_decay`` default to the course's values (``COURSE_HYPERPARAMETERS``).
     For ``adam`` a positive ``weight_decay`` is the L2 penalty added to the gradient (Adam+L2);
     for ``adamw`` it is decoupled decay ``w *= 1 - lr * weight_decay``.
-    ``variant="course"`` uses the from-scratch classes of ``course_utils.optimizers`` (Adagrad
+    ``variant="fused"`` falls back to the default implementation where `fused_available` says
+    no (``optimizer.defaults["fused"]`` tells which ran). ``variant="course"`` uses the
+    from-scratch classes of ``course_utils.optimizers`` (Adagrad
     with torch's eps placement and eps = 1e-10, so its curves are comparable); SGD has no
     from-scratch version.
     """
@@ -92,7 +114,7 @@ def make_optimizer(
         cls = CourseAdam if name == "adam" else CourseAdamW
         return cls(params, **settings)
 
-    speed = {"fused": True} if variant == "fused" else {}
+    speed = {"fused": True} if variant == "fused" and fused_available(name, params) else {}
     if name == "sgd":
         return torch.optim.SGD(params, **settings, **speed)
     if name == "adagrad":
@@ -110,12 +132,16 @@ def train_epoch(
     generator: torch.Generator | None = None,
     scheduler=None,
     step_losses: list[float] | None = None,
+    step_seconds: list[float] | None = None,
 ) -> tuple[float, float]:
     """One pass over (X, y) in shuffled mini-batches; returns running (mean loss, accuracy).
 
     ``scheduler`` (if any) is stepped after every batch; ``step_losses`` (if a list) receives
-    each batch's loss.
+    each batch's loss; ``step_seconds`` (if a list) receives the seconds spent in
+    ``optimizer.step()`` over the epoch (on CUDA synchronised before and after each step).
     """
+    sync = torch.cuda.synchronize if X.device.type == "cuda" else (lambda: None)
+    in_step = 0.0
     model.train()
     loss_fn = nn.CrossEntropyLoss()
     loss_sum = torch.zeros((), dtype=torch.float64, device=X.device)
@@ -125,7 +151,14 @@ def train_epoch(
         loss = loss_fn(logits, yb)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        optimizer.step()
+        if step_seconds is not None:
+            sync()
+            start = time.perf_counter()
+            optimizer.step()
+            sync()
+            in_step += time.perf_counter() - start
+        else:
+            optimizer.step()
         if scheduler is not None:
             scheduler.step()
         batch_loss = loss.detach()
@@ -133,6 +166,8 @@ def train_epoch(
         correct += (logits.detach().argmax(dim=1) == yb).sum()
         if step_losses is not None:
             step_losses.append(batch_loss.item())
+    if step_seconds is not None:
+        step_seconds.append(in_step)
     return loss_sum.item() / len(y), correct.item() / len(y)
 
 
@@ -149,6 +184,26 @@ def evaluate(
         loss_sum += nn.functional.cross_entropy(logits, yb, reduction="sum").item()
         correct += (logits.argmax(dim=1) == yb).sum().item()
     return loss_sum / len(y), correct / len(y)
+
+
+@torch.inference_mode()
+def confusion_matrix(
+    model: nn.Module, X: torch.Tensor, y: torch.Tensor, batch_size: int = _EVAL_BATCH
+) -> dict:
+    """Loss, accuracy and the confusion matrix (``confusion[true][predicted]`` counts) on (X, y)."""
+    model.eval()
+    loss_sum = 0.0
+    counts = torch.zeros(N_CLASSES * N_CLASSES, dtype=torch.int64, device=X.device)
+    for xb, yb in iterate_minibatches(X, y, batch_size, shuffle=False):
+        logits = model(xb)
+        loss_sum += nn.functional.cross_entropy(logits, yb, reduction="sum").item()
+        counts += torch.bincount(yb * N_CLASSES + logits.argmax(dim=1), minlength=N_CLASSES**2)
+    confusion = counts.view(N_CLASSES, N_CLASSES).cpu()
+    return {
+        "loss": loss_sum / len(y),
+        "acc": confusion.diagonal().sum().item() / len(y),
+        "confusion": confusion.tolist(),
+    }
 
 
 def fit(
@@ -171,8 +226,8 @@ def fit(
     The shuffling order comes from a generator seeded with ``seed``. Tensors must already be on
     the model's device. Training stops early if the loss becomes NaN or infinite; the history
     then ends at that epoch and ``history["diverged"]`` is True. ``record_steps=True`` also
-    stores every batch's loss in ``history["step_loss"]``. ``progress`` shows a tqdm bar (a
-    widget in Jupyter, text in a terminal) with the epoch and current metrics.
+    stores every batch's loss in ``history["step_loss"]``. ``progress`` shows a text tqdm bar
+    with the epoch and current metrics.
     """
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}.")
@@ -183,11 +238,9 @@ def fit(
     history["epoch_time"] = []
     history["diverged"] = False
     step_losses: list[float] | None = [] if record_steps else None
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=epochs, desc=desc or "training", unit="epoch", leave=False)
+    bar = tqdm(
+        total=epochs, desc=desc or "training", unit="epoch", leave=False, disable=not progress
+    )
     try:
         for _ in range(epochs):
             start = time.perf_counter()
@@ -201,17 +254,13 @@ def fit(
                 (train_loss, train_acc, val_loss, val_acc, elapsed),
             ):
                 history[key].append(value)
-            if bar is not None:
-                bar.set_postfix(
-                    train_loss=f"{train_loss:.3f}", val_acc=f"{val_acc:.3f}", refresh=False
-                )
-                bar.update()
+            bar.set_postfix(train_loss=f"{train_loss:.3f}", val_acc=f"{val_acc:.3f}", refresh=False)
+            bar.update()
             if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
                 history["diverged"] = True
                 break
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     if record_steps:
         history["step_loss"] = step_losses
     return history

@@ -1,132 +1,42 @@
-"""The experiment runner: one JSON per run, resumable, corrupt files recomputed, a strict CLI."""
+"""Notebook 07's experiment: configs, the sweep, summaries, a strict CLI (the runner: test_runs)."""
 
-import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import course_utils.nb07_experiment as ex
-from course_utils.nb07_experiment import RunConfig, run_experiment
+from course_utils import nb07_figures as figs
+from course_utils.runs import RunConfig, load_data, run_experiment
 
 
 @pytest.fixture(scope="module")
 def small_data():
-    """Real Fashion-MNIST, with the validation set cut to 1,000 images to keep tests fast."""
-    X_train, y_train, X_val, y_val = ex.load_data("cpu")
-    return X_train, y_train, X_val[:1000], y_val[:1000]
+    """Real Fashion-MNIST, with the test set cut to 1,000 images to keep tests fast."""
+    X_train, y_train, X_test, y_test = load_data("cpu")
+    return X_train, y_train, X_test[:1000], y_test[:1000]
 
 
 def tiny(optimizer="adam", seed=0, **kw):
     return RunConfig(optimizer=optimizer, seed=seed, epochs=1, train_subset=512, **kw)
 
 
-def test_one_json_per_run_with_config_and_history(tmp_path, small_data):
-    configs = [tiny("sgd"), tiny("adam", seed=1)]
-    results = run_experiment(configs, tmp_path, data=small_data, progress=False)
-    files = sorted(p.name for p in tmp_path.iterdir())
-    assert files == sorted(f"{c.name}.json" for c in configs)
-    stored = json.loads((tmp_path / f"{configs[1].name}.json").read_text())
-    assert stored["config"] == configs[1].to_dict()
-    assert stored["config"]["lr"] == 0.001 and stored["config"]["seed"] == 1
-    assert set(ex.HISTORY_KEYS) <= set(stored["history"])
-    assert all(len(stored["history"][k]) == 1 for k in ex.HISTORY_KEYS)
-    assert stored["meta"]["n_train"] == 512
-    assert [r["loaded"] for r in results] == [False, False]
+def test_sweep_can_leave_out_the_course_rate():
+    full = ex.sweep_configs(["sgd"], seeds=(0, 1), epochs=3)
+    short = ex.sweep_configs(["sgd"], seeds=(0, 1), epochs=3, skip_course_lr=True)
+    assert len(full) == 10 and len(short) == 8
+    assert 0.01 not in {c.lr for c in short}
 
 
-def test_same_seed_same_history_different_seed_differs(tmp_path, small_data):
-    a = ex.run_one(tiny(seed=0), small_data, progress=False)["history"]
-    b = ex.run_one(tiny(seed=0), small_data, progress=False)["history"]
-    c = ex.run_one(tiny(seed=1), small_data, progress=False)["history"]
-    assert a["train_loss"] == b["train_loss"] and a["val_acc"] == b["val_acc"]
-    assert a["train_loss"] != c["train_loss"]
-
-
-def test_interrupted_sweep_resumes_without_recomputing(tmp_path, small_data, monkeypatch):
-    configs = [tiny("adam"), tiny("adagrad"), tiny("adamw")]
-    real_run_one = ex.run_one
-    calls = []
-
-    def crash_after_first(cfg, *args, **kwargs):
-        if calls:
-            raise KeyboardInterrupt("simulated interruption")
-        calls.append(cfg.name)
-        return real_run_one(cfg, *args, **kwargs)
-
-    monkeypatch.setattr(ex, "run_one", crash_after_first)
-    with pytest.raises(KeyboardInterrupt):
-        run_experiment(configs, tmp_path, data=small_data, progress=False)
-    first = tmp_path / f"{configs[0].name}.json"
-    assert [p.name for p in tmp_path.iterdir()] == [first.name]  # no partial or temporary file
-    stamp, content = first.stat().st_mtime_ns, first.read_text()
-
-    recomputed = []
-
-    def counting(cfg, *args, **kwargs):
-        recomputed.append(cfg.name)
-        return real_run_one(cfg, *args, **kwargs)
-
-    monkeypatch.setattr(ex, "run_one", counting)
-    results = run_experiment(configs, tmp_path, data=small_data, progress=False)
-    assert recomputed == [configs[1].name, configs[2].name]
-    assert first.stat().st_mtime_ns == stamp and first.read_text() == content
-    assert [r["loaded"] for r in results] == [True, False, False]
-    assert len(list(tmp_path.iterdir())) == 3
-
-
-@pytest.mark.parametrize(
-    "damage",
-    [
-        lambda text: text[: len(text) // 2],  # truncated mid-write
-        lambda text: "",
-        lambda text: text.replace('"val_acc"', '"val_accuracy"'),
-        lambda text: text.replace('"seed": 0', '"seed": 7'),
-    ],
-    ids=["truncated", "empty", "missing-metric", "wrong-config"],
-)
-def test_corrupt_file_is_reported_by_name_and_recomputed(tmp_path, small_data, capsys, damage):
-    cfg = tiny("adamw")
-    (good,) = run_experiment([cfg], tmp_path, data=small_data, progress=False)
-    path = tmp_path / f"{cfg.name}.json"
-    path.write_text(damage(path.read_text()))
-    capsys.readouterr()
-    (again,) = run_experiment([cfg], tmp_path, data=small_data, progress=False)
-    err = capsys.readouterr().err
-    assert str(path) in err and "Recomputing" in err
-    assert again["loaded"] is False
-    assert again["history"]["val_acc"] == good["history"]["val_acc"]
-    assert json.loads(path.read_text())["config"] == cfg.to_dict()
-
-
-def test_force_recomputes(tmp_path, small_data):
-    cfg = tiny("sgd")
-    run_experiment([cfg], tmp_path, data=small_data, progress=False)
-    (again,) = run_experiment([cfg], tmp_path, data=small_data, progress=False, force=True)
-    assert again["loaded"] is False
-
-
-def test_config_validation_and_names():
-    assert RunConfig("sgd").resolved().lr == 0.01
-    assert RunConfig("adamw").resolved().weight_decay == 1e-4
-    assert RunConfig("adam", weight_decay=0.01).name != RunConfig("adam").name
-    assert RunConfig("adam", schedule="cosine").name != RunConfig("adam").name
-    assert RunConfig("adam", train_subset=6000).name != RunConfig("adam").name
-    assert (
-        RunConfig.from_dict(RunConfig("adam", lr=3e-4).to_dict()).name
-        == RunConfig("adam", lr=3e-4).name
-    )
-    for bad, match in [
-        (dict(optimizer="rmsprop"), "Unknown optimizer"),
-        (dict(optimizer="adam", lr=-1.0), "lr"),
-        (dict(optimizer="adam", lr=float("nan")), "lr"),
-        (dict(optimizer="adam", epochs=0), "epochs"),
-        (dict(optimizer="adam", train_subset=70000), "train_subset"),
-        (dict(optimizer="adam", schedule="step"), "schedule"),
-        (dict(optimizer="sgd", variant="course"), "SGD"),
-    ]:
-        with pytest.raises(ValueError, match=match):
-            RunConfig(**bad)
+def test_truncated_result_is_the_first_epochs():
+    result = {
+        "config": RunConfig("adam", epochs=3).to_dict(),
+        "history": {"val_acc": [0.1, 0.2, 0.3], "diverged": False},
+    }
+    cut = ex.truncated(result, 2)
+    assert cut["history"]["val_acc"] == [0.1, 0.2] and cut["config"]["epochs"] == 2
+    assert result["history"]["val_acc"] == [0.1, 0.2, 0.3]
 
 
 def test_lr_grid_is_log_spaced_around_the_course_rate():
@@ -140,13 +50,15 @@ def test_summary_mean_and_std_over_seeds():
         h = {k: [0.0, 0.0] for k in ex.HISTORY_KEYS}
         h["val_acc"] = [0.5, acc]
         h["epoch_time"] = [1.0, 3.0]
-        return {"config": cfg, "history": h}
+        return {"config": cfg, "history": h, "test": {"acc": acc - 0.01, "loss": 0.3}}
 
-    rows = ex.summarize([fake("adam", 0, 0.8), fake("adam", 1, 0.9), fake("sgd", 0, 0.7)])
+    runs = [fake("adam", 0, 0.8), fake("adam", 1, 0.9), fake("sgd", 0, 0.7)]
+    rows = ex.summarize(runs, metrics=("val_acc", "test_acc", "epoch_time"))
     assert [r["label"] for r in rows] == ["adam", "sgd"]
     assert rows[0]["val_acc"] == pytest.approx(0.85)
     assert rows[0]["val_acc_std"] == pytest.approx(0.0707107, rel=1e-5)
     assert rows[0]["epoch_time"] == pytest.approx(2.0)
+    assert rows[0]["test_acc"] == pytest.approx(0.84)
     assert "0.8500 ± 0.0707" in ex.format_table(rows)
 
 
@@ -158,7 +70,15 @@ def test_cli_help():
         timeout=120,
     )
     assert proc.returncode == 0
-    for option in ("--optimizers", "--epochs", "--seeds", "--out", "--lr", "--sweep", "--force"):
+    for option in (
+        "--optimizers",
+        "--seeds",
+        "--lr",
+        "--sweep",
+        "--n-val",
+        "--device",
+        "--threads",
+    ):
         assert option in proc.stdout
 
 
@@ -166,12 +86,14 @@ def test_cli_help():
     "argv, message",
     [
         (["--optimizers", "rmsprop"], "invalid choice: 'rmsprop'"),
-        (["--epochs", "0"], "expected a positive integer"),
-        (["--seeds", "-1"], "seeds are integers >= 0"),
+        (["--epochs", "0"], "'0' is not a positive integer"),
+        (["--seeds", "-1"], "'-1' is not an integer >= 0"),
+        (["--threads", "0"], "'0' is not a positive integer"),
+        (["--n-val", "40000"], "is not an integer in [0, 30000]"),
         (["--lr", "adam=-3"], "learning rates must be finite and > 0"),
         (["--lr", "nadam=1e-3"], "unknown optimizer 'nadam'"),
         (["--sweep", "--lr", "1e-3"], "cannot be combined"),
-        (["--train-subset", "70000"], "train_subset must be an int in [1, 60000]"),
+        (["--train-subset", "70000"], "train_subset must be an int in [1, 50000]"),
     ],
 )
 def test_cli_bad_argument_clear_error_nothing_written(tmp_path, capsys, argv, message):
@@ -196,6 +118,8 @@ def test_cli_end_to_end_then_skip(tmp_path, capsys):
         "1",
         "--train-subset",
         "256",
+        "--n-val",
+        "1000",
         "--out",
         str(tmp_path),
         "--no-progress",
@@ -231,10 +155,19 @@ def test_figures_build(tmp_path, small_data):
     results = run_experiment(configs, tmp_path, data=small_data, progress=False)
     rows = ex.summarize(results)
     assert [r["label"] for r in rows] == ["sgd lr=0.01", "sgd lr=0.03"]
+    timing = {
+        "key": {"device_name": "cpu", "threads": 1, "torch": "2.4", "repeats": 2, "n_train": 9},
+        "epoch": {"sgd": [1.0, 1.2], "adam": [1.1, 1.3]},
+        "train": {"sgd": [0.8, 0.9], "adam": [0.9, 1.0]},
+        "step": {"sgd": [0.1, 0.1], "adam": [0.2, 0.2]},
+    }
+    table = {"sgd": {0.01: np.array([0.8, 0.81]), 0.03: np.array([0.82, 0.8])}}
+    confusion = np.eye(10) * 90 + 1
     for make, n_axes in [
-        (lambda: ex.plot_comparison(results), 4),
-        (lambda: ex.plot_timing(results), 1),
-        (lambda: ex.plot_lr_sweep(results), 1),
+        (lambda: figs.plot_comparison(results), 4),
+        (lambda: figs.plot_timing(timing), 1),
+        (lambda: figs.plot_lr_sweep(table, {"sgd": 0.01}, epochs=1), 1),
+        (lambda: figs.plot_per_class({"sgd": np.full(10, 0.9)}, confusion, list("abcdefghij")), 2),
     ]:
         fig = make()
         assert len(fig.axes) == n_axes

@@ -15,9 +15,11 @@ import numpy as np
 import pytest
 import torch
 
+from course_utils import nb08_figures as figs
+from course_utils import nb08_stats as st
 from course_utils import nb08_weight_decay as wd
 from course_utils.models import make_mlp
-from course_utils.nb07_experiment import RunConfig, _subset
+from course_utils.runs import RunConfig
 from course_utils.training import make_optimizer
 
 SMALL = wd.GridSpec(
@@ -140,36 +142,23 @@ def test_ci_spec_fits_the_budget_and_full_spec_is_bigger():
     assert wd.FULL_SPEC.steps_per_run > wd.CI_SPEC.steps_per_run
 
 
-def test_load_split_holds_out_validation_images():
-    X_pool, y_pool, X_val, y_val = wd.load_split(n_val=1000)
-    assert len(X_val) == len(y_val) == 1000 and len(X_pool) == 59_000
-    X_sub, _ = _subset(X_pool, y_pool, 2000)
-    # no training image is a validation image (compare raw pixels via a hash of each row)
-    val_keys = {hash(row.numpy().tobytes()) for row in X_val.flatten(1)}
-    assert not any(hash(row.numpy().tobytes()) in val_keys for row in X_sub.flatten(1))
-    X_pool2, _, X_test, _ = wd.load_split(n_val=1000, evaluate_on="test")
-    assert torch.equal(X_pool, X_pool2) and len(X_test) == 10_000
-    with pytest.raises(ValueError, match="evaluate_on"):
-        wd.load_split(evaluate_on="train")
-
-
-def test_run_grid_is_resumable_and_refuses_another_split(tmp_path, capsys):
+def test_run_grid_is_resumable(tmp_path, capsys):
     configs = wd.grid_configs(SMALL)[:4]
     start = time.perf_counter()
-    first = wd.run_grid(configs, tmp_path, n_val=SMALL.n_val, workers=2, progress=False)
+    first = wd.run_grid(configs, tmp_path, workers=2, progress=False)
     assert [r["config"] for r in first] == [c.to_dict() for c in configs]
     assert all(r["meta"]["n_val"] == SMALL.n_val for r in first)
     # corrupt one file: it is named and recomputed, the others are read back
     broken = tmp_path / f"{configs[1].name}.json"
     broken.write_text("{not json", encoding="utf-8")
-    second = wd.run_grid(configs, tmp_path, n_val=SMALL.n_val, workers=2, progress=False)
+    second = wd.run_grid(configs, tmp_path, workers=2, progress=False)
     assert [r["loaded"] for r in second] == [True, False, True, True]
     assert "Corrupt results file" in capsys.readouterr().err
     assert second[1]["history"]["val_acc"] == first[1]["history"]["val_acc"]
     print(f"run_grid, 4 tiny runs twice: {time.perf_counter() - start:.1f} s")
-    with pytest.raises(ValueError, match="another data split"):
-        wd.run_grid(configs, tmp_path, n_val=600, workers=1, progress=False)
-    assert json.loads((tmp_path / "split.json").read_text())["n_val"] == SMALL.n_val
+    # another validation split is another run (its name says so), never a mix-up
+    other = wd.GridSpec(**{**SMALL.to_dict(), "n_val": 600})
+    assert {c.name for c in wd.grid_configs(other)}.isdisjoint(c.name for c in configs)
 
 
 # ------------------------------------------------------------------ analysis
@@ -183,7 +172,8 @@ def _fake_results(spec: wd.GridSpec, error_fn) -> list[dict]:
         methods = wd.METHODS if lam == 0 else (method,)
         err = error_fn(methods[-1], lr, lam, cfg.seed)
         history = {"val_acc": [1 - err / 100] * cfg.epochs, "diverged": False}
-        results.append({"config": cfg.to_dict(), "history": history})
+        test = {"acc": 1 - (err + 1) / 100}
+        results.append({"config": cfg.to_dict(), "history": history, "test": test})
     return results
 
 
@@ -231,14 +221,55 @@ def test_grid_errors_names_missing_runs_and_handles_divergence():
     wd.best_decay_trend(grids["adam"], n_boot=10)  # a diverged cell never wins, no error
 
 
-def test_compare_cells():
-    out = wd.compare_cells([15.0, 15.2, 15.4, 15.6], [14.0, 14.2, 14.4, 14.6])
+def test_compare_cells_unpaired_and_paired():
+    a, b = [15.0, 15.2, 15.4, 15.6], [14.0, 14.25, 14.35, 14.6]
+    out = st.compare_cells(a, b)
     assert out["diff"] == pytest.approx(1.0)
-    s = np.std([15.0, 15.2, 15.4, 15.6], ddof=1)
-    assert out["se"] == pytest.approx(math.sqrt(2 * s**2 / 4))
-    assert out["diff_over_noise"] == pytest.approx(1.0 / s)
+    s = np.std(a, ddof=1)
+    assert out["se"] == pytest.approx(math.sqrt((s**2 + np.var(b, ddof=1)) / 4))
+    assert 5.5 < out["df"] <= 6 and out["p"] < 0.01 and not out["paired"]
+    paired = st.compare_cells(a, b, paired=True)
+    d = np.subtract(a, b)
+    assert paired["se"] == pytest.approx(d.std(ddof=1) / 2) and paired["df"] == 3
+    assert paired["se"] < out["se"] / 5  # the shared seed effect cancels
     with pytest.raises(ValueError, match="two seeds"):
-        wd.compare_cells([1.0], [2.0, 3.0])
+        st.compare_cells([1.0], [2.0, 3.0])
+    with pytest.raises(ValueError, match="same seeds"):
+        st.compare_cells([1.0, 2.0], [2.0, 3.0, 4.0], paired=True)
+
+
+def test_gain_of_the_zero_decay_cell_over_itself_is_zero():
+    grids = wd.grid_errors(_fake_results(SPEC5, _coupled_and_separable), SPEC5)
+    errors = grids["adamw"].errors.copy()
+    errors[:, 0] = errors.min() - 1.0  # no decay is best in every row
+    grid = wd.Grid("adamw", grids["adamw"].lrs, grids["adamw"].decays, errors, SPEC5.seeds)
+    rows = st.decay_gain_by_row(grid)
+    assert all(r["best_decay"] == 0 and r["gain"] == 0 and r["se"] == 0 for r in rows)
+
+
+@pytest.mark.parametrize("zero_at", [-4.5, -6.0, -8.0])
+def test_placement_free_statistics_do_not_move_with_the_zero_column(zero_at):
+    """A grid whose lower rows pick lam = 0: the argmin slope follows where 0 is drawn, the
+    band edge and the best positive decay do not."""
+
+    def error(method, lr, lam, seed):
+        if lam == 0:  # the two lowest rows are best without decay, the others are not
+            return 14.0 if lr < 1e-3 else 20.0
+        target = -3.0 + math.log10(lr / 1e-3)  # best positive lam proportional to lr (slope +1)
+        return 15 + 0.3 * (math.log10(lam) - target) ** 2 + 0.01 * seed
+
+    grids = wd.grid_errors(_fake_results(SPEC5, error), SPEC5)
+    stats = st.decoupling_statistics(grids["adamw"], n_boot=20)
+    default = wd.best_decay_trend(grids["adamw"], n_boot=5)["slope"]
+    moved = wd.best_decay_trend(grids["adamw"], n_boot=5, zero_at=zero_at)["slope"]
+    assert moved != pytest.approx(default)
+    fixed = stats["best positive λ"]
+    assert stats["best λ (λ=0 one step below)"]["censored"][:2] == ["low", "low"]
+    assert fixed["censored"][:2] == ["", ""]
+    assert fixed["slope"] == pytest.approx(
+        st.decoupling_statistics(grids["adamw"], n_boot=20)["best positive λ"]["slope"]
+    )
+    assert 0.5 < fixed["slope"] < 1.5
 
 
 def test_confirmation_configs_need_fresh_seeds():
@@ -268,16 +299,16 @@ def test_figures_draw_with_marked_best_cells():
 
     grids = wd.grid_errors(_fake_results(SPEC5, _coupled_and_separable), SPEC5)
     trends = {m: wd.best_decay_trend(g, n_boot=20) for m, g in grids.items()}
-    fig = wd.plot_heatmaps(grids)
+    fig = figs.plot_heatmaps(grids)
     heat_axes = fig.axes[:2]
     for ax in heat_axes:
         red = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_linewidth() > 3]
         assert len(red) == 1
         assert len(ax.texts) == 25
-    fig2 = wd.plot_torch_coordinates(grids["adamw"])
+    fig2 = figs.plot_torch_coordinates(grids["adamw"])
     assert fig2.axes[1].get_xscale() == "log"
-    fig3 = wd.plot_best_decay(grids, trends)
-    fig4 = wd.plot_cell_comparison({"grid": {"AdamW best": [1, 2, 3], "Adam + L2 best": [2, 3]}})
+    fig3 = figs.plot_best_decay(grids, trends)
+    fig4 = figs.plot_cell_comparison({"grid": {"AdamW best": [1, 2, 3], "Adam + L2 best": [2, 3]}})
     for f in (fig, fig2, fig3, fig4):
         f.canvas.draw()
         plt.close(f)
@@ -308,8 +339,9 @@ def test_run_confirmation_trains_shared_cells_once_on_the_test_set(tmp_path):
     np.testing.assert_array_equal(out["A"], out["B"])  # one run, two labels
     assert len(list(tmp_path.glob("adam*_seed5*.json"))) == 4
     stored = json.loads(next(tmp_path.glob("adamw_*seed50.json")).read_text())
-    assert stored["meta"]["n_val"] == 10_000  # scored on the test set
-    assert np.all((out["C"] > 0) & (out["C"] < 100))
+    assert stored["meta"]["n_val"] == SMALL.n_val  # validated like the grid ...
+    assert sum(map(sum, stored["test"]["confusion"])) == 10_000  # ... scored on the test set
+    assert out["C"][0] == pytest.approx(100 * (1 - stored["test"]["acc"]))
 
 
 def test_command_line_rejects_bad_arguments(capsys):

@@ -134,3 +134,35 @@ def test_fit_rejects_bad_epochs(data):
     model = make_mlp(0)
     with pytest.raises(ValueError, match="epochs"):
         fit(model, make_optimizer("adam", model.parameters()), X, y, Xv, yv, epochs=0)
+
+
+def test_fused_falls_back_when_torch_has_no_fused_kernel(monkeypatch):
+    params = list(make_mlp(0).parameters())
+    assert make_optimizer("adagrad", params).defaults["fused"] is True
+
+    class NoFusedAdagrad(torch.optim.Adagrad):
+        def __init__(self, params, **kw):
+            if kw.get("fused"):
+                raise RuntimeError(
+                    "`fused=True` requires all the params to be on a supported device"
+                )
+            super().__init__(params, **kw)
+
+    monkeypatch.setattr(torch.optim, "Adagrad", NoFusedAdagrad)
+    opt = make_optimizer("adagrad", params)
+    assert isinstance(opt, NoFusedAdagrad) and not opt.defaults.get("fused")
+
+
+def test_confusion_matrix_counts_every_image():
+    from course_utils.training import confusion_matrix
+
+    X = torch.randn(300, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    y = torch.randint(0, 10, (300,), generator=torch.Generator().manual_seed(1))
+    out = confusion_matrix(make_mlp(0), X, y, batch_size=128)
+    counts = torch.tensor(out["confusion"])
+    assert (
+        counts.sum() == 300
+        and counts.sum(dim=1).tolist() == torch.bincount(y, minlength=10).tolist()
+    )
+    assert out["acc"] == pytest.approx(evaluate(make_mlp(0), X, y)[1])
+    assert out["loss"] == pytest.approx(evaluate(make_mlp(0), X, y)[0])

@@ -1,0 +1,210 @@
+"""Notebook 07: what the optimizers cost, measured so that machine load cannot decide the ranking.
+
+`time_optimizers` trains one model per optimizer in *one* process with a pinned number of
+threads, interleaved: repeat 1 runs one epoch of each optimizer, then repeat 2 does the same in a
+rotated order, and so on. A busy machine therefore slows every optimizer alike, instead of
+whichever happened to run while it was busy. Each epoch records three times: the whole epoch
+(training and validation, as the course times it), the training part, and the time spent inside
+``optimizer.step()`` alone. `timed_optimizers` stores the measurement in a JSON file whose name
+holds the device, the thread count and the torch version, so measurements made in different
+conditions are never mixed.
+
+`autograd_flops` counts the multiply-adds autograd performs for the MLP (the first layer's
+*input* gradient is never computed: nothing needs it), and `matmul_bound` times exactly those
+matrix shapes to give the fastest an epoch could possibly be on this machine.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from course_utils.cli import limit_threads
+from course_utils.models import make_mlp
+from course_utils.runs import RunConfig, load_data, run_data, torch_version, write_result
+from course_utils.training import OPTIMIZERS, evaluate, make_optimizer, train_epoch
+
+LAYER_WIDTHS = (784, 256, 128, 10)
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def time_optimizers(
+    optimizers: Sequence[str] = OPTIMIZERS,
+    repeats: int = 3,
+    data=None,
+    n_val: int = 10_000,
+    threads: int = 1,
+    device: str = "cpu",
+    train_subset: int | None = None,
+) -> dict:
+    """Interleaved epochs of every optimizer: ``{"key", "epoch", "train", "step"}`` (seconds).
+
+    ``epoch[name]`` lists ``repeats`` whole-epoch times (training + validation), ``train[name]``
+    the training part, ``step[name]`` the part spent in ``optimizer.step()``. Every optimizer
+    first trains 20 untimed batches (memory allocation, kernel choice).
+    """
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1, got {repeats!r}.")
+    if data is None:
+        data = load_data(device)
+    cfg = RunConfig("adam", n_val=n_val, train_subset=train_subset, device=device, threads=threads)
+    parts = run_data(cfg, data)
+    (X, y), (X_val, y_val) = parts["train"], parts["val"]
+    dev = X.device
+    out = {"epoch": {}, "train": {}, "step": {}}
+    with limit_threads(threads):
+        runs = {}
+        for name in optimizers:
+            model = make_mlp(0).to(dev)
+            opt = make_optimizer(name, model.parameters())
+            gen = torch.Generator().manual_seed(0)
+            train_epoch(model, opt, X[: 20 * 128], y[: 20 * 128], 128, gen)
+            runs[name] = (model, opt, gen)
+            for part in out.values():
+                part[name] = []
+        for r in range(repeats):
+            order = list(optimizers[r % len(optimizers) :]) + list(
+                optimizers[: r % len(optimizers)]
+            )
+            for name in order:
+                model, opt, gen = runs[name]
+                steps: list[float] = []
+                _sync(dev)
+                start = time.perf_counter()
+                train_epoch(model, opt, X, y, 128, gen, step_seconds=steps)
+                _sync(dev)
+                trained = time.perf_counter() - start
+                evaluate(model, X_val, y_val)
+                _sync(dev)
+                out["epoch"][name].append(time.perf_counter() - start)
+                out["train"][name].append(trained)
+                out["step"][name].append(steps[0])
+        fused = {name: bool(runs[name][1].defaults.get("fused")) for name in optimizers}
+    out["key"] = timing_key(device, threads, repeats, len(X))
+    out["fused"] = fused
+    return out
+
+
+def timing_key(device: str, threads: int, repeats: int, n_train: int) -> dict:
+    """What a timing depends on: device, threads, torch version, repeats, training images."""
+    name = torch.cuda.get_device_name() if device == "cuda" else "cpu"
+    return {
+        "device": device,
+        "device_name": name,
+        "threads": threads,
+        "torch": torch_version(),
+        "repeats": repeats,
+        "n_train": n_train,
+    }
+
+
+def timed_optimizers(out_dir: str | Path, **kwargs) -> dict:
+    """`time_optimizers`, read back from ``out_dir`` when the same measurement was stored."""
+    device, threads = kwargs.get("device", "cpu"), kwargs.get("threads", 1)
+    repeats = kwargs.get("repeats", 3)
+    path = Path(out_dir) / (
+        f"timing_{device}_t{threads}_torch{torch_version()}_r{repeats}"
+        f"_val{kwargs.get('n_val', 10_000)}_n{kwargs.get('train_subset') or 'all'}.json"
+    )
+    if path.exists():
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+            if stored.get("key", {}).get("threads") == threads:
+                stored["loaded"] = True
+                return stored
+        except (OSError, json.JSONDecodeError):
+            pass
+    result = time_optimizers(**kwargs)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_result(path, result)
+    result["loaded"] = False
+    return result
+
+
+def timing_summary(timing: dict) -> dict[str, dict[str, float]]:
+    """Per optimizer: medians of epoch / train / step seconds, and the epoch time's min and max."""
+    rows = {}
+    for name, epochs in timing["epoch"].items():
+        rows[name] = {
+            "epoch": float(np.median(epochs)),
+            "epoch_min": float(np.min(epochs)),
+            "epoch_max": float(np.max(epochs)),
+            "train": float(np.median(timing["train"][name])),
+            "step": float(np.median(timing["step"][name])),
+            "step_min": float(np.min(timing["step"][name])),
+            "step_max": float(np.max(timing["step"][name])),
+        }
+    return rows
+
+
+def autograd_flops(n_images: int, widths: Sequence[int] = LAYER_WIDTHS) -> dict[str, float]:
+    """Floating-point operations of one epoch on ``n_images``, as autograd computes them.
+
+    Per layer of shape (in, out) and image: forward 2·in·out, weight gradient 2·in·out, input
+    gradient 2·in·out except for the first layer (the images need no gradient). ``six_np`` is
+    the common rule of thumb 6·N·P, which counts that skipped product too.
+    """
+    shapes = list(zip(widths[:-1], widths[1:]))
+    forward = sum(2 * a * b for a, b in shapes) * n_images
+    weight_grad = forward
+    input_grad = sum(2 * a * b for a, b in shapes[1:]) * n_images
+    n_params = sum(a * b + b for a, b in shapes)
+    return {
+        "forward": float(forward),
+        "backward": float(weight_grad + input_grad),
+        "total": float(forward + weight_grad + input_grad),
+        "six_np": 6.0 * n_images * n_params,
+    }
+
+
+def _best_seconds(left: torch.Tensor, right: torch.Tensor, calls: int, repeats: int) -> float:
+    """Fastest time of ``left @ right`` (best of ``repeats`` averages over ``calls``)."""
+    for _ in range(10):
+        left @ right
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            left @ right
+        best = min(best, (time.perf_counter() - start) / calls)
+    return best
+
+
+def matmul_bound(
+    n_images: int,
+    batch: int = 128,
+    widths: Sequence[int] = LAYER_WIDTHS,
+    threads: int = 1,
+    calls: int = 200,
+    repeats: int = 5,
+) -> dict[str, float]:
+    """Seconds per epoch if the CPU did nothing but the epoch's matrix products, each timed alone.
+
+    Times (best of ``repeats``) every product shape autograd uses: forward ``X @ W.T``, weight
+    gradient ``G.T @ X``, input gradient ``G @ W`` (not for the first layer). Returns
+    ``seconds`` (per epoch), ``flops`` (`autograd_flops`) and ``rate`` (FLOP/s over those shapes).
+    """
+    gen = torch.Generator().manual_seed(0)
+    per_batch = 0.0
+    with limit_threads(threads):
+        for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+            x = torch.randn(batch, a, generator=gen)
+            w = torch.randn(b, a, generator=gen)
+            g = torch.randn(batch, b, generator=gen)
+            per_batch += _best_seconds(x, w.T, calls, repeats)
+            per_batch += _best_seconds(g.T, x, calls, repeats)
+            if i > 0:
+                per_batch += _best_seconds(g, w, calls, repeats)
+    seconds = per_batch * n_images / batch
+    flops = autograd_flops(n_images, widths)["total"]
+    return {"seconds": seconds, "flops": flops, "rate": flops / seconds}

@@ -1,0 +1,256 @@
+"""Notebook 08's figures: heatmaps, the sheared torch grid, best decay per rate, cell comparisons.
+
+Each function takes `Grid` objects (or per-seed errors) and an optional ``fig`` and returns the
+matplotlib figure; the notebook shows it and saves it with ``plotting.save_figure``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from course_utils.nb08_weight_decay import (
+    METHOD_LABELS,
+    METHODS,
+    Grid,
+    best_cell,
+    fmt_value,
+    row_best,
+    signed,
+)
+from course_utils.plotting import OPTIMIZER_COLORS
+
+
+def _color_limits(grids: Sequence[Grid], span: float) -> tuple[float, float]:
+    low = min(np.nanmin(g.mean) for g in grids)
+    return low, low + span
+
+
+def _text_color(cmap, norm, value: float) -> str:
+    r, g, b, _ = cmap(norm(value))
+    return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
+
+
+def _heatmap(ax, grid: Grid, norm, cmap, annotate: bool = True):
+    from matplotlib.patches import Rectangle
+
+    mean, std = grid.mean, grid.std
+    image = ax.imshow(
+        np.where(np.isnan(mean), norm.vmax, mean),
+        origin="lower",
+        cmap=cmap,
+        norm=norm,
+        aspect="auto",
+    )
+    best_rows = row_best(mean)
+    bi, bj = best_cell(grid)
+    for i in range(mean.shape[0]):
+        for j in range(mean.shape[1]):
+            if not annotate:
+                continue
+            if np.isnan(mean[i, j]):
+                text, color = "diverged", "white"
+            else:
+                text = f"{mean[i, j]:.2f}\n±{std[i, j]:.2f}"
+                color = _text_color(cmap, norm, min(mean[i, j], norm.vmax))
+            ax.text(j, i, text, ha="center", va="center", fontsize=9, color=color)
+        j = best_rows[i]
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="white", lw=1.5, ls="--"))
+    ax.add_patch(Rectangle((bj - 0.5, bi - 0.5), 1, 1, fill=False, ec="red", lw=3.5))
+    ax.set_xticks(range(len(grid.decays)), [fmt_value(v) for v in grid.decays])
+    ax.set_yticks(range(len(grid.lrs)), [fmt_value(v) for v in grid.lrs])
+    ax.grid(False)
+    return image
+
+
+def plot_heatmaps(grids: dict[str, Grid], span: float = 2.0, fig=None):
+    """Side-by-side heatmaps (paper parameterisation): mean ± seed std of the validation error.
+
+    One shared color scale from the best cell to ``span`` points above it (worse cells saturate).
+    Red box: the method's best cell; dashed white boxes: the best decay at each learning rate.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import Normalize
+
+    if fig is None:
+        fig = plt.figure(figsize=(13, 5.6))
+    axes = fig.subplots(1, 2)
+    cmap = plt.get_cmap("viridis_r")
+    norm = Normalize(*_color_limits(list(grids.values()), span))
+    titles = {
+        "adam": r"Adam + L2: gradient $+\,\lambda w$",
+        "adamw": r"AdamW: $w \leftarrow w - \eta_t \lambda w$  ($\lambda$ not $\times\,\alpha$)",
+    }
+    image = None
+    for ax, (method, grid) in zip(axes, grids.items()):
+        image = _heatmap(ax, grid, norm, cmap)
+        ax.set_title(titles[method])
+        ax.set_xlabel("weight decay λ (paper's parameterisation)")
+        ax.set_ylabel("initial learning rate α")
+    n = grids[METHODS[0]].errors.shape[2]
+    colorbar = fig.colorbar(image, ax=list(axes), extend="max", fraction=0.04, pad=0.02)
+    colorbar.set_label(f"validation error (%), mean of {n} seeds")
+    fig.suptitle(
+        "Validation error per cell: mean ± seed std  (red: best cell, dashed: best λ per α)",
+        fontsize=13,
+    )
+    return fig
+
+
+def plot_torch_coordinates(grid: Grid, span: float = 2.0, fig=None):
+    """One method's cells in the paper's (λ, α) grid and at torch's (weight_decay, α) positions.
+
+    For AdamW every column of the paper grid (fixed λ) becomes a diagonal in torch's
+    coordinates, where ``weight_decay = λ / α``: the grid is sheared. Dashed lines: fixed λ.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import Normalize
+    from matplotlib.ticker import NullLocator
+
+    if fig is None:
+        fig = plt.figure(figsize=(13, 5.4))
+    left, right = fig.subplots(1, 2)
+    cmap = plt.get_cmap("viridis_r")
+    norm = Normalize(*_color_limits([grid], span))
+    _heatmap(left, grid, norm, cmap, annotate=True)
+    left.set_title(f"{METHOD_LABELS[grid.method]}: paper's grid (λ, α)")
+    left.set_xlabel("weight decay λ")
+    left.set_ylabel("initial learning rate α")
+
+    wd = grid.torch_decays
+    positive = wd[:, 1:]
+    zero_x = positive.min() / 10**1.0  # where the wd = 0 column is drawn
+    mean = grid.mean
+    bi, bj = best_cell(grid)
+    for i, lr in enumerate(grid.lrs):
+        xs = np.concatenate([[zero_x], positive[i]])
+        colors = cmap(norm(np.where(np.isnan(mean[i]), norm.vmax, mean[i])))
+        right.scatter(xs, np.full(len(xs), lr), s=420, marker="s", c=colors, ec="none")
+        best_j = row_best(mean)[i]
+        right.scatter([xs[best_j]], [lr], s=420, marker="s", fc="none", ec="white", lw=1.5, ls="--")
+        if i == bi:
+            right.scatter([xs[bj]], [lr], s=520, marker="s", fc="none", ec="red", lw=3)
+    for j, lam in enumerate(grid.decays[1:], start=1):
+        right.plot(wd[:, j], grid.lrs, "--", color="0.5", lw=1, zorder=0)
+        right.annotate(
+            f"λ={fmt_value(lam)}",
+            (wd[-1, j], grid.lrs[-1]),
+            xytext=(0, 14),
+            textcoords="offset points",
+            ha="center",
+            fontsize=9,
+            color="0.3",
+        )
+    right.set_xscale("log")
+    right.set_yscale("log")
+    for axis in (right.xaxis, right.yaxis):
+        axis.set_minor_locator(NullLocator())
+    right.set_yticks(grid.lrs, [fmt_value(v) for v in grid.lrs])
+    ticks = [zero_x] + [
+        10.0**k
+        for k in range(
+            math.ceil(math.log10(positive.min())), math.floor(math.log10(positive.max())) + 1
+        )
+    ]
+    right.set_xticks(ticks, ["0"] + [fmt_value(t) for t in ticks[1:]])
+    right.set_ylim(grid.lrs[0] / 1.5, grid.lrs[-1] * 1.6)
+    right.set_xlim(zero_x / 2, positive.max() * 2)
+    right.set_xlabel("torch's weight_decay (AdamW: λ / α), log scale")
+    right.set_ylabel("learning rate α (lr)")
+    right.set_title("the same runs at torch's (weight_decay, lr)")
+    right.grid(False)
+    fig.suptitle("One grid, two parameterisations: constant λ (dashed) is a diagonal in torch's")
+    return fig
+
+
+def plot_best_decay(grids: dict[str, Grid], trends: dict[str, dict], fig=None):
+    """Best decay per learning rate: the mean grid's choice (line) and bootstrap frequencies."""
+    import matplotlib.pyplot as plt
+
+    if fig is None:
+        fig = plt.figure(figsize=(13, 4.8))
+    axes = fig.subplots(1, 2)
+    for ax, (method, grid) in zip(axes, grids.items()):
+        trend = trends[method]
+        color = _method_color(method)
+        rows, cols = np.nonzero(trend["choice_freq"])
+        sizes = 900 * trend["choice_freq"][rows, cols]
+        ax.scatter(
+            rows,
+            cols,
+            s=sizes,
+            color=color,
+            alpha=0.3,
+            ec="none",
+            label="bootstrap: how often best",
+        )
+        ax.plot(
+            range(len(grid.lrs)),
+            trend["best_index"],
+            "o-",
+            color=color,
+            label="best λ of the mean grid",
+        )
+        ax.set_xticks(range(len(grid.lrs)), [fmt_value(v) for v in grid.lrs])
+        ax.set_yticks(range(len(grid.decays)), [fmt_value(v) for v in grid.decays])
+        ax.set_ylim(-0.5, len(grid.decays) - 0.5)
+        ax.set_xlim(-0.5, len(grid.lrs) - 0.5)
+        ax.set_xlabel("initial learning rate α")
+        ax.set_ylabel("best weight decay λ")
+        low, high = trend["slope_interval"]
+        ax.set_title(
+            f"{METHOD_LABELS[method]}: slope {signed(trend['slope'])} (90% bootstrap "
+            f"{signed(low)} to {signed(high)})",
+            fontsize=12,
+        )
+    fig.suptitle("How the best decay moves with the learning rate (slope in decades per decade)")
+    fig.tight_layout()
+    fig.subplots_adjust(bottom=0.25)
+    handles = [
+        plt.Line2D([], [], marker="o", ls="-", color="0.3", label="best λ of the mean grid"),
+        plt.Line2D(
+            [],
+            [],
+            marker="o",
+            ls="",
+            ms=14,
+            color="0.3",
+            alpha=0.3,
+            label="bootstrap over seeds: bubble area = how often that λ is the row's best",
+        ),
+    ]
+    fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=10, frameon=False)
+    return fig
+
+
+def plot_cell_comparison(groups: dict[str, dict[str, np.ndarray]], fig=None):
+    """Per-seed errors of chosen cells: ``{panel title: {cell label: errors}}``, mean ± std bars."""
+    import matplotlib.pyplot as plt
+
+    if fig is None:
+        fig = plt.figure(figsize=(13, 4.2))
+    axes = fig.subplots(1, len(groups))
+    axes = np.atleast_1d(axes)
+    for ax, (title, cells) in zip(axes, groups.items()):
+        for y, (label, errors) in enumerate(cells.items()):
+            errors = np.asarray(errors, dtype=float)
+            color = _method_color("adamw" if "AdamW" in label else "adam")
+            if "no decay" in label:
+                color = "0.35"
+            ax.scatter(errors, np.full(len(errors), y), color=color, alpha=0.6, s=50)
+            m, s = errors.mean(), errors.std(ddof=1)
+            ax.errorbar([m], [y], xerr=[s], fmt="|", color="black", ms=22, capsize=6, lw=2)
+        ax.set_yticks(range(len(cells)), list(cells))
+        ax.set_ylim(-0.6, len(cells) - 0.4)
+        ax.margins(x=0.15)
+        ax.invert_yaxis()
+        ax.set_xlabel("error (%)  (dots: seeds; bar: mean ± std)")
+        ax.set_title(title, fontsize=12)
+    fig.tight_layout()
+    return fig
+
+
+def _method_color(method: str):
+    return OPTIMIZER_COLORS[method]

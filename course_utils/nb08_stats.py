@@ -1,0 +1,140 @@
+"""Notebook 08: how sure are the grid's answers? Decoupling statistics and cell comparisons.
+
+The least-squares slope of the row winners (`nb08_weight_decay.best_decay_trend`) depends on
+where the ``lam = 0`` column is drawn on a log axis, which is a choice, not a measurement. So
+`decoupling_statistics` reports the slope of several row statistics side by side:
+
+* the row's best decay with ``lam = 0`` one grid step below the smallest decay, and far below;
+* the row's best *positive* decay (no placement needed);
+* the **largest decay within 0.25 (or 0.5) points of the row's best**: where the row's error
+  starts to rise, a sturdier edge than the noisy minimum.
+
+Each comes with a seed-bootstrap standard deviation and the rows whose pick sits on an edge of
+the grid (``lam = 0``: the true best could be any smaller decay; the largest decay: it could be
+larger). `compare_cells` compares two cells over their seeds, paired when they share seeds.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from course_utils.nb07_stats import t_two_sided_p
+from course_utils.nb08_weight_decay import Grid, decay_positions, row_best
+
+STATISTICS = {
+    "best λ (λ=0 one step below)": ("argmin", None),
+    "best λ (λ=0 at 1e-5)": ("argmin", -5.0),
+    "best positive λ": ("positive", None),
+    "largest λ within 0.25 pt of best": ("band", 0.25),
+    "largest λ within 0.5 pt of best": ("band", 0.5),
+}
+
+
+def row_picks(mean: np.ndarray, kind: str, value: float | None) -> np.ndarray:
+    """Per row, the column each statistic of `STATISTICS` picks from a mean grid."""
+    filled = np.where(np.isnan(mean), np.inf, mean)
+    if kind == "argmin":
+        return filled.argmin(axis=1)
+    if kind == "positive":
+        return filled[:, 1:].argmin(axis=1) + 1
+    within = filled <= filled.min(axis=1, keepdims=True) + value
+    return np.array([np.nonzero(row)[0].max() for row in within])
+
+
+def _slope(lrs: np.ndarray, positions: np.ndarray) -> float:
+    return float(np.polyfit(np.log10(lrs), positions, 1)[0])
+
+
+def decoupling_statistics(grid: Grid, n_boot: int = 1000, rng_seed: int = 0) -> dict[str, dict]:
+    """Slope (decades of lam per decade of lr) of each statistic, with its seed bootstrap.
+
+    Returns ``{name: {"picks", "decays", "slope", "boot_sd", "censored"}}``; ``censored[i]`` is
+    "low" when row i picks lam = 0, "high" when it picks the largest decay, else "".
+    """
+    rng = np.random.default_rng(rng_seed)
+    n_seeds = grid.errors.shape[2]
+    resamples = [rng.integers(0, n_seeds, n_seeds) for _ in range(n_boot)]
+    boot_means = [grid.errors[:, :, pick].mean(axis=2) for pick in resamples]
+    out = {}
+    last = len(grid.decays) - 1
+    for name, (kind, value) in STATISTICS.items():
+        positions = decay_positions(grid.decays, value if kind == "argmin" else None)
+        picks = row_picks(grid.mean, kind, value)
+        boot = [_slope(grid.lrs, positions[row_picks(m, kind, value)]) for m in boot_means]
+        out[name] = {
+            "picks": picks,
+            "decays": grid.decays[picks],
+            "slope": _slope(grid.lrs, positions[picks]),
+            "boot_sd": float(np.std(boot, ddof=1)),
+            "censored": ["low" if j == 0 else "high" if j == last else "" for j in picks],
+        }
+    return out
+
+
+def compare_cells(errors_a, errors_b, paired: bool = False) -> dict:
+    """``a - b`` in mean error with its seed noise: standard error, t, degrees of freedom, p.
+
+    ``paired=True`` (the two cells ran the same seeds, so the same initialisations and batch
+    orders): ``se`` is the std of the per-seed differences over sqrt(n), ``df = n - 1``.
+    Otherwise the unpaired sqrt(s_a^2/n_a + s_b^2/n_b) with Welch's degrees of freedom.
+    ``noise`` is the pooled seed std of a single run; ``p`` is two-sided (Student's t).
+    """
+    a = np.asarray(errors_a, dtype=float)
+    b = np.asarray(errors_b, dtype=float)
+    if a.ndim != 1 or b.ndim != 1 or len(a) < 2 or len(b) < 2:
+        raise ValueError("compare_cells needs two 1-D arrays of at least two seeds each.")
+    if paired and len(a) != len(b):
+        raise ValueError("paired=True needs the same seeds, so the same number, in both cells.")
+    sa, sb = a.std(ddof=1), b.std(ddof=1)
+    va, vb = sa**2 / len(a), sb**2 / len(b)
+    if paired:
+        se = float((a - b).std(ddof=1) / math.sqrt(len(a)))
+        df = len(a) - 1
+    else:
+        se = math.sqrt(va + vb)
+        df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1)) if se > 0 else 1
+    diff = float(a.mean() - b.mean())
+    z = diff / se if se > 0 else (math.copysign(math.inf, diff) if diff else 0.0)
+    noise = math.sqrt((sa**2 + sb**2) / 2)
+    return {
+        "mean_a": float(a.mean()),
+        "std_a": float(sa),
+        "mean_b": float(b.mean()),
+        "std_b": float(sb),
+        "diff": diff,
+        "se": se,
+        "z": z,
+        "df": float(df),
+        "p": t_two_sided_p(z, max(1, int(round(df)))),
+        "paired": paired,
+        "noise": noise,
+        "diff_over_noise": diff / noise if noise > 0 else 0.0,
+    }
+
+
+def decay_gain_by_row(grid: Grid) -> list[dict]:
+    """Per learning rate: the best decay, its gain over no decay (points), the paired SE and p.
+
+    Where the best cell *is* the lam = 0 cell the gain and its SE are 0. Each gain is the largest
+    of several noisy differences, so it is biased upwards: a gain of two SE is weaker evidence
+    than two SE of a difference chosen in advance.
+    """
+    rows = []
+    for i, j in enumerate(row_best(grid.mean)):
+        if j == 0:
+            gain, se, p = 0.0, 0.0, 1.0
+        else:
+            c = compare_cells(grid.cell(i, 0), grid.cell(i, j), paired=True)
+            gain, se, p = c["diff"], c["se"], c["p"]
+        rows.append(
+            {
+                "lr": float(grid.lrs[i]),
+                "best_decay": float(grid.decays[j]),
+                "gain": gain,
+                "se": se,
+                "p": p,
+            }
+        )
+    return rows
