@@ -8,7 +8,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb)) $(sort $(wildcard 
 DEBIAN_DATA := /usr/share/datasets/fashion-mnist
 LAB_PORT ?= 8888
 
-.PHONY: setup data lab test unit browser figures lint html clean
+.PHONY: setup data lab test unit browser browser-install figures lint html clean
 
 setup: $(STAMP) data
 
@@ -30,14 +30,24 @@ data: $(STAMP)
 lab: setup
 	$(PY) tools/start_lab.py --port $(LAB_PORT) --notebook notebooks/00_start_here.ipynb
 
+# A browser for the browser tests, the way `data` gets the data: Debian's chromium when we are
+# root with apt-get, else Playwright's own Chromium. Never fails: without a browser the browser
+# tests skip with the command to run (and fail under CI).
+browser-install: $(STAMP)
+	@$(PY) tests/browser/browsers.py 2>/dev/null || { \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else $(PY) -m playwright install chromium; fi; \
+	  $(PY) tests/browser/browsers.py || true; }
+
 # Unit, panel and browser tests, then strict nbval on every notebook (conftest.py adds its options).
-test: setup
+test: setup browser-install
 	$(PY) -m pytest tests notebooks
 
 unit: setup
 	$(PY) -m pytest tests --ignore=tests/browser
 
-browser: setup
+browser: setup browser-install
 	$(PY) -m pytest tests/browser -s
 
 figures: setup
