@@ -1,37 +1,35 @@
-"""Notebook 04 (Adam): checks against torch.optim, demos, the quadratic race panel, exercises.
+"""Notebook 04 (Adam): checks against torch.optim and the demos (the race is in `nb04_race`).
 
-Everything here runs on the CPU in well under a second, so a notebook cell can call it live:
+Every Adam and Adagrad run here calls `course_utils.optimizers`:
 
-* `compare_with_torch`: the course MLP trained on real Fashion-MNIST batches by a from-scratch
-  update and by ``torch.optim.Adam``/``AdamW`` side by side, compared in the checker shape;
+* `compare_with_torch`: the course MLP trained on real Fashion-MNIST batches by torch.optim and
+  by the from-scratch update fed the same gradients (open loop), compared in the checker shape;
 * `effective_step_demo`: Adam's per-parameter step alpha/(sqrt(v_hat)+eps) for coordinates whose
-  gradients differ by orders of magnitude;
-* `bias_correction_steps` / `bias_correction_on_quadratic`: what removing the bias correction
-  does to the first steps, measured;
-* `make_race_panel`: Adam vs SGD vs Adagrad on notebook 01's quadratic with sliders;
-* `noise_floor_demo`: constant-step Adam stalls at a noise floor, Adagrad keeps converging;
-* exercises (RMSProp, AMSGrad) with reference solutions, typical wrong answers and checkers.
+  gradients differ only by a scale factor (shared noise);
+* `mlp_adam_grad_rms`: sqrt(v_hat) of every MLP parameter after some torch.optim.Adam steps;
+* `bias_correction_steps` / `bias_correction_on_mlp`: what removing either bias correction does,
+  to the step length with a constant gradient and to the MLP's training loss;
+* `noise_floor_demo`: constant-step Adam stalls at a noise floor, Adagrad keeps converging.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from dataclasses import dataclass
 
-import ipywidgets as widgets
 import numpy as np
 import torch
 
 from course_utils.checkers import CheckResult, compare
-from course_utils.optimizers import adam_update, adamw_update, validate_hyperparameters
-from course_utils.plotting import (
-    OPTIMIZER_COLORS,
-    annotate_divergence,
-    log_axis,
+from course_utils.cli import limit_threads
+from course_utils.optimizers import (
+    adagrad_update,
+    adam_update,
+    adamw_update,
+    validate_hyperparameters,
 )
-from course_utils.quadratic import Quadratic, Trajectory, gradient_descent, run_update_rule
-from course_utils.widgets import SliderPanel, float_slider, log_slider
+from course_utils.plotting import OPTIMIZER_COLORS, log_axis
+from course_utils.quadratic import Quadratic
 
 # ---------------------------------------------------------------------------------------------
 # 1. From scratch vs torch.optim on the course MLP
@@ -73,20 +71,17 @@ def adam_update_torch_order(
 _KINDS = ("adam", "adam_l2", "adamw")
 
 
-@contextlib.contextmanager
-def single_thread():
-    """Run torch on one CPU thread inside the block, then restore the previous setting.
-
-    The MLP's small matrix products gain little from a second thread, while on a busy machine
-    (a laptop running other programs, a shared CI runner) two-thread runs were measured 10-20
-    times slower than one-thread runs; one thread also fixes the order of floating-point sums.
-    """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
+def _course_step(kind, order, params, grads, m_state, v_state, lr, wd, t):
+    """One from-scratch step of ``kind`` in the course's or torch's operation order."""
+    if order == "torch":
+        return adam_update_torch_order(
+            params, grads, m_state, v_state, lr, 0.9, 0.999, 1e-8, t, wd, kind == "adamw"
+        )[0]
+    if kind == "adamw":
+        return adamw_update(params, grads, m_state, v_state, lr=lr, weight_decay=wd, t=t)[0]
+    if kind == "adam_l2":
+        grads = [g + wd * p for g, p in zip(grads, params)]
+    return adam_update(params, grads, m_state, v_state, lr=lr, t=t)[0]
 
 
 def compare_with_torch(
@@ -129,7 +124,7 @@ def compare_with_torch(
     if order == "torch":
         m_state = [torch.zeros_like(p) for p in params]
         v_state = [torch.zeros_like(p) for p in params]
-    with single_thread():
+    with limit_threads(1):
         for t, (X, y) in enumerate(fashion_batches(max(steps, 50))[:steps], start=1):
             # Both updates get the same gradients (those of the torch.optim copy), so any
             # difference comes from the update arithmetic alone, not from diverging training runs.
@@ -138,27 +133,7 @@ def compare_with_torch(
             grads = [p.grad.clone() for p in reference.parameters()]
             opt.step()
             with torch.no_grad():
-                if order == "torch":
-                    adam_update_torch_order(
-                        params,
-                        grads,
-                        m_state,
-                        v_state,
-                        lr,
-                        0.9,
-                        0.999,
-                        1e-8,
-                        t,
-                        wd,
-                        kind == "adamw",
-                    )
-                elif kind == "adamw":
-                    params, _, _ = adamw_update(params, grads, m_state, v_state, lr=lr,
-                                                weight_decay=wd, t=t)
-                else:
-                    if kind == "adam_l2":
-                        grads = [g + wd * p for g, p in zip(grads, params)]
-                    params, _, _ = adam_update(params, grads, m_state, v_state, lr=lr, t=t)
+                params = _course_step(kind, order, params, grads, m_state, v_state, lr, wd, t)
     fp = "fp32" if dtype == torch.float32 else "fp64"
     torch_name = "AdamW" if kind == "adamw" else "Adam"
     extra = f"(weight_decay={wd:g})" if wd else ""
@@ -196,28 +171,27 @@ def effective_step_demo(
     eps: float = 1e-8,
     seed: int = 0,
 ) -> EffectiveStepRun:
-    """Adam on L(w) = sum_i s_i (w_i - 1)^2 / 2 with noisy gradients s_i (w_i - 1 + noise*xi).
+    """Adam on L(w) = sum_i s_i (w_i - 1)^2 / 2 with noisy gradients s_i (w_i - 1 + noise*xi_t).
 
-    The coordinates differ only by the gradient scale s_i. Returns the effective step
+    The coordinates differ only by the gradient scale s_i; the noise xi_t is the same for every
+    coordinate, so up to eps the runs are exact rescalings of each other. Returns the effective step
     alpha/(sqrt(v_hat)+eps), the actual step |Delta w| and sqrt(v_hat) at every step (fp64).
     """
     validate_hyperparameters(lr=lr, eps=eps, betas=(beta1, beta2))
     s = np.asarray(scales, dtype=np.float64)
-    rng = np.random.default_rng(seed)
+    xi = np.random.default_rng(seed).standard_normal(steps)  # one draw per step, shared
     w = np.zeros_like(s)
-    m, v = np.zeros_like(s), np.zeros_like(s)
+    m_state, v_state = [], []
     eff, upd, rms = [], [], []
     for t in range(1, steps + 1):
-        g = s * (w - 1.0 + noise * rng.standard_normal(s.shape))
-        m = beta1 * m + (1 - beta1) * g
-        v = beta2 * v + (1 - beta2) * g * g
-        m_hat = m / (1 - beta1**t)
-        v_hat = v / (1 - beta2**t)
-        step = lr * m_hat / (np.sqrt(v_hat) + eps)
-        w = w - step
+        g = s * (w - 1.0 + noise * xi[t - 1])
+        (w_new,), m_state, v_state = adam_update([w], [g], m_state, v_state, lr, beta1, beta2,
+                                                 eps, t)
+        v_hat = v_state[0] / (1 - beta2**t)
         eff.append(lr / (np.sqrt(v_hat) + eps))
-        upd.append(np.abs(step))
+        upd.append(np.abs(w_new - w))
         rms.append(np.sqrt(v_hat))
+        w = w_new
     return EffectiveStepRun(s, np.array(eff), np.array(upd), np.array(rms), lr)
 
 
@@ -249,7 +223,7 @@ def mlp_adam_grad_rms(
     model = make_mlp(seed=seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay, eps=eps)
     loss_fn = torch.nn.CrossEntropyLoss()
-    with single_thread():
+    with limit_threads(1):
         for X, y in fashion_batches(steps):
             opt.zero_grad()
             loss_fn(model(X), y).backward()
@@ -279,8 +253,9 @@ def plot_mlp_effective_step(grad_rms: dict[str, np.ndarray], lr: float = 1e-3, e
         ax.hist(eff, bins=bins, weights=np.full(eff.shape, 100.0 / eff.size), histtype="step",
                 lw=2, color=color, label=f"{name}, {eff.size:,} parameters")
     ax.axvline(lr, color="black", ls="--", lw=1.2)
-    ax.text(lr * 1.15, 0.97, f"α = {lr:g}", transform=ax.get_xaxis_transform(), va="top")
-    ax.set_xscale("log")
+    ax.text(lr * 1.15, 0.97, f"α = {lr:g}\n(√v̂ = 1)", transform=ax.get_xaxis_transform(),
+            va="top")
+    log_axis(ax, "x")
     ax.set(xlabel="effective step α / (√v̂ + ε)", ylabel="% of the group's parameters")
     ax.set_title(f"Course MLP after 100 Adam steps on Fashion-MNIST (α = {lr:g})")
     ax.legend(loc="upper right", fontsize=9)
@@ -300,242 +275,68 @@ BIAS_VARIANTS = {
 }
 
 
-def _adam_variant_step(w, g, m, v, t, lr, beta1, beta2, eps, correct_m, correct_v):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
-    m_hat = m / (1 - beta1**t) if correct_m else m
-    v_hat = v / (1 - beta2**t) if correct_v else v
-    return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
-
-
 def bias_correction_steps(
     steps: int = 3000, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
 ) -> dict[str, np.ndarray]:
     """Measured step length |Delta w_t| / alpha with a constant gradient g = 1, per variant.
 
     With bias correction the step is exactly alpha from t = 1; the other variants show how
-    much too short or too long the first steps are.
+    much too short or too long the first steps are. Runs ``optimizers.adam_update``.
     """
     out = {}
     for name, (cm, cv) in BIAS_VARIANTS.items():
-        w, m, v = 0.0, 0.0, 0.0
+        w, m_state, v_state = np.zeros(1), [], []
         ratios = np.empty(steps)
         for t in range(1, steps + 1):
-            w_new, m, v = _adam_variant_step(w, 1.0, m, v, t, lr, beta1, beta2, eps, cm, cv)
-            ratios[t - 1] = abs(w_new - w) / lr
+            (w_new,), m_state, v_state = adam_update(
+                [w], [np.ones(1)], m_state, v_state, lr, beta1, beta2, eps, t,
+                correct_m=cm, correct_v=cv,
+            )
+            ratios[t - 1] = abs(w_new[0] - w[0]) / lr
             w = w_new
         out[name] = ratios
     return out
 
 
-def bias_correction_on_quadratic(
-    q: Quadratic | None = None,
-    w0=None,
-    lr: float = 0.1,
-    steps: int = 60,
-    beta1: float = 0.9,
-    beta2: float = 0.999,
-    eps: float = 1e-8,
-) -> dict[str, Trajectory]:
-    """Adam with and without bias correction on the race quadratic (fp64, no noise)."""
-    q = q if q is not None else RACE_PROBLEMS["axis-aligned (κ = 50)"]
-    w0 = RACE_W0 if w0 is None else w0
-    runs = {}
-    for name, (cm, cv) in BIAS_VARIANTS.items():
-        state = {"m": np.zeros(q.dim), "v": np.zeros(q.dim)}
-
-        def step(w, g, t, cm=cm, cv=cv, state=state):
-            w, state["m"], state["v"] = _adam_variant_step(
-                w, g, state["m"], state["v"], t, lr, beta1, beta2, eps, cm, cv
-            )
-            return w
-
-        runs[name] = run_update_rule(q, w0, step, steps)
-    return runs
+BIAS_LRS = (1e-3, 3e-3, 1e-2)
 
 
-# ---------------------------------------------------------------------------------------------
-# 4. Adam vs SGD vs Adagrad on the quadratic (the race panel)
-# ---------------------------------------------------------------------------------------------
+def bias_correction_on_mlp(
+    lr: float = 3e-3, steps: int = 100, seed: int = 0, variants=tuple(BIAS_VARIANTS)
+) -> dict[str, np.ndarray]:
+    """Training loss per step of the course MLP on Fashion-MNIST for each bias-correction variant.
 
-# Notebook 01's quadratic, h = (1, 0.02), in its rotated form and aligned with the axes.
-RACE_PROBLEMS = {
-    "axis-aligned (κ = 50)": Quadratic(h=(1.0, 0.02), angle_deg=0.0),
-    "rotated 45° (κ = 50)": Quadratic(h=(1.0, 0.02), angle_deg=45.0),
-}
-RACE_DEFAULT = "axis-aligned (κ = 50)"
-RACE_W0 = np.array([-4.0, 3.0])
-RACE_STEPS = 100
-_XLIM, _YLIM = (-5.0, 5.0), (-4.0, 4.0)
-_LOSS_FLOOR = 1e-10
-
-
-def adam_path(
-    q: Quadratic, w0, lr: float, beta1=0.9, beta2=0.999, eps=1e-8, steps=RACE_STEPS, noise_std=0.0,
-    seed=0,
-) -> Trajectory:
-    """Adam (``course_utils.optimizers.adam_update``) on a quadratic, as a Trajectory."""
-    m_state, v_state = [], []
-
-    def step(w, g, t):
-        params, _, _ = adam_update([w], [g], m_state, v_state, lr, beta1, beta2, eps, t)
-        return params[0]
-
-    return run_update_rule(q, w0, step, steps, noise_std, seed)
-
-
-def adagrad_path(
-    q: Quadratic, w0, lr: float, eps=1e-8, steps=RACE_STEPS, noise_std=0.0, seed=0
-) -> Trajectory:
-    """Adagrad (course formula, eps inside the root) on a quadratic, as a Trajectory."""
-    validate_hyperparameters(lr=lr, eps=eps)
-    G = np.zeros(q.dim)
-
-    def step(w, g, t):
-        G[:] = G + g * g
-        return w - lr * g / np.sqrt(G + eps)
-
-    return run_update_rule(q, w0, step, steps, noise_std, seed)
-
-
-def sgd_lr(q: Quadratic) -> float:
-    """SGD's best fixed step on q, 2/(h_max + h_min) (notebook 01)."""
-    return 2.0 / (max(q.h) + min(q.h))
-
-
-def race(
-    q: Quadratic, lr: float, beta1: float, beta2: float, steps: int = RACE_STEPS, noise: float = 0.0
-):
-    """The three runs of the race: {name: (Trajectory, color, label)}.
-
-    ``noise`` > 0 adds Gaussian noise of that standard deviation to every gradient (the same
-    seeded draws for all three methods), which turns GD into SGD.
+    The loop is the usual ``zero_grad() / backward() / step()``, with the step done by
+    ``optimizers.adam_update`` (and its ``correct_m`` / ``correct_v`` options) on the model's
+    tensors; one CPU thread, the same batches and initial weights for every variant.
     """
-    lr_sgd = sgd_lr(q)
-    gd_name = "SGD" if noise else "GD"
-    return {
-        "sgd": (
-            gradient_descent(q, RACE_W0, lr_sgd, steps, noise_std=noise, seed=0),
-            OPTIMIZER_COLORS["sgd"],
-            f"{gd_name}, best fixed α = {lr_sgd:.2f}",
-        ),
-        "adagrad": (
-            adagrad_path(q, RACE_W0, lr, steps=steps, noise_std=noise, seed=0),
-            OPTIMIZER_COLORS["adagrad"],
-            f"Adagrad, α = {lr:.3g}",
-        ),
-        "adam": (
-            adam_path(q, RACE_W0, lr, beta1, beta2, steps=steps, noise_std=noise, seed=0),
-            OPTIMIZER_COLORS["adam"],
-            f"Adam, α = {lr:.3g}, β₁ = {beta1:.2f}, β₂ = {beta2:g}",
-        ),
-    }
+    from course_utils.models import make_mlp
 
-
-@functools.lru_cache(maxsize=8)
-def _contour_grid(problem: str, n: int = 90):
-    q = RACE_PROBLEMS[problem]
-    xs, ys = np.linspace(*_XLIM, n), np.linspace(*_YLIM, int(n * 0.8))
-    X, Y = np.meshgrid(xs, ys)
-    Z = q.loss(np.stack([X, Y], axis=-1))
-    return X, Y, Z, np.geomspace(1e-2, Z.max(), 10)
-
-
-class RaceDrawer:
-    """Draws the race; ``setup``/``update`` let a SliderPanel change data without re-plotting.
-
-    Left: contours and the three paths; right: loss per step (log scale, floored at 1e-10).
-    Calling the object, ``RaceDrawer()(fig, **values)``, does both at once (for static figures).
-    """
-
-    def setup(self, fig) -> dict:
-        # Fixed axes rectangles: tight_layout would cost a second full draw on every redraw.
-        ax_path = fig.add_axes((0.06, 0.12, 0.42, 0.78))
-        ax_loss = fig.add_axes((0.58, 0.12, 0.40, 0.78))
-        ax_path.plot(0, 0, "*", color="black", markersize=12)
-        ax_path.plot(*RACE_W0, "s", color="black", markersize=7)
-        ax_path.set(xlim=_XLIM, ylim=_YLIM, xlabel="$w_1$", ylabel="$w_2$", aspect="equal")
-        ax_path.set(xticks=[-4, -2, 0, 2, 4], yticks=[-4, -2, 0, 2, 4])
-        paths, curves = {}, {}
-        for name in ("sgd", "adagrad", "adam"):
-            color = OPTIMIZER_COLORS[name]
-            # One artist per path (line and markers together) keeps the redraw fast.
-            (paths[name],) = ax_path.plot([], [], "o-", color=color, lw=1.3, ms=2.5)
-            (curves[name],) = ax_loss.plot([], [], color=color, label=name)
-        ax_loss.set_yscale("log")
-        ax_loss.set_ylim(_LOSS_FLOOR / 2, 1e2)
-        log_axis(ax_loss)
-        ax_loss.set(xlim=(0, RACE_STEPS), xticks=[0, 25, 50, 75, 100], xlabel="step t")
-        ax_loss.set(ylabel="loss L(w_t)  (floored at 1e-10)")
-        ax_loss.set_title("loss per step")
-        legend = ax_loss.legend(loc="lower left", fontsize=9)
-        annotate_divergence(ax_loss, "a run diverged (stopped)")
-        warning = ax_loss.texts[-1]
-        warning.set_visible(False)
-        return dict(
-            ax_path=ax_path, paths=paths, curves=curves, legend=legend, warning=warning,
-            problem=None, contour=None,
-        )
-
-    def update(
-        self, state, lr=0.1, beta1=0.9, beta2=0.999, problem=RACE_DEFAULT, noise=0.0
-    ) -> None:
-        if problem not in RACE_PROBLEMS:
-            raise ValueError(f"Unknown problem {problem!r}: choose one of {list(RACE_PROBLEMS)}.")
-        q = RACE_PROBLEMS[problem]
-        ax_path = state["ax_path"]
-        if problem != state["problem"]:
-            if state["contour"] is not None:
-                state["contour"].remove()
-            X, Y, Z, levels = _contour_grid(problem)
-            state["contour"] = ax_path.contour(
-                X, Y, Z, levels=levels, colors="#9ab", linewidths=0.8, zorder=0
-            )
-            state["problem"] = problem
-        noisy = f", noise σ = {noise:.2g}" if noise else ""
-        ax_path.set_title(f"{RACE_STEPS} steps, {problem}{noisy}")
-        runs = race(q, lr, beta1, beta2, noise=noise)
-        for text, (name, (traj, _, label)) in zip(state["legend"].get_texts(), runs.items()):
-            state["paths"][name].set_data(traj.path[:, 0], traj.path[:, 1])
-            losses = np.maximum(traj.losses, _LOSS_FLOOR)
-            state["curves"][name].set_data(np.arange(len(losses)), losses)
-            text.set_text(label)
-        state["warning"].set_visible(any(traj.diverged for traj, *_ in runs.values()))
-
-    def __call__(self, fig, **values) -> None:
-        self.update(self.setup(fig), **values)
-
-
-
-
-BETA2_CHOICES = (0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9999)
-
-
-def make_race_panel() -> SliderPanel:
-    """Sliders: α (Adam and Adagrad), β₁, β₂, the problem (axis-aligned or rotated), and
-    the gradient noise σ (0: exact gradients)."""
-    controls = {
-        "lr": log_slider("α (lr)", 0.1, 0.001, 1.0),  # grid 10^(k/20): 0.1 on it
-        "beta1": float_slider("β₁", 0.9, 0.0, 0.99, step=0.01),
-        "beta2": widgets.SelectionSlider(
-            options=BETA2_CHOICES,
-            value=0.999,
-            description="β₂",
-            style={"description_width": "110px"},
-            layout=widgets.Layout(width="340px"),
-        ),
-        "problem": widgets.Dropdown(
-            options=list(RACE_PROBLEMS),
-            value="axis-aligned (κ = 50)",
-            description="problem",
-            style={"description_width": "110px"},
-            layout=widgets.Layout(width="340px"),
-        ),
-        "noise": float_slider("σ (noise)", 0.0, 0.0, 1.0, step=0.05),
-    }
-    return SliderPanel(
-        RaceDrawer(), controls, figsize=(12, 4.8), title="Adam vs GD vs Adagrad on a quadratic"
-    )
+    validate_hyperparameters(lr=lr)
+    if not 1 <= steps <= 400:
+        raise ValueError(f"steps must be between 1 and 400, got {steps}.")
+    loss_fn = torch.nn.CrossEntropyLoss()
+    out = {}
+    with limit_threads(1):
+        for name in variants:
+            correct_m, correct_v = BIAS_VARIANTS[name]
+            model = make_mlp(seed=seed)
+            params, m_state, v_state = list(model.parameters()), [], []
+            losses = np.empty(steps)
+            for t, (X, y) in enumerate(fashion_batches(steps), start=1):
+                model.zero_grad()
+                loss = loss_fn(model(X), y)
+                loss.backward()
+                losses[t - 1] = loss.item()
+                with torch.no_grad():
+                    new, m_state, v_state = adam_update(
+                        [p.detach() for p in params], [p.grad for p in params], m_state,
+                        v_state, lr=lr, t=t, correct_m=correct_m, correct_v=correct_v,
+                    )
+                    for p, value in zip(params, new):
+                        p.copy_(value)
+            out[name] = losses
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -566,7 +367,8 @@ def noise_floor_demo(
 ) -> NoiseFloorRun:
     """Constant-step Adam and Adagrad on a noisy quadratic, averaged over ``seeds`` runs (fp64).
 
-    Gradients are H w + sigma * xi. Near the optimum Adam behaves like SGD with step
+    Gradients are H w + sigma * xi; all runs are one (seeds, d) array through
+    ``optimizers.adam_update`` / ``adagrad_update``. Near the optimum Adam behaves like SGD with step
     alpha/sigma, whose loss settles at about d*alpha*sigma/4; Adagrad's step alpha/(sigma sqrt t)
     keeps shrinking, and its loss keeps falling like d*alpha*sigma/(4 sqrt t).
     """
@@ -579,8 +381,8 @@ def noise_floor_demo(
 
     def run(update):
         rng = np.random.default_rng(0)
-        w = np.tile(np.asarray(w0, dtype=np.float64), (seeds, 1))
-        state = [np.zeros_like(w) for _ in range(3)]
+        w = np.tile(np.asarray(w0, dtype=np.float64), (seeds, 1))  # one row per run
+        state = ([], [])
         losses = np.empty(steps)
         for k in range(1, steps + 1):
             g = w @ H.T + sigma * rng.standard_normal(w.shape)
@@ -590,19 +392,12 @@ def noise_floor_demo(
 
     def adam(lr):
         def update(w, g, k, state):
-            m, v, _ = state
-            m *= beta1
-            m += (1 - beta1) * g
-            v *= beta2
-            v += (1 - beta2) * g * g
-            return w - lr * (m / (1 - beta1**k)) / (np.sqrt(v / (1 - beta2**k)) + eps)
+            return adam_update([w], [g], *state, lr, beta1, beta2, eps, k)[0][0]
 
         return update
 
     def adagrad(w, g, k, state):
-        G = state[2]
-        G += g * g
-        return w - adagrad_lr * g / np.sqrt(G + eps)
+        return adagrad_update([w], [g], state[0], adagrad_lr, eps)[0][0]
 
     losses, predicted = {}, {}
     for lr in adam_lrs:
@@ -631,20 +426,20 @@ def plot_effective_step(run: EffectiveStepRun):
         label = f"gradient scale s = {s:g}"
         ax_eff.plot(t, run.effective_step[:, i], color=_SCALE_COLORS[i % 3], label=label)
         ax_upd.plot(t, run.update[:, i] / run.lr, color=_SCALE_COLORS[i % 3], lw=1.2, label=label)
-    ax_eff.set_yscale("log")
+    log_axis(ax_eff, "y")
     ax_eff.set(xlabel="step t", ylabel="α / (√v̂ + ε)")
     ax_eff.set_title(f"effective step per parameter (α = {run.lr:g})")
-    ax_eff.legend()
+    ax_eff.legend(loc="center right", fontsize=9)
     ax_upd.axhline(1.0, color="black", ls="--", lw=1, label="|Δw| = α")
     ax_upd.set(xlabel="step t", ylabel="|Δw_t| / α", ylim=(0, 1.6))
-    ax_upd.set_title("actual step |Δw|/α: the same for every scale")
+    ax_upd.set_title("actual step |Δw|/α: the same curve for every scale")
     ax_upd.legend(loc="upper right", fontsize=9)
     fig.tight_layout()
     return fig
 
 
-def plot_bias_correction(steps: dict[str, np.ndarray], runs: dict[str, Trajectory]):
-    """Left: step length / alpha with g = 1 per variant; right: the quadratic's loss per step."""
+def plot_bias_correction(steps: dict[str, np.ndarray], mlp: dict[str, np.ndarray], lr: float):
+    """Left: step length / alpha with g = 1 per variant; right: the MLP's training loss per step."""
     import matplotlib.pyplot as plt
 
     colors = ("#d62728", "black", "#1f77b4", "#ff7f0e")
@@ -652,14 +447,17 @@ def plot_bias_correction(steps: dict[str, np.ndarray], runs: dict[str, Trajector
     fig, (ax_step, ax_loss) = plt.subplots(1, 2, figsize=(12, 4.4))
     for (name, ratio), c, ls in zip(steps.items(), colors, styles):
         ax_step.plot(np.arange(1, len(ratio) + 1), ratio, color=c, ls=ls, label=name)
-    ax_step.set(xscale="log", yscale="log", xlabel="step t", ylabel="|Δw_t| / α")
+    log_axis(ax_step, "x")
+    log_axis(ax_step, "y")
+    ax_step.set(xlabel="step t", ylabel="|Δw_t| / α")
     ax_step.set_title("constant gradient g = 1: step length relative to α")
     ax_step.legend(fontsize=9)
-    for (name, traj), c, ls in zip(runs.items(), colors, styles):
-        ax_loss.plot(traj.losses, color=c, ls=ls, label=name)
-    ax_loss.set(yscale="log", xlabel="step t", ylabel="loss L(w_t)")
-    ax_loss.set_title("Adam (α = 0.1) on the κ = 50 quadratic")
-    ax_loss.legend(fontsize=9)
+    for (name, losses), c, ls in zip(mlp.items(), colors, styles):
+        ax_loss.plot(np.arange(1, len(losses) + 1), losses, color=c, ls=ls, lw=1.4, label=name)
+    log_axis(ax_loss, "y")
+    ax_loss.set(xlabel="step t", ylabel="training loss (mini-batch)")
+    ax_loss.set_title(f"course MLP on Fashion-MNIST, Adam α = {lr:g}")
+    ax_loss.legend(fontsize=9, loc="upper right")
     fig.tight_layout()
     return fig
 
@@ -675,7 +473,9 @@ def plot_noise_floor(run: NoiseFloorRun):
         ax.plot(t, losses, color=c, label=name)
         ax.plot(t, run.predicted[name], color=c, ls="--", lw=1.2)
     ax.plot([], [], color="gray", ls="--", lw=1.2, label="prediction: dασ/4 and dασ/(4√t)")
-    ax.set(xscale="log", yscale="log", xlabel="step t", ylabel="mean loss over runs")
+    log_axis(ax, "x")
+    log_axis(ax, "y")
+    ax.set(xlabel="step t", ylabel="mean loss over runs")
     s = run.settings
     ax.set_title(f"noisy gradients (σ = {s['sigma']:g}), h = {s['h']}, mean of {s['seeds']} runs")
     ax.legend()

@@ -1,11 +1,13 @@
 """Notebook 05 (AdamW): L2 in Adam vs decoupled weight decay, measured and made visible.
 
-* `torch_decay_factor`: what one ``torch.optim.AdamW`` step does to a weight with zero gradient
-  (it multiplies by ``1 - lr*weight_decay``; the paper's lambda is not multiplied by alpha);
+* `torch_decay_factor` / `torch_shrink_over_run`: what ``torch.optim.AdamW`` steps do to a weight
+  with zero gradient (each multiplies by ``1 - lr*weight_decay``; the paper's lambda is not
+  multiplied by alpha);
 * `effective_decay_l2`: the per-parameter decay lambda*alpha/(sqrt(v_hat)+eps) that Adam+L2 applies
   to the course MLP after some steps on real Fashion-MNIST batches, vs AdamW's single alpha*lambda;
 * `decay_toy` / `make_decay_panel`: three parameters that differ only in gradient scale, under
-  Adam, Adam+L2 and AdamW, with sliders for lambda and alpha;
+  Adam, Adam+L2 and AdamW (``optimizers.adam_update`` / ``adamw_update``), with sliders for
+  lambda and alpha;
 * exercises: an AdamW step and the paper-to-torch conversion, with checkers naming the mistakes.
 """
 
@@ -18,7 +20,7 @@ import numpy as np
 import torch
 
 from course_utils.nb04_adam import mlp_adam_grad_rms
-from course_utils.optimizers import validate_hyperparameters
+from course_utils.optimizers import adam_update, adamw_update, validate_hyperparameters
 from course_utils.plotting import OPTIMIZER_COLORS
 from course_utils.widgets import SliderPanel, log_slider
 
@@ -34,6 +36,20 @@ def torch_decay_factor(lr: float, weight_decay: float) -> float:
     opt = torch.optim.AdamW([w], lr=lr, weight_decay=weight_decay)
     w.grad = torch.zeros_like(w)  # m = v = 0: the Adam part of the step is exactly 0
     opt.step()
+    return float(w.item())
+
+
+def torch_shrink_over_run(lr: float, weight_decay: float, steps: int) -> float:
+    """Measured w_steps / w_0 after ``steps`` ``torch.optim.AdamW`` steps with zero gradients.
+
+    That is what the decoupled decay alone does over a training run: (1 - lr*weight_decay)^steps.
+    """
+    validate_hyperparameters(lr=lr, weight_decay=weight_decay)
+    w = torch.nn.Parameter(torch.ones(1, dtype=torch.float64))
+    opt = torch.optim.AdamW([w], lr=lr, weight_decay=weight_decay)
+    w.grad = torch.zeros_like(w)
+    for _ in range(steps):
+        opt.step()
     return float(w.item())
 
 
@@ -123,6 +139,7 @@ def plot_effective_decay(result: EffectiveDecay):
 TOY_SCALES = (10.0, 1.0, 0.1)
 TOY_STEPS = 300
 TOY_SIGMA = 0.5
+FINAL_WINDOW = 100  # "final" weights: the mean over the last 100 steps (200-300)
 METHODS = ("Adam (no decay)", "Adam+L2", "AdamW")
 
 
@@ -132,7 +149,7 @@ class DecayToy:
 
     path: np.ndarray
     rates: np.ndarray
-    final: np.ndarray  # mean of the last 100 steps, (3 methods, 3 params)
+    final: np.ndarray  # mean over the last FINAL_WINDOW steps, (3 methods, 3 params)
     lr: float
     weight_decay: float
     scales: tuple
@@ -158,24 +175,23 @@ def decay_toy(
     validate_hyperparameters(lr=lr, eps=eps, betas=(beta1, beta2), weight_decay=weight_decay)
     s = np.asarray(scales, dtype=np.float64)
     xi = np.random.default_rng(seed).standard_normal(steps)
-    l2 = np.array([0.0, weight_decay, 0.0])[:, None]  # rows: Adam, Adam+L2, AdamW
-    shrink = np.array([1.0, 1.0, 1.0 - lr * weight_decay])[:, None]
-    W = np.zeros((3, s.size))
-    m, v = np.zeros_like(W), np.zeros_like(W)
-    path = np.empty((steps + 1, 3, s.size))
-    path[0] = W
+    W = [np.zeros_like(s) for _ in METHODS]  # Adam, Adam+L2, AdamW
+    states = [([], []) for _ in METHODS]
+    path = np.empty((steps + 1, len(METHODS), s.size))
+    path[0] = 0.0
+    kw = dict(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
     for t in range(1, steps + 1):
-        g = s * (W - 1.0 + sigma * xi[t - 1]) + l2 * W
-        W = W * shrink
-        m = beta1 * m + (1 - beta1) * g
-        v = beta2 * v + (1 - beta2) * g * g
-        W = W - lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
+        g = [s * (w - 1.0 + sigma * xi[t - 1]) for w in W]
+        (W[0],), *_ = adam_update([W[0]], [g[0]], *states[0], t=t, **kw)
+        (W[1],), *_ = adam_update([W[1]], [g[1] + weight_decay * W[1]], *states[1], t=t, **kw)
+        (W[2],), *_ = adamw_update([W[2]], [g[2]], *states[2], weight_decay=weight_decay, t=t,
+                                   **kw)
         path[t] = W
-    v_hat = v / (1 - beta2**steps)
-    rates = np.zeros_like(W)
-    rates[1] = lr * weight_decay / (np.sqrt(v_hat[1]) + eps)
+    v_hat_l2 = states[1][1][0] / (1 - beta2**steps)
+    rates = np.zeros((len(METHODS), s.size))
+    rates[1] = lr * weight_decay / (np.sqrt(v_hat_l2) + eps)
     rates[2] = lr * weight_decay
-    final = path[-100:].mean(axis=0)
+    final = path[-FINAL_WINDOW:].mean(axis=0)
     return DecayToy(path, rates, final, lr, weight_decay, tuple(s.tolist()))
 
 
@@ -217,8 +233,8 @@ class DecayToyDrawer:
         labels = [ax_bar.text(xi, 0, "", ha="center", va="bottom", fontsize=9) for xi in
                   np.concatenate([x - width / 2, x + width / 2])]
         ax_bar.set(xticks=x, xticklabels=[f"s = {s:g}" for s in TOY_SCALES], ylim=(0, 1.5))
-        ax_bar.set(yticks=[0, 0.5, 1.0, 1.5], ylabel="mean of last 100 steps")
-        ax_bar.set_title("final weights (labels: decay per step)")
+        ax_bar.set(yticks=[0, 0.5, 1.0, 1.5], ylabel="mean of w over steps 200-300")
+        ax_bar.set_title("late weights, mean of steps 200-300 (labels: decay per step)")
         ax_bar.legend(loc="upper right", fontsize=9)
         ax_bar.grid(False, axis="x")
         return dict(lines=lines, title=title_w, bars_l2=bars_l2, bars_w=bars_w, labels=labels)

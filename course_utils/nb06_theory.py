@@ -1,23 +1,24 @@
 """Convergence theory of Adagrad and Adam after Défossez, Bottou, Bach & Usunier (TMLR 2022).
 
-What this module holds (notebook 06):
+What this module holds (notebook 06; the problem and the measurements are in `nb06_problem`):
 
 * the four bounds on E||grad F(x_tau)||^2 as plain functions, each split into its
-  *initialization* term (proportional to F(x0) - F*) and its *noise* term (everything else);
+  *initialization* term (proportional to F(x0) - F*) and its *noise* term (everything else), the
+  trivial bound d (R - sqrt(eps))^2 that every one of them must beat to say anything, and the
+  local exponent of a bound in 1 - beta1;
 * the paper's own update rule (unnormalised sums, eps inside the root, its step size alpha_n) as a
   small numpy optimizer that runs many independent runs at once;
 * the paper's random iterate tau, P[tau = j] proportional to 1 - beta1^(N - j), j = 0..N-1;
-* a stochastic logistic-regression problem on bounded features whose constants R, L, d and F*
-  are computed exactly, and a runner that measures E||grad F(x_tau)||^2 over many runs.
+* Lemma 5.2's two sides for a sequence of squared gradients.
 
-Sources. Theorems 1 (Adagrad) and 2 (Adam), beta1 = 0, follow the course text and the project's
-notes (``shared/notes/optimizers-and-theory.md``); the theorem numbers and the hypotheses of all
-four theorems (Theorem 3: beta2 = 1, alpha_n = alpha, 0 <= beta1 < 1; Theorem 4: 0 <= beta1 <
-beta2 < 1, alpha_n = alpha (1 - beta1) sqrt((1 - beta2^n)/(1 - beta2)); both for N > beta1/(1 -
-beta1) with N~ = N - beta1/(1 - beta1)) were checked against a text copy of the paper. That copy
-lost its displayed equations, so the *constants* of Theorems 3 and 4 below are transcriptions
-not checked against the paper itself; Theorem 4's agree with a second, independent
-transcription (STAT-4830 lecture notes, damek/STAT-4830 section 9).
+Sources: arXiv:2003.02395 (v3, the TMLR version). Theorem 1 is its eq. (10), Theorem 2 eq. (11),
+Theorem 3 eq. (12), Theorem 4 eq. (13); the hypotheses (Theorem 3: beta2 = 1, alpha_n = alpha,
+0 <= beta1 < 1; Theorem 4: 0 <= beta1 < beta2 < 1, alpha_n = alpha (1 - beta1) sqrt((1 -
+beta2^n)/(1 - beta2)); both for N > beta1/(1 - beta1) with N~ = N - beta1/(1 - beta1)) were
+checked against a text copy of the paper, as were Theorem 2's E (its section 4.3) and the factor
+3 in the dR^2 terms at beta1 = 0 (its section 4.2). That copy lost its displayed equations, so the
+alpha^2 L^2 terms of Theorems 3-4 below are transcriptions; Theorem 4's agree with a second,
+independent transcription (STAT-4830 lecture notes, damek/STAT-4830 section 9).
 """
 
 from __future__ import annotations
@@ -263,6 +264,17 @@ def sample_tau(N: int, beta1: float, size, rng: np.random.Generator) -> np.ndarr
     return rng.choice(N, size=size, p=tau_weights(N, beta1))
 
 
+def paper_step(x, m, v, g, n, alpha, beta1, beta2, eps):
+    """One step of Défossez et al.'s update, written out; returns the new (x, m, v).
+
+    m_n = beta1 m_{n-1} + g_n,  v_n = beta2 v_{n-1} + g_n^2,  x_n = x_{n-1} - alpha_n m_n /
+    sqrt(eps + v_n), with alpha_n from `paper_step_size` (beta2 = 1: Adagrad, alpha_n = alpha).
+    """
+    m = beta1 * m + g
+    v = beta2 * v + g**2
+    return x - paper_step_size(n, alpha, beta1, beta2) * m / np.sqrt(eps + v), m, v
+
+
 def paper_step_size(n, alpha, beta1=0.0, beta2=1.0) -> np.ndarray:
     """The paper's alpha_n at step n >= 1.
 
@@ -319,6 +331,7 @@ class PaperOptimizer:
         self.m = np.zeros_like(self.x)
         self.v = np.zeros_like(self.x)
         self.n = 0
+        self._constant_step = bool(np.all(self.beta2 == 1.0))  # Adagrad: alpha_n = alpha
 
     def step(self, grad) -> np.ndarray:
         """Apply one update with the stochastic gradients ``grad`` (runs, d); return the new x."""
@@ -328,218 +341,60 @@ class PaperOptimizer:
         self.n += 1
         self.m = self.beta1 * self.m + grad
         self.v = self.beta2 * self.v + grad * grad
-        alpha_n = paper_step_size(self.n, self.alpha, self.beta1, self.beta2)
+        if self._constant_step:
+            alpha_n = self.alpha
+        else:
+            alpha_n = paper_step_size(self.n, self.alpha, self.beta1, self.beta2)
         self.x = self.x - alpha_n * self.m / np.sqrt(self.eps + self.v)
         return self.x
 
 
-# --------------------------------------------------------------------------------------------
-# A problem where every constant is known: logistic regression on bounded features
-# --------------------------------------------------------------------------------------------
+def trivial_bound(d, R, eps) -> float:
+    """d (R - sqrt(eps))^2: ||grad F||^2 can never exceed it, since ||grad f||_inf <= R - sqrt(eps).
 
-
-@dataclass
-class LogisticProblem:
-    """F(x) = mean_i ln(1 + exp(-y_i a_i . x)); f(x) uses one sample i drawn uniformly.
-
-    Constants of the paper's assumptions (for the optimizer's eps):
-    R = max_ij |a_ij| + sqrt(eps) (a per-sample gradient is -y_i a_i sigmoid(...), so every
-    coordinate is at most |a_ij|), L = lambda_max(A^T A / n) / 4 (the Hessian is
-    A^T diag(s(1-s)) A / n with s(1-s) <= 1/4), F* = F(x*) with x* found by Newton's method.
+    A bound above this line says nothing about the problem (it is *vacuous*).
     """
-
-    A: np.ndarray
-    y: np.ndarray
-    eps: float
-    x_star: np.ndarray
-    f_star: float
-    L: float
-    G_inf: float
-
-    def __post_init__(self) -> None:
-        self._yA = np.ascontiguousarray(self.A * self.y[:, None])
-        self._workspace: dict[int, np.ndarray] = {}
-
-    @property
-    def n(self) -> int:
-        """Number of samples."""
-        return self.A.shape[0]
-
-    @property
-    def d(self) -> int:
-        """Dimension of x."""
-        return self.A.shape[1]
-
-    @property
-    def R(self) -> float:
-        """The paper's R: sup ||grad f||_inf + sqrt(eps)."""
-        return self.G_inf + np.sqrt(self.eps)
-
-    def loss(self, X) -> np.ndarray:
-        """F at each row of X (runs, d) -> (runs,)."""
-        margins = (np.atleast_2d(X) @ self.A.T) * self.y
-        return np.logaddexp(0.0, -margins).mean(axis=1)
-
-    def grad(self, X) -> np.ndarray:
-        """Full gradient of F at each row of X (runs, d) -> (runs, d)."""
-        X = np.atleast_2d(np.asarray(X, dtype=np.float64))
-        # grad = mean_i -y_i a_i sigmoid(-m_i) = mean_i (tanh(m_i / 2) - 1) y_i a_i / 2 with
-        # m_i = y_i a_i . x. Two speed details, both measured on a busy 2-core machine:
-        # * a reused buffer: allocating a fresh (runs, n) array every step costs more than the
-        #   arithmetic (page faults), and this runs 10^4 times for one curve;
-        # * blocks of rows small enough that OpenBLAS stays single-threaded: its threads spin
-        #   and slow a step down 20x when other processes hold the cores.
-        out = np.empty_like(X)
-        rows = max(1, 200_000 // (self.d * self.n))
-        buf = self._workspace.get(rows)
-        if buf is None:
-            buf = self._workspace[rows] = np.empty((rows, self.n))
-        for start in range(0, X.shape[0], rows):
-            block = X[start : start + rows]
-            b = buf[: block.shape[0]]
-            np.matmul(block, self._yA.T, out=b)
-            b *= 0.5
-            np.tanh(b, out=b)
-            b -= 1.0
-            np.matmul(b, self._yA, out=out[start : start + rows])
-        out *= 0.5 / self.n
-        return out
-
-    def sample_grad(self, X, idx) -> np.ndarray:
-        """Per-run stochastic gradient at rows of X with sample idx[r] for run r."""
-        a, y = self.A[idx], self.y[idx]  # (runs, d), (runs,)
-        margins = np.einsum("rd,rd->r", X, a) * y
-        return (-y * _sigmoid(-margins))[:, None] * a
-
-    def f0_minus_fstar(self, x0=None) -> float:
-        """F(x0) - F* (x0 = 0 by default, where F = ln 2)."""
-        x0 = np.zeros(self.d) if x0 is None else np.asarray(x0, dtype=np.float64)
-        return float(self.loss(x0[None])[0] - self.f_star)
+    if not R > np.sqrt(eps):
+        raise ValueError(f"The paper needs R > sqrt(eps), got R = {R!r}, eps = {eps!r}.")
+    return float(d * (R - np.sqrt(eps)) ** 2)
 
 
-def _sigmoid(z):
-    # tanh form: never overflows (the panel turns overflow warnings into errors).
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
+def beta1_exponent(bound, beta1: float, rel_step: float = 1e-4, **kwargs) -> float:
+    """Local exponent k of a momentum bound in 1 - beta1: bound ~ (1 - beta1)^(-k) near beta1.
 
-
-def make_logistic_problem(
-    n: int = 400,
-    d: int = 10,
-    scale_min: float = 0.3,
-    label_noise: float = 0.2,
-    eps: float = 1e-8,
-    seed: int = 0,
-) -> LogisticProblem:
-    """Bounded synthetic features a_ij ~ U[-s_j, s_j], scales s_j from 1 down to ``scale_min``.
-
-    Labels come from a random linear rule, a fraction ``label_noise`` of them flipped, so the data
-    are not separable and F has a finite minimiser. F* is found by Newton's method to 1e-13.
+    ``bound`` is `adagrad_momentum_bound` or `adam_momentum_bound`; ``kwargs`` its other
+    arguments. Central difference of ln(total) in ln(1 - beta1).
     """
-    if n < 2 or d < 1:
-        raise ValueError(f"Need n >= 2 samples and d >= 1 features, got n={n}, d={d}.")
-    if not 0 < label_noise < 0.5:
-        raise ValueError(
-            f"label_noise must lie in (0, 0.5) so F has a minimiser, got {label_noise}."
-        )
-    if not 0 < scale_min <= 1:
-        raise ValueError(f"scale_min must lie in (0, 1], got {scale_min}.")
-    rng = np.random.default_rng(seed)
-    scales = np.geomspace(1.0, scale_min, d)
-    A = rng.uniform(-1.0, 1.0, size=(n, d)) * scales
-    w_true = rng.normal(size=d) / scales  # every coordinate matters despite its small scale
-    y = np.sign(A @ w_true + 1e-12)
-    flip = rng.random(n) < label_noise
-    y[flip] = -y[flip]
-    L = float(np.linalg.eigvalsh(A.T @ A / n)[-1] / 4)
-    problem = LogisticProblem(A, y, eps, np.zeros(d), 0.0, L, float(np.abs(A).max()))
-    x = np.zeros(d)
-    for _ in range(100):
-        g = problem.grad(x[None])[0]
-        s = _sigmoid(-(A @ x) * y)
-        H = (A.T * (s * (1 - s))) @ A / n
-        x = x - np.linalg.solve(H, g)
-        if np.linalg.norm(problem.grad(x[None])[0]) < 1e-13:
-            break
+    u = 1.0 - beta1
+    lo, hi = u * (1 - rel_step), u * (1 + rel_step)
+    f_lo = np.log(bound(beta1=1 - lo, **kwargs).total)
+    f_hi = np.log(bound(beta1=1 - hi, **kwargs).total)
+    return float(-(f_hi - f_lo) / (np.log(hi) - np.log(lo)))
+
+
+def lemma_sums(grad_sq, beta2: float = 1.0, eps: float = 1e-8) -> dict[str, np.ndarray]:
+    """Both sides of Lemma 5.2 for squared gradients ``grad_sq`` of shape (N, d), per coordinate.
+
+    With v_n = beta2 v_{n-1} + g_n^2 (v_0 = 0), the lemma says
+    sum_n g_n^2 / (eps + v_n) <= ln(1 + v_N / eps) - N ln(beta2).
+    Returns {"sum": left side, "lemma": right side, "floor_part": -N ln(beta2),
+    "v_N": v_N}, each of shape (d,).
+    """
+    a = np.asarray(grad_sq, dtype=np.float64)
+    if not 0 < beta2 <= 1:
+        raise ValueError(f"beta2 must lie in (0, 1], got {beta2!r}.")
+    if beta2 == 1.0:
+        v = np.cumsum(a, axis=0)
     else:
-        raise RuntimeError("Newton's method did not converge: are the data separable?")
-    problem.x_star = x
-    problem.f_star = float(problem.loss(x[None])[0])
-    return problem
-
-
-# --------------------------------------------------------------------------------------------
-# Measuring E||grad F(x_tau)||^2
-# --------------------------------------------------------------------------------------------
-
-
-def measure_grad_sq(
-    problem: LogisticProblem,
-    N: int,
-    alpha,
-    beta1=0.0,
-    beta2=1.0,
-    runs: int = 100,
-    seed: int = 0,
-    eps: float | None = None,
-) -> np.ndarray:
-    """Run the paper's optimizer from x0 = 0 for N steps in ``runs`` independent runs.
-
-    Returns ||grad F(x_j)||^2 for j = 0..N-1 (the iterates tau can pick), shape (N, runs).
-    ``alpha``, ``beta1``, ``beta2`` may be arrays of shape (runs,) to mix hyperparameters.
-    """
-    if not (isinstance(N, int | np.integer) and N >= 1):
-        raise ValueError(f"N must be an integer >= 1, got {N!r}.")
-    rng = np.random.default_rng(seed)
-    eps = problem.eps if eps is None else eps
-    opt = PaperOptimizer(np.zeros((runs, problem.d)), alpha, beta1, beta2, eps)
-    out = np.empty((N, runs))
-    for j in range(N):
-        full = problem.grad(opt.x)
-        out[j] = np.einsum("rd,rd->r", full, full)
-        opt.step(problem.sample_grad(opt.x, rng.integers(problem.n, size=runs)))
-    return out
-
-
-def measure_configs(
-    problem: LogisticProblem, N: int, configs: dict[str, dict], runs: int = 100, seed: int = 0
-) -> dict[str, np.ndarray]:
-    """Run several hyperparameter settings side by side in one vectorised optimizer.
-
-    ``configs`` maps a name to keyword arguments ``alpha``, ``beta1`` (default 0), ``beta2``
-    (default 1, Adagrad). Returns name -> ||grad F(x_j)||^2 of shape (N, runs).
-    """
-    unknown = {k for c in configs.values() for k in c} - {"alpha", "beta1", "beta2"}
-    if unknown:
-        raise ValueError(f"Unknown hyperparameter(s) {sorted(unknown)}: use alpha, beta1, beta2.")
-
-    def column(key, default):
-        return np.repeat([float(c.get(key, default)) for c in configs.values()], runs)
-
-    grad_sq = measure_grad_sq(
-        problem,
-        N,
-        alpha=column("alpha", np.nan),
-        beta1=column("beta1", 0.0),
-        beta2=column("beta2", 1.0),
-        runs=runs * len(configs),
-        seed=seed,
-    )
-    return {name: grad_sq[:, k * runs : (k + 1) * runs] for k, name in enumerate(configs)}
-
-
-def expected_over_tau(grad_sq: np.ndarray, Ns, beta1: float = 0.0) -> np.ndarray:
-    """E_tau ||grad F(x_tau)||^2 for each horizon N in ``Ns``, per run: shape (len(Ns), runs).
-
-    Uses the first N rows of ``grad_sq`` (from ``measure_grad_sq``) and the exact tau weights, so
-    no Monte-Carlo noise from sampling tau is added.
-    """
-    grad_sq = np.asarray(grad_sq)
-    Ns = [int(N) for N in np.atleast_1d(Ns)]
-    if max(Ns) > grad_sq.shape[0]:
-        raise ValueError(f"Horizon N={max(Ns)} exceeds the {grad_sq.shape[0]} recorded steps.")
-    return np.stack([tau_weights(N, beta1) @ grad_sq[:N] for N in Ns])
-
-
-def loglog_slope(x, y) -> float:
-    """Least-squares slope of ln y against ln x."""
-    return float(np.polyfit(np.log(x), np.log(y), 1)[0])
+        v = np.empty_like(a)
+        acc = np.zeros(a.shape[1:])
+        for n in range(a.shape[0]):
+            acc = beta2 * acc + a[n]
+            v[n] = acc
+    N = a.shape[0]
+    return {
+        "sum": (a / (eps + v)).sum(axis=0),
+        "lemma": np.log1p(v[-1] / eps) - N * np.log(beta2),
+        "floor_part": np.full(a.shape[1:], -N * np.log(beta2)),
+        "v_N": v[-1],
+    }

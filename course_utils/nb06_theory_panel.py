@@ -10,6 +10,8 @@ sliders for alpha, 1 - beta2, d, N, beta1 and F(x0) - F*. Three plots:
 3. At the slider's N: the Adam bound against 1 - beta2, its minimiser, and the Adagrad bound as
    a reference line (with beta2 = 1 - 1/N and alpha ~ 1/sqrt(N), Adam matches Adagrad's rate).
 
+The first two also draw the trivial bound d (R - sqrt(eps))^2: above it a bound says nothing.
+
 The drawer builds its axes and artists once (``setup``) and only changes their data on a slider
 move (``update``), with fixed axis limits, so a redraw never rebuilds ticks.
 """
@@ -26,6 +28,7 @@ from .nb06_theory import (
     adam_momentum_bound,
     adam_noise_floor,
     crossing_point,
+    trivial_bound,
 )
 from .plotting import OPTIMIZER_COLORS, log_axis
 from .widgets import SliderPanel, float_slider, log_slider
@@ -34,6 +37,7 @@ N_GRID = np.geomspace(1, 1e8, 161)
 ONE_MINUS_BETA2_GRID = np.geomspace(1e-9, 0.5, 161)
 Y_MIN, Y_MAX = 1e-4, 1e6  # ten decades, fixed: ticks are built once
 WARN_COLOR = "#b00020"
+REF_LABEL = "total at β₁ = 0"
 
 
 def _clip(y):
@@ -71,7 +75,7 @@ class BoundsDrawer:
         st["total"] = ax.plot([], [], color=color, lw=7, alpha=0.4, label="bound (total)")[0]
         st["init"] = ax.plot([], [], color="#1f77b4", ls="--", lw=2, label="init term")[0]
         st["noise"] = ax.plot([], [], color="#ff7f0e", ls=":", lw=2.5, label="noise term")[0]
-        st["ref"] = ax.plot([], [], color="0.55", lw=1.5, label="total at β₁ = 0 (β₁ > 0 only)")[0]
+        st["ref"] = ax.plot([], [], color="0.55", lw=1.5, label=REF_LABEL)[0]
         st["cross"] = ax.plot([], [], "o", color="k", ms=9, zorder=5)[0]
         st["cross_text"] = ax.text(0.03, 0.04, "", transform=ax.transAxes, fontsize=11)
         st["now"] = ax.axvline(1.0, color="k", lw=1, alpha=0.5)
@@ -100,9 +104,18 @@ class BoundsDrawer:
         st["ada"] = self._terms_artists(axes[0], OPTIMIZER_COLORS["adagrad"])
         st["adam"] = self._terms_artists(axes[1], OPTIMIZER_COLORS["adam"])
         st["floor"] = axes[1].axhline(1.0, color="k", ls="-.", lw=1.2, label="floor −E ln β₂")
-        axes[0].legend(loc="upper right", fontsize=10)
+        st["trivial"] = [
+            ax.axhline(1.0, color="#8c564b", ls=(0, (1, 1.5)), lw=1.6, label="trivial d(R − √ε)²")
+            for ax in axes[:2]
+        ]
+        ada = st["ada"]
+        st["legend"] = axes[0].legend(  # the beta1 = 0 entry last: hidden, it leaves no gap
+            handles=[ada["total"], ada["init"], ada["noise"], st["trivial"][0], ada["ref"]],
+            loc="upper right", fontsize=10,
+        )
         # Line styles as on the left; only the new entries here.
-        axes[1].legend(handles=[st["adam"]["total"], st["floor"]], loc="upper right", fontsize=10)
+        axes[1].legend(handles=[st["adam"]["total"], st["floor"], st["trivial"][1]],
+                       loc="upper right", fontsize=10)
         ax = axes[2]
         st["b2_curve"] = ax.plot(
             [], [], color=OPTIMIZER_COLORS["adam"], lw=2.5, label="Adam bound at N"
@@ -169,6 +182,13 @@ class BoundsDrawer:
         ax_ada, ax_adam, ax_b2 = st["axes"]
         momentum = beta1 > 0
         grid = N_GRID[N_GRID > beta1 / (1 - beta1)] if momentum else N_GRID
+        trivial = trivial_bound(d, self.R, self.eps)
+        for line in st["trivial"]:
+            line.set_ydata([trivial, trivial])
+        # The beta1 = 0 reference line exists only when beta1 > 0: so does its legend entry.
+        ref_entry = [t.get_text() for t in st["legend"].get_texts()].index(REF_LABEL)
+        st["legend"].get_texts()[ref_entry].set_visible(momentum)
+        st["legend"].legend_handles[ref_entry].set_visible(momentum)
 
         # 1. Adagrad
         if momentum:

@@ -75,6 +75,25 @@ def test_toy_adam_and_adamw_treat_all_scales_alike_l2_does_not():
     assert toy.rates[1, 2] / toy.rates[1, 0] > 50  # Adam+L2 decays the small-gradient one most
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("lam,lr", [(0.3, 0.01), (1.0, 0.01), (1.0, 0.03)])
+def test_toy_lessons_hold_over_seeds_and_settings(seed, lam, lr):
+    toy = W.decay_toy(lr=lr, weight_decay=lam, seed=seed)
+    adam, l2, adamw = toy.final
+    assert np.ptp(adam) < 1e-5 and np.ptp(adamw) < 1e-5  # scale-blind, with and without decay
+    assert l2[0] > l2[1] > l2[2]  # Adam+L2 decays the small-gradient parameter most
+    np.testing.assert_allclose(toy.rates[2], lr * lam)  # AdamW: alpha * lambda for all
+    # Which method decays more depends on sqrt(v_hat) against 1: s = 10 has sqrt(v_hat) > 1.
+    assert toy.rates[1, 0] < toy.rates[2, 0] < toy.rates[1, 2]
+
+
+def test_torch_shrink_over_the_course_run_is_about_a_tenth_of_a_percent():
+    for steps in (20 * 391, 20 * 469):  # 50,000 or 60,000 training images, batches of 128
+        shrink = W.torch_shrink_over_run(1e-3, 1e-4, steps)
+        assert shrink == pytest.approx((1 - 1e-7) ** steps, abs=1e-12)
+        assert 0.0007 < 1 - shrink < 0.001
+
+
 def test_toy_without_decay_all_methods_agree():
     toy = W.decay_toy(lr=0.01, weight_decay=0.0)
     np.testing.assert_allclose(toy.path[:, 1], toy.path[:, 0])

@@ -1,5 +1,6 @@
-"""course_utils.nb06_theory: bounds on hand-computed values, tau, the paper's update vs torch.optim,
-the logistic problem's constants, the checkers, and the bounds panel (sweep, redraw time)."""
+"""course_utils.nb06_theory / nb06_problem: bounds on hand-computed values, tau, the paper's update
+vs torch.optim and vs the course's optimizers, the logistic problem's constants, each lesson of
+notebook 06 over a range of seeds and settings, and the bounds panel."""
 
 import math
 import time
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from course_utils import nb06_problem as pr
 from course_utils import nb06_theory as th
 from course_utils.nb06_theory_panel import make_bounds_panel
 
@@ -247,7 +249,7 @@ def test_paper_adam_equals_torch_adam_eps0_with_lr_scaled(beta1, beta2):
 
 @pytest.fixture(scope="module")
 def problem():
-    return th.make_logistic_problem()
+    return pr.make_logistic_problem()
 
 
 def test_logistic_gradient_matches_finite_differences(problem):
@@ -281,29 +283,29 @@ def test_logistic_constants_hold(problem):
 
 
 def test_measure_and_expected_over_tau(problem):
-    gs = th.measure_grad_sq(problem, 50, alpha=0.3, runs=4, seed=0)
+    gs = pr.measure_grad_sq(problem, 50, alpha=0.3, runs=4, seed=0)
     assert gs.shape == (50, 4)
     g0 = problem.grad(np.zeros((1, problem.d)))[0]
     assert gs[0] == pytest.approx(np.full(4, g0 @ g0))
-    e = th.expected_over_tau(gs, [1, 10, 50])
+    e = pr.expected_over_tau(gs, [1, 10, 50])
     assert e[0] == pytest.approx(gs[0]) and e[2] == pytest.approx(gs.mean(axis=0))
     w = th.tau_weights(50, 0.9)
-    assert th.expected_over_tau(gs, [50], 0.9)[0] == pytest.approx(w @ gs)
-    again = th.measure_grad_sq(problem, 50, alpha=0.3, runs=4, seed=0)
+    assert pr.expected_over_tau(gs, [50], 0.9)[0] == pytest.approx(w @ gs)
+    again = pr.measure_grad_sq(problem, 50, alpha=0.3, runs=4, seed=0)
     assert np.array_equal(gs, again)  # seeded: identical
     with pytest.raises(ValueError, match="exceeds"):
-        th.expected_over_tau(gs, [51])
+        pr.expected_over_tau(gs, [51])
 
 
 def test_measure_configs_runs_settings_side_by_side(problem):
-    out = th.measure_configs(
+    out = pr.measure_configs(
         problem, 30, {"ada": dict(alpha=0.3), "adam": dict(alpha=0.05, beta2=0.9)}, runs=3
     )
     assert set(out) == {"ada", "adam"} and out["ada"].shape == (30, 3)
     assert np.array_equal(out["ada"][0], out["adam"][0])  # same start x0 = 0
     assert not np.allclose(out["ada"][-1], out["adam"][-1])
     with pytest.raises(ValueError, match="Unknown hyperparameter"):
-        th.measure_configs(problem, 5, {"x": dict(alpha=0.1, lr=0.1)})
+        pr.measure_configs(problem, 5, {"x": dict(alpha=0.1, lr=0.1)})
 
 
 def test_full_gradient_blocks_agree_with_one_matmul(problem):
@@ -316,10 +318,124 @@ def test_full_gradient_blocks_agree_with_one_matmul(problem):
 
 def test_loglog_slope():
     x = np.geomspace(1, 1e4, 7)
-    assert th.loglog_slope(x, 3 * x**-0.5) == pytest.approx(-0.5)
+    assert pr.loglog_slope(x, 3 * x**-0.5) == pytest.approx(-0.5)
 
 
-# ---------------------------------------------------------------- checkers
+# ---------------------------------------------------------------- the notebook's lessons
+
+
+def test_paper_optimizer_is_the_course_adagrad_and_adam():
+    """The paper's update is optimizers.adagrad_update (eps inside the root) for beta2 = 1, and
+    optimizers.adam_update without the m correction, eps inside the root, for beta2 < 1, once
+    its eps is rescaled to eps (1 - beta2) / (1 - beta2^n) at step n."""
+    from course_utils.optimizers import adagrad_update, adam_update
+
+    grads = np.random.default_rng(0).normal(size=(40, 1, 3))
+    for beta1, beta2 in ((0.0, 1.0), (0.0, 0.99), (0.9, 0.999)):
+        opt = th.PaperOptimizer(np.ones((1, 3)), alpha=0.1, beta1=beta1, beta2=beta2, eps=1e-8)
+        w, state, m, v = np.ones((1, 3)), [], [], []
+        for n, g in enumerate(grads, start=1):
+            opt.step(g)
+            if beta2 == 1.0:
+                (w,), state = adagrad_update([w], [g], state, lr=0.1, eps=1e-8)
+            else:
+                eps_n = 1e-8 * (1 - beta2) / (1 - beta2**n)
+                (w,), m, v = adam_update([w], [g], m, v, lr=0.1, beta1=beta1, beta2=beta2,
+                                         eps=eps_n, t=n, correct_m=False, eps_inside_sqrt=True)
+        np.testing.assert_allclose(opt.x, w, rtol=1e-12, atol=1e-14)
+
+
+def test_agreement_check_covers_adagrad_momentum_and_catches_a_wrong_step(monkeypatch):
+    assert all(d < 1e-14 for d in pr.agreement_check().values())
+    real = th.paper_step_size
+
+    def old_convention(n, alpha, beta1=0.0, beta2=1.0):  # alpha (1 - beta1) for Adagrad too
+        return np.where(np.asarray(beta2) == 1, alpha * (1 - np.asarray(beta1)),
+                        real(n, alpha, beta1, beta2))
+
+    monkeypatch.setattr(th, "paper_step_size", old_convention)
+    bad = pr.agreement_check()
+    assert bad[0.9, 1.0] > 1e-3 and bad[0.0, 1.0] < 1e-14
+
+
+def test_trivial_bound_and_where_bounds_become_informative(problem):
+    c = dict(d=problem.d, R=problem.R, L=problem.L, eps=problem.eps,
+             f0_minus_fstar=problem.f0_minus_fstar())
+    trivial = th.trivial_bound(problem.d, problem.R, problem.eps)
+    assert trivial == pytest.approx(problem.d * problem.G_inf**2)
+    N = np.geomspace(10, 1e7, 3001)
+    flat = np.full(N.shape, trivial)
+    ada = th.crossing_point(N, th.adagrad_bound(N, alpha=0.5, **c).total, flat)
+    adam = th.crossing_point(N, th.adam_bound(N, alpha=0.05, beta2=0.99, **c).total, flat)
+    assert 1.2e4 < ada < 1.35e4 and 1.4e3 < adam < 1.8e3
+    with pytest.raises(ValueError, match="R > sqrt"):
+        th.trivial_bound(10, 1e-5, 1e-8)
+
+
+@pytest.mark.parametrize("seed", [4, 11])
+def test_lemma_52_log_term_genuine_floor_tight(problem, seed):
+    lemma = pr.lemma_check(problem, N=4000, beta2s=(1.0, 0.99, 0.999), seed=seed)
+    for beta2 in (1.0, 0.99, 0.999):
+        s = lemma[beta2]
+        assert np.all(s["sum"] <= s["lemma"] + 1e-9)
+        assert np.all(s["lemma"] <= s["worst_case"] + 1e-9)
+    assert np.all(np.abs(lemma[1.0]["sum"] / np.log(4000) - 1) < 0.35)
+    for beta2 in (0.99, 0.999):
+        assert np.all(lemma[beta2]["sum"] > 0.9 * lemma[beta2]["floor_part"])
+
+
+def test_lemma_sums_by_hand():
+    a = np.array([[1.0], [3.0]])
+    s = th.lemma_sums(a, beta2=0.5, eps=1.0)  # v = 1, 3.5
+    assert s["sum"][0] == pytest.approx(1 / 2 + 3 / 4.5)
+    assert s["lemma"][0] == pytest.approx(math.log(4.5) - 2 * math.log(0.5))
+    assert th.lemma_sums(a, 1.0, 1.0)["sum"][0] == pytest.approx(1 / 2 + 3 / 5)
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_measured_floor_follows_alpha_bound_floor_follows_beta2(problem, seed):
+    floors = pr.floor_table(problem, alphas=(0.05, 0.0125), beta2s=(0.99, 0.999), N=3000,
+                            runs=6, seed=seed)
+    m = {k: v[0] for k, v in floors.items()}
+    b = {k: v[1] for k, v in floors.items()}
+    for beta2 in (0.99, 0.999):
+        assert 2.5 < m[0.05, beta2] / m[0.0125, beta2] < 5.5
+        assert b[0.05, beta2] / b[0.0125, beta2] < 1.05
+    for alpha in (0.05, 0.0125):
+        assert b[alpha, 0.999] < 0.4 * b[alpha, 0.99]
+        assert 0.75 < m[alpha, 0.999] / m[alpha, 0.99] < 1.3
+
+
+def test_momentum_at_fixed_step_size_changes_nothing(problem):
+    mom = pr.momentum_experiment(problem, [0.0, 0.9], N=4000, runs=12, seed=8)
+    ratio = {s: mom[s, 0.9].mean() / mom[s, 0.0].mean() for s in
+             ("adagrad", "adagrad, step α(1-β1)", "adam")}
+    assert ratio["adagrad"] > 3
+    assert 0.75 < ratio["adagrad, step α(1-β1)"] < 1.33 and 0.75 < ratio["adam"] < 1.33
+
+
+def test_beta1_exponent_needs_its_conditions(problem):
+    c = dict(d=problem.d, R=problem.R, L=problem.L, eps=problem.eps,
+             f0_minus_fstar=problem.f0_minus_fstar(), N=1e4)
+    k = th.beta1_exponent
+    assert k(th.adagrad_momentum_bound, 0.5, alpha=0.5, **c) == pytest.approx(1, abs=0.05)
+    assert k(th.adam_momentum_bound, 0.9, alpha=0.05, beta2=0.9999, **c) == pytest.approx(1, abs=0.05)
+    assert k(th.adam_momentum_bound, 0.95, alpha=0.05, beta2=0.99, **c) > 1.3
+
+
+def test_adagrad_long_run_slope_drifts_towards_minus_half(problem):
+    long = pr.adagrad_long_run(problem, N=20_000, runs=8, record_every=20, seed=3)
+    slopes = list(long["slopes"].values())
+    assert len(slopes) == 2 and slopes[0] < slopes[1] < -0.3
+    with pytest.raises(ValueError, match="record_every"):
+        pr.measure_grad_sq(problem, 10, alpha=0.1, record_every=0)
+
+
+def test_check_constants_and_torch_mapping(problem):
+    largest, curvature = pr.check_constants(problem, points=20)
+    assert largest <= problem.R and curvature <= problem.L
+    same_adagrad, same_adam, different = pr.torch_mapping_checks(steps=100)
+    assert same_adagrad.maxdiff < 1e-12 and same_adam.maxdiff < 1e-12 and different.maxdiff > 1e-4
 
 
 # ---------------------------------------------------------------- the panel

@@ -1,0 +1,308 @@
+"""Notebook 04 (Adam), the race: Adam vs gradient descent (with and without heavy-ball momentum)
+vs Adagrad on notebook 01's quadratic, axis-aligned and rotated, with a slider panel.
+
+* `race`: the four runs from one start (rotated problems start at the rotated point, so GD and
+  heavy ball, which are rotation-invariant, run the same curve on both problems);
+* `race_verdicts`: Adam against the baselines over a grid of alpha and beta1 (what the unit
+  tests and the notebook assert);
+* `tuned_steps`: GD's and heavy ball's parameters, re-tuned for noisy gradients from their
+  exact (closed-form) mean loss, so the baselines are tuned as well as the sliders let Adam be;
+* `make_race_panel`: sliders for alpha, beta1, beta2, the problem and the gradient noise.
+
+Adam and Adagrad run `course_utils.optimizers`; GD is `quadratic.gradient_descent`.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import ipywidgets as widgets
+import numpy as np
+
+from course_utils.optimizers import adagrad_update, adam_update, validate_hyperparameters
+from course_utils.plotting import OPTIMIZER_COLORS, annotate_divergence, log_axis
+from course_utils.quadratic import (
+    Quadratic,
+    Trajectory,
+    best_fixed_step,
+    gradient_descent,
+    run_update_rule,
+)
+from course_utils.widgets import SliderPanel, float_slider, log_slider
+
+# Notebook 01's quadratic, h = (1, 0.02), aligned with the axes and rotated by 45 degrees.
+RACE_PROBLEMS = {
+    "axis-aligned (κ = 50)": Quadratic(h=(1.0, 0.02), angle_deg=0.0),
+    "rotated 45° (κ = 50)": Quadratic(h=(1.0, 0.02), angle_deg=45.0),
+}
+RACE_DEFAULT = "axis-aligned (κ = 50)"
+RACE_W0 = np.array([-4.0, 3.0])  # start in eigen-coordinates: the same start loss, 8.09, on both
+RACE_STEPS = 100
+RACE_LR, RACE_BETA1 = 0.2, 0.0  # the static figures' defaults (beta1 = 0: no momentum in Adam)
+HEAVY_BALL_COLOR = "#17becf"
+_XLIM, _YLIM = (-5.0, 5.0), (-4.0, 4.0)
+_LOSS_FLOOR = 1e-20
+
+
+def start_point(q: Quadratic) -> np.ndarray:
+    """RACE_W0 expressed in q's coordinates: Q w0 (the same eigen-coordinates on every problem)."""
+    return q.Q @ RACE_W0
+
+
+def adam_path(
+    q: Quadratic, w0, lr: float, beta1=0.9, beta2=0.999, eps=1e-8, steps=RACE_STEPS, noise_std=0.0,
+    seed=0,
+) -> Trajectory:
+    """Adam (``course_utils.optimizers.adam_update``) on a quadratic, as a Trajectory."""
+    m_state, v_state = [], []
+
+    def step(w, g, t):
+        params, _, _ = adam_update([w], [g], m_state, v_state, lr, beta1, beta2, eps, t)
+        return params[0]
+
+    return run_update_rule(q, w0, step, steps, noise_std, seed)
+
+
+def adagrad_path(
+    q: Quadratic, w0, lr: float, eps=1e-8, steps=RACE_STEPS, noise_std=0.0, seed=0
+) -> Trajectory:
+    """Adagrad (``optimizers.adagrad_update``, eps inside the root) on a quadratic."""
+    state = []
+
+    def step(w, g, t):
+        params, _ = adagrad_update([w], [g], state, lr, eps)
+        return params[0]
+
+    return run_update_rule(q, w0, step, steps, noise_std, seed)
+
+
+def heavy_ball_parameters(h) -> tuple[float, float]:
+    """Polyak's optimal heavy ball on curvatures h: lr = 4/(√h_max+√h_min)², mu = ((√κ-1)/(√κ+1))².
+
+    Its error then shrinks like ((√κ - 1)/(√κ + 1))^t, against GD's ((κ - 1)/(κ + 1))^t.
+    """
+    a, b = np.sqrt(max(h)), np.sqrt(min(h))
+    return 4.0 / (a + b) ** 2, ((a - b) / (a + b)) ** 2
+
+
+def heavy_ball_path(
+    q: Quadratic, w0, lr: float, mu: float, steps=RACE_STEPS, noise_std=0.0, seed=0
+) -> Trajectory:
+    """GD with heavy-ball momentum: w_{t+1} = w_t - lr g_t + mu (w_t - w_{t-1})."""
+    validate_hyperparameters(lr=lr, betas=(mu,))
+    previous = [np.asarray(w0, dtype=np.float64)]
+
+    def step(w, g, t):
+        new = w - lr * g + mu * (w - previous[0])
+        previous[0] = w
+        return new
+
+    return run_update_rule(q, w0, step, steps, noise_std, seed)
+
+
+def momentum_mean_losses(q: Quadratic, w0, lrs, mus, sigma: float, steps: int) -> np.ndarray:
+    """E[L(w_t)] of (stochastic) heavy ball, exact, for each pair (lrs[k], mus[k]): (k, steps + 1).
+
+    Per eigendirection the pair (z_t, z_{t-1}) evolves linearly, x_t = M x_{t-1} - lr sigma xi e1
+    with M = [[1 + mu - lr h, -mu], [1, 0]], so its mean is M^t x_0 and its covariance obeys
+    C_t = M C_{t-1} M^T + lr^2 sigma^2 e1 e1^T. mu = 0 is SGD.
+    """
+    lrs = np.asarray(lrs, dtype=np.float64)[:, None]
+    mus = np.asarray(mus, dtype=np.float64)[:, None]
+    h = np.asarray(q.h)[None, :]
+    M = np.zeros(np.broadcast_shapes(lrs.shape, h.shape) + (2, 2))
+    M[..., 0, 0] = 1 + mus - lrs * h
+    M[..., 0, 1] = -mus
+    M[..., 1, 0] = 1.0
+    z0 = q.to_eigenbasis(w0)
+    mean = np.stack([np.broadcast_to(z0, M.shape[:-2])] * 2, axis=-1)
+    cov = np.zeros(M.shape)
+    kick = np.zeros(M.shape)
+    kick[..., 0, 0] = (lrs * sigma) ** 2
+    out = np.empty((M.shape[0], steps + 1))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(steps + 1):
+            out[:, t] = 0.5 * (h * (mean[..., 0] ** 2 + cov[..., 0, 0])).sum(axis=-1)
+            mean = np.einsum("...ij,...j->...i", M, mean)
+            cov = M @ cov @ np.swapaxes(M, -1, -2) + kick
+    return np.where(np.isfinite(out), out, np.inf)
+
+
+@functools.lru_cache(maxsize=64)
+def tuned_steps(problem: str, sigma: float, steps: int = RACE_STEPS) -> dict:
+    """GD's and heavy ball's parameters for the race: {"sgd": (lr, 0), "heavy_ball": (lr, mu)}.
+
+    Exact gradients (sigma = 0): GD's best fixed step 2/(h_max + h_min) and Polyak's heavy ball.
+    Noisy gradients: the pair on a grid that minimises the mean of log10 E[L(w_t)] over the
+    second half of the run (closed form, `momentum_mean_losses`): a baseline tuned for the noise.
+    """
+    q = RACE_PROBLEMS[problem]
+    if sigma == 0:
+        return {"sgd": (best_fixed_step(q.h), 0.0), "heavy_ball": heavy_ball_parameters(q.h)}
+    lr_grid = np.geomspace(0.01, 2.0, 61) / max(q.h)
+    mu_grid = np.array([0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95])
+    lrs, mus = (g.ravel() for g in np.meshgrid(lr_grid, mu_grid))
+    losses = momentum_mean_losses(q, start_point(q), lrs, mus, sigma, steps)
+    with np.errstate(divide="ignore"):
+        score = np.log10(losses[:, steps // 2 :]).mean(axis=1)
+    best_gd = int(np.argmin(np.where(mus == 0, score, np.inf)))
+    best_hb = int(np.argmin(score))
+    return {"sgd": (float(lrs[best_gd]), 0.0), "heavy_ball": (float(lrs[best_hb]), float(mus[best_hb]))}
+
+
+def race(
+    problem: str, lr: float, beta1: float, beta2: float = 0.999, steps: int = RACE_STEPS,
+    noise: float = 0.0, seed: int = 0,
+) -> dict:
+    """The four runs of the race: {name: (Trajectory, color, label)}.
+
+    ``noise`` > 0 adds Gaussian noise of that standard deviation to every gradient (the same
+    seeded draws for every method), which turns GD into SGD; GD's step and heavy ball's
+    parameters are then re-tuned for that noise (`tuned_steps`).
+    """
+    if problem not in RACE_PROBLEMS:
+        raise ValueError(f"Unknown problem {problem!r}: choose one of {list(RACE_PROBLEMS)}.")
+    q = RACE_PROBLEMS[problem]
+    w0 = start_point(q)
+    tuned = tuned_steps(problem, float(noise), int(steps))
+    lr_gd = tuned["sgd"][0]
+    lr_hb, mu = tuned["heavy_ball"]
+    gd_name = f"SGD, step tuned for σ: {lr_gd:.2f}" if noise else f"GD, best step {lr_gd:.2f}"
+    kw = dict(steps=steps, noise_std=noise, seed=seed)
+    return {
+        "sgd": (gradient_descent(q, w0, lr_gd, **kw), OPTIMIZER_COLORS["sgd"], gd_name),
+        "heavy_ball": (
+            heavy_ball_path(q, w0, lr_hb, mu, **kw), HEAVY_BALL_COLOR,
+            f"GD + heavy ball, step {lr_hb:.2f}, μ = {mu:.2f}",
+        ),
+        "adagrad": (adagrad_path(q, w0, lr, **kw), OPTIMIZER_COLORS["adagrad"],
+                    f"Adagrad, α = {lr:.3g}"),
+        "adam": (
+            adam_path(q, w0, lr, beta1, beta2, **kw), OPTIMIZER_COLORS["adam"],
+            f"Adam, α = {lr:.3g}, β₁ = {beta1:.2f}, β₂ = {beta2:g}",
+        ),
+    }
+
+
+def mean_log_loss(traj: Trajectory, start: int = RACE_STEPS // 2) -> float:
+    """Mean of log10 L(w_t) over t >= start (floored at 1e-300): a time-averaged score."""
+    if traj.diverged:
+        return float("inf")
+    return float(np.mean(np.log10(np.maximum(traj.losses[start:], 1e-300))))
+
+
+def race_verdicts(lrs, beta1s, noise: float = 0.0, seeds=(0,)) -> dict:
+    """{(problem, lr, beta1): {method: array over seeds of the mean log10 loss, steps 50-100}}."""
+    out = {}
+    for problem in RACE_PROBLEMS:
+        for lr in lrs:
+            for beta1 in beta1s:
+                scores = [
+                    {k: mean_log_loss(tr) for k, (tr, *_) in race(problem, lr, beta1, noise=noise,
+                                                                  seed=seed).items()}
+                    for seed in seeds
+                ]
+                out[problem, lr, beta1] = {k: np.array([s[k] for s in scores]) for k in scores[0]}
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _contour_grid(problem: str, n: int = 90):
+    q = RACE_PROBLEMS[problem]
+    xs, ys = np.linspace(*_XLIM, n), np.linspace(*_YLIM, int(n * 0.8))
+    X, Y = np.meshgrid(xs, ys)
+    Z = q.loss(np.stack([X, Y], axis=-1))
+    return X, Y, Z, np.geomspace(1e-2, Z.max(), 10)
+
+
+_METHODS = ("sgd", "heavy_ball", "adagrad", "adam")
+
+
+class RaceDrawer:
+    """Draws the race; ``setup``/``update`` let a SliderPanel change data without re-plotting.
+
+    Left: contours and the four paths; right: loss per step (log scale, floored at 1e-20).
+    Calling the object, ``RaceDrawer()(fig, **values)``, does both at once (for static figures).
+    """
+
+    def setup(self, fig) -> dict:
+        # Fixed axes rectangles: tight_layout would cost a second full draw on every redraw.
+        ax_path = fig.add_axes((0.06, 0.12, 0.40, 0.78))
+        ax_loss = fig.add_axes((0.56, 0.12, 0.42, 0.78))
+        ax_path.plot(0, 0, "*", color="black", markersize=12)
+        (start,) = ax_path.plot(*RACE_W0, "s", color="black", markersize=7)
+        ax_path.set(xlim=_XLIM, ylim=_YLIM, xlabel="$w_1$", ylabel="$w_2$", aspect="equal")
+        ax_path.set(xticks=[-4, -2, 0, 2, 4], yticks=[-4, -2, 0, 2, 4])
+        paths, curves = {}, {}
+        colors = dict(OPTIMIZER_COLORS, heavy_ball=HEAVY_BALL_COLOR)
+        for name in _METHODS:
+            # One artist per path (line and markers together) keeps the redraw fast.
+            thin = name == "heavy_ball"  # its wide swings would hide the other paths
+            (paths[name],) = ax_path.plot([], [], "-" if thin else "o-", color=colors[name],
+                                          lw=0.8 if thin else 1.3, ms=2.5, alpha=0.6 if thin else 1,
+                                          zorder=1 if thin else 2)
+            (curves[name],) = ax_loss.plot([], [], color=colors[name], label=name)
+        ax_loss.set_yscale("log")
+        ax_loss.set_ylim(_LOSS_FLOOR / 2, 1e3)
+        log_axis(ax_loss)
+        ax_loss.set(xlim=(0, RACE_STEPS), xticks=[0, 25, 50, 75, 100], xlabel="step t")
+        ax_loss.set(ylabel="loss L(w_t)  (floored at 1e-20)")
+        ax_loss.set_title("loss per step")
+        legend = ax_loss.legend(loc="lower left", fontsize=8.5)
+        annotate_divergence(ax_loss, "a run diverged (stopped)")
+        warning = ax_loss.texts[-1]
+        warning.set_visible(False)
+        return dict(
+            ax_path=ax_path, paths=paths, curves=curves, legend=legend, warning=warning,
+            problem=None, contour=None, start=start,
+        )
+
+    def update(
+        self, state, lr=RACE_LR, beta1=RACE_BETA1, beta2=0.999, problem=RACE_DEFAULT, noise=0.0
+    ) -> None:
+        runs = race(problem, lr, beta1, beta2, noise=noise)  # validates the problem name
+        ax_path = state["ax_path"]
+        if problem != state["problem"]:
+            if state["contour"] is not None:
+                state["contour"].remove()
+            X, Y, Z, levels = _contour_grid(problem)
+            state["contour"] = ax_path.contour(
+                X, Y, Z, levels=levels, colors="#9ab", linewidths=0.8, zorder=0
+            )
+            state["start"].set_data(*[[c] for c in start_point(RACE_PROBLEMS[problem])])
+            state["problem"] = problem
+        noisy = f", noise σ = {noise:.2g}" if noise else ""
+        ax_path.set_title(f"{RACE_STEPS} steps, {problem}{noisy}")
+        for text, (name, (traj, _, label)) in zip(state["legend"].get_texts(), runs.items()):
+            state["paths"][name].set_data(traj.path[:, 0], traj.path[:, 1])
+            losses = np.maximum(traj.losses, _LOSS_FLOOR)
+            state["curves"][name].set_data(np.arange(len(losses)), losses)
+            text.set_text(label)
+        state["warning"].set_visible(any(traj.diverged for traj, *_ in runs.values()))
+
+    def __call__(self, fig, **values) -> None:
+        self.update(self.setup(fig), **values)
+
+
+BETA2_CHOICES = (0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9999)
+
+
+def make_race_panel() -> SliderPanel:
+    """Sliders: α (Adam and Adagrad), β₁, β₂, the problem (axis-aligned or rotated), and
+    the gradient noise σ (0: exact gradients)."""
+    wide = dict(style={"description_width": "110px"}, layout=widgets.Layout(width="340px"))
+    controls = {
+        "lr": log_slider("α (lr)", RACE_LR, 0.001, 1.0),  # the grid passes through the default
+        "beta1": float_slider("β₁", RACE_BETA1, 0.0, 0.99, step=0.01),
+        "beta2": widgets.SelectionSlider(
+            options=BETA2_CHOICES, value=0.999, description="β₂", **wide
+        ),
+        "problem": widgets.Dropdown(
+            options=list(RACE_PROBLEMS), value=RACE_DEFAULT, description="problem", **wide
+        ),
+        "noise": float_slider("σ (noise)", 0.0, 0.0, 1.0, step=0.05),
+    }
+    return SliderPanel(
+        RaceDrawer(), controls, figsize=(12.5, 4.8),
+        title="Adam vs GD (with and without heavy ball) vs Adagrad on a quadratic",
+    )

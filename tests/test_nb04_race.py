@@ -1,0 +1,124 @@
+"""Tests for course_utils.nb04_race: the race's lessons over ranges of settings, and its panel."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from course_utils import nb04_race as R
+from course_utils.quadratic import gradient_descent
+
+ALIGNED, ROTATED = R.RACE_PROBLEMS
+
+
+def test_both_problems_start_at_the_same_loss_and_gd_runs_the_same_curve():
+    starts = [q.loss(R.start_point(q)) for q in R.RACE_PROBLEMS.values()]
+    assert starts == pytest.approx([8.09, 8.09])
+    a, r = (R.race(p, 0.2, 0.0) for p in R.RACE_PROBLEMS)
+    for method in ("sgd", "heavy_ball"):  # rotation-invariant methods
+        np.testing.assert_allclose(a[method][0].losses, r[method][0].losses, rtol=1e-9, atol=1e-30)
+
+
+def test_heavy_ball_has_the_sqrt_kappa_rate():
+    q = R.RACE_PROBLEMS[ALIGNED]
+    lr, mu = R.heavy_ball_parameters(q.h)
+    traj = R.heavy_ball_path(q, R.start_point(q), lr, mu, steps=200)
+    rate = (np.sqrt(50) - 1) / (np.sqrt(50) + 1)
+    # Loss ~ C t^2 rate^(2t) (a double root): the per-step factor over t = 100..200 is rate^2.
+    measured = (traj.losses[200] / traj.losses[100]) ** (1 / 100)
+    assert measured == pytest.approx(rate**2, rel=0.02)
+    gd = gradient_descent(q, R.start_point(q), 2 / 1.02, 100)
+    assert traj.losses[100] < 1e-10 * gd.losses[100]
+
+
+@pytest.mark.parametrize("beta1", [0.0, 0.5, 0.9])
+def test_adam_is_a_diagonal_preconditioner(beta1):
+    # Over alpha in [0.15, 0.5]: axis-aligned, Adam beats the best-step GD by more than a decade
+    # (time-averaged log loss over steps 50-100); rotated, it is a decade or more worse than on
+    # the aligned problem and at most 0.3 decades ahead of GD. GD is rotation-invariant.
+    v = R.race_verdicts([0.15, 0.2, 0.3, 0.5], [beta1])
+    for lr in (0.15, 0.2, 0.3, 0.5):
+        a, r = v[ALIGNED, lr, beta1], v[ROTATED, lr, beta1]
+        assert a["sgd"][0] == pytest.approx(r["sgd"][0])
+        assert a["adam"][0] < a["sgd"][0] - 1.0, (lr, beta1)
+        assert r["adam"][0] > a["adam"][0] + 1.0, (lr, beta1)
+        assert r["adam"][0] > r["sgd"][0] - 0.3, (lr, beta1)  # at most a small win
+        assert r["heavy_ball"][0] < r["adam"][0] - 8, (lr, beta1)
+
+
+def test_beta1_zero_shows_the_limit_cleanly():
+    # Without momentum the gap aligned vs rotated grows with alpha (2.6 to 31 decades).
+    v = R.race_verdicts([0.15, 0.3, 0.5], [0.0])
+    gaps = [v[ROTATED, lr, 0.0]["adam"][0] - v[ALIGNED, lr, 0.0]["adam"][0] for lr in (0.15, 0.3, 0.5)]
+    assert gaps[0] > 2 and np.all(np.diff(gaps) > 0)
+
+
+@pytest.mark.parametrize("noise", [0.3, 0.5, 1.0])
+def test_noisy_race_tuned_sgd_is_as_good_as_adam(noise):
+    # With GD's step tuned for the noise, Adam's noise-free advantage is gone: on both problems
+    # tuned SGD is within the seed spread of, or better than, Adam at alpha = 0.2.
+    v = R.race_verdicts([0.2], [0.0, 0.9], noise=noise, seeds=range(6))
+    for (problem, _lr, beta1), scores in v.items():
+        diff = scores["adam"] - scores["sgd"]
+        assert diff.mean() > -1.5 * diff.std() / np.sqrt(len(diff)) - 0.3, (problem, beta1, diff)
+
+
+def test_tuned_steps_are_shorter_with_noise():
+    exact = R.tuned_steps(ALIGNED, 0.0)
+    assert exact["sgd"][0] == pytest.approx(2 / 1.02)
+    steps = [R.tuned_steps(ALIGNED, s)["sgd"][0] for s in (0.1, 0.3, 1.0)]
+    assert steps[0] < exact["sgd"][0] and np.all(np.diff(steps) < 0)
+
+
+def test_momentum_mean_losses_match_monte_carlo():
+    q = R.RACE_PROBLEMS[ROTATED]
+    w0 = R.start_point(q)
+    exact = R.momentum_mean_losses(q, w0, [0.3], [0.6], sigma=0.5, steps=60)[0]
+    mc = np.mean(
+        [R.heavy_ball_path(q, w0, 0.3, 0.6, steps=60, noise_std=0.5, seed=s).losses
+         for s in range(400)], axis=0,
+    )
+    np.testing.assert_allclose(mc[20:], exact[20:], rtol=0.15)
+    gd = R.momentum_mean_losses(q, w0, [0.5], [0.0], sigma=0.0, steps=30)[0]
+    np.testing.assert_allclose(gd, gradient_descent(q, w0, 0.5, 30).losses, rtol=1e-10)
+
+
+def test_race_with_noise_is_seeded():
+    noisy = R.race(ALIGNED, 0.1, 0.9, noise=0.5)
+    again = R.race(ALIGNED, 0.1, 0.9, noise=0.5)
+    assert noisy["sgd"][2].startswith("SGD")
+    for name in noisy:
+        np.testing.assert_array_equal(noisy[name][0].path, again[name][0].path)
+
+
+def test_adam_path_uses_the_course_update():
+    q = R.RACE_PROBLEMS[ALIGNED]
+    traj = R.adam_path(q, R.RACE_W0, 0.1, steps=1)
+    # First Adam step: exactly alpha against the sign of the gradient, per coordinate.
+    np.testing.assert_allclose(traj.path[1], R.RACE_W0 - 0.1 * np.sign(q.grad(R.RACE_W0)))
+
+
+def _png_changes(panel, **values):
+    before = panel.image.value
+    panel.set(**values)
+    return panel.image.value != before
+
+
+def test_race_panel_sweep_extremes():
+    panel = R.make_race_panel()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tried = panel.sweep_extremes()
+    assert tried and all(t["error"] is None for t in tried), tried
+    assert _png_changes(panel, lr=0.5)
+    assert _png_changes(panel, beta1=0.9)
+    assert _png_changes(panel, beta2=0.9)
+    assert _png_changes(panel, problem=ROTATED)
+    assert _png_changes(panel, noise=0.5)
+
+
+def test_race_rejects_unknown_problem():
+    from matplotlib.figure import Figure
+
+    with pytest.raises(ValueError, match="Unknown problem"):
+        R.RaceDrawer()(Figure(), problem="banana")
