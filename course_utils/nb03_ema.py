@@ -19,13 +19,13 @@ import numpy as np
 
 from .checkers import CheckResult, compare
 from .nb02_adagrad import plot_effective_lr
+from .optimizers import adam_update
 from .plotting import OPTIMIZER_COLORS, log_axis
 from .widgets import SliderPanel, float_slider
 
 BETA2_VALUES = (0.9, 0.99, 0.999)
 # Light to dark: the longer the memory, the darker the line.
 _BETA_COLORS = {0.9: "#fdae6b", 0.99: "#e6550d", 0.999: "#7f2704"}
-_RAW_COLOR = "#9e9e9e"
 _CORRECTED_COLOR = OPTIMIZER_COLORS["adam"]
 
 
@@ -99,6 +99,84 @@ def constant_gradient_check(g: float = 2.0, beta: float = 0.9, steps: int = 50) 
     return compare(f"m_t = (1 - β^t) g, β = {beta}, {steps} steps", m, closed, rtol=1e-12, atol=0)
 
 
+def ema_spread(beta: float, steps: int = 10_000, seeds=range(400), mean=1.0, noise=0.5):
+    """Std over seeds of the EMA of g^2 at step ``steps``, for g = mean + noise N(0, 1)."""
+    _check_beta(beta)
+    z = np.stack([np.random.default_rng(seed).standard_normal(steps) for seed in seeds], axis=1)
+    v = np.zeros(z.shape[1])
+    for z_t in z:
+        g = mean + noise * z_t
+        v = beta * v + (1 - beta) * g * g
+    return float(v.std())
+
+
+def ema_spread_theory(beta: float, mean=1.0, noise=0.5) -> float:
+    """Stationary std of an EMA of g^2: sqrt((1 - beta)/(1 + beta) Var(g^2)).
+
+    For g = mean + noise N(0, 1), Var(g^2) = 4 mean^2 noise^2 + 2 noise^4.
+    """
+    _check_beta(beta)
+    var = 4 * mean**2 * noise**2 + 2 * noise**4
+    return float(np.sqrt((1 - beta) / (1 + beta) * var))
+
+
+def adam_step_ratio(beta1=0.9, beta2=0.999, steps=1000, correct_m=True, correct_v=True, g=1.0):
+    """Adam's step |Δw_t| / alpha for a constant gradient g, from `optimizers.adam_update`.
+
+    Corrected: 1 at every step. Uncorrected: (1 - beta1^t) / sqrt(1 - beta2^t).
+    """
+    w, m, v, out = [np.zeros(1)], [], [], []
+    for t in range(1, steps + 1):
+        old = w[0]
+        w, m, v = adam_update(
+            w,
+            [np.full(1, g)],
+            m,
+            v,
+            lr=1.0,
+            beta1=beta1,
+            beta2=beta2,
+            eps=0.0,
+            t=t,
+            correct_m=correct_m,
+            correct_v=correct_v,
+        )
+        out.append(abs(float((w[0] - old)[0])))
+    return np.array(out)
+
+
+ADAM_VARIANTS = {
+    "no correction": dict(correct_m=False, correct_v=False),
+    "only m corrected": dict(correct_m=True, correct_v=False),
+    "only v corrected": dict(correct_m=False, correct_v=True),
+    "both corrected (Adam)": dict(correct_m=True, correct_v=True),
+}
+
+
+def plot_adam_step_ratio(ax, beta1=0.9, beta2=0.999, steps=1000):
+    """Adam's step over alpha for a constant gradient, with and without each bias correction."""
+    styles = {
+        "no correction": dict(color=_CORRECTED_COLOR, ls="--", lw=2),
+        "only m corrected": dict(color="#9467bd", ls=":", lw=1.5),
+        "only v corrected": dict(color="#8c564b", ls="-.", lw=1.5),
+        "both corrected (Adam)": dict(color=_CORRECTED_COLOR, ls="-", lw=2),
+    }
+    t = np.arange(1, steps + 1)
+    for name, options in ADAM_VARIANTS.items():
+        ax.plot(t, adam_step_ratio(beta1, beta2, steps, **options), label=name, **styles[name])
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    log_axis(ax, "x")
+    log_axis(ax, "y")
+    ax.set_xlabel("step t")
+    ax.set_ylabel("Adam's step |Δw_t| / α (constant gradient)")
+    ax.set_title(
+        f"Adam's step with and without bias correction (β₁ = {beta1:g}, β₂ = {beta2:g})", y=1.0
+    )
+    ax.legend(loc="upper right", fontsize=9)
+    return ax
+
+
 # --------------------------------------------------------------------------------------------
 # Figures 2.2 and 2.3
 # --------------------------------------------------------------------------------------------
@@ -113,13 +191,17 @@ def plot_gradient_signal(ax, g) -> None:
     ax.set_title("Squared gradients: noise plus two spikes", y=1.0)
 
 
-def plot_ema_vs_accumulation(ax, g, beta2s=BETA2_VALUES, legend: bool = True):
-    """Figure 2.2: G_t = Σ g² against the EMAs v_t of g² for each β₂ (uncorrected), log y."""
+def plot_ema_vs_accumulation(ax, g, beta2s=BETA2_VALUES, legend: bool = True, average=False):
+    """Figure 2.2: Adagrad's G_t (or its average G_t / t) against the EMAs v_t of g², log y.
+
+    ``average=True`` plots G_t / t, which has the units of v_t (a mean of g²), so the two compare
+    like with like; ``False`` plots the sum itself, as the slides' figure 2.2 does.
+    """
     g2 = np.asarray(g, dtype=np.float64) ** 2
     t = np.arange(1, g2.size + 1)
-    ax.plot(
-        t, accumulate(g2), color=OPTIMIZER_COLORS["adagrad"], lw=2.5, label="Adagrad: G_t = Σ g²"
-    )
+    G = accumulate(g2)
+    label = "Adagrad: G_t / t = mean of all g²" if average else "Adagrad: G_t = Σ g²"
+    ax.plot(t, G / t if average else G, color=OPTIMIZER_COLORS["adagrad"], lw=2.5, label=label)
     for beta2 in beta2s:
         ax.plot(
             t,
@@ -129,8 +211,13 @@ def plot_ema_vs_accumulation(ax, g, beta2s=BETA2_VALUES, legend: bool = True):
         )
     log_axis(ax)
     ax.set_xlabel("step t")
-    ax.set_ylabel("accumulated g²")
-    ax.set_title("Sum of squares grows forever; EMAs stabilize and recover", y=1.0)
+    ax.set_ylabel("average of g²" if average else "accumulated g²")
+    title = (
+        "G_t / t keeps every spike; EMAs forget them"
+        if average
+        else "Sum of squares grows forever; EMAs stabilize and recover"
+    )
+    ax.set_title(title, y=1.0)
     if legend:
         ax.legend(loc="lower right", fontsize=9)
     return ax
@@ -159,7 +246,7 @@ def plot_bias_correction(
         (ax_v, v, bias_correct(v, beta2), true_v, "v", "β₂", beta2, "second moment (mean of g²)"),
     )
     for ax, raw, corrected, true, sym, bsym, beta, ylabel in panels:
-        ax.plot(t, raw, color=_RAW_COLOR, lw=2, label=f"uncorrected {sym}_t")
+        ax.plot(t, raw, color=_CORRECTED_COLOR, ls="--", lw=2, label=f"uncorrected {sym}_t")
         ax.plot(
             t,
             corrected,
@@ -172,7 +259,7 @@ def plot_bias_correction(
         ax.set_xlabel("step t")
         ax.set_ylabel(ylabel)
         ax.set_title(f"{sym}_t with {bsym} = {beta:g}", y=1.0)
-        ax.legend(loc="lower right", fontsize=9)
+        ax.legend(loc="center right", fontsize=9)
         top = max(float(np.max(corrected)), float(np.max(raw)), true or 0.0)
         ax.set_ylim(min(0.0, float(np.min(corrected))) - 0.05 * top, 1.15 * top + 1e-12)
     return ax_m, ax_v
@@ -198,8 +285,9 @@ def section2_figure(fig, lr: float = 0.1, eps: float = 1e-8, seed: int = 0):
 # Panel
 # --------------------------------------------------------------------------------------------
 
-_PANEL_STEPS = 1500
-_PANEL_SPIKES = (500, 1000)
+_PANEL_STEPS = 8000
+# One burst at steps 3001-3005: late enough that v has settled, with 5000 steps to watch it fade.
+_PANEL_SPIKES = (3000,)
 _BIAS_STEPS = 200
 
 
@@ -219,19 +307,24 @@ class EmaDrawer:
         fig.subplots_adjust(left=0.05, right=0.99, bottom=0.13, top=0.9, wspace=0.3)
         st = {"ax_m": ax_m, "ax_v": ax_v}
         (st["G"],) = ax_acc.plot(
-            [], [], color=OPTIMIZER_COLORS["adagrad"], lw=2.5, label="Σ g² (Adagrad)"
+            [], [], color=OPTIMIZER_COLORS["adagrad"], lw=2.5, label="G_t / t (Adagrad)"
+        )
+        (st["v_before"],) = ax_acc.plot(
+            [], [], color="black", ls=":", lw=1, label="2 × v before the burst"
         )
         (st["v_long"],) = ax_acc.plot([], [], color=_BETA_COLORS[0.99], label="EMA")
         log_axis(ax_acc)
-        ax_acc.set_ylim(1e-3, 1e5)
+        ax_acc.set_ylim(1e-2, 1e3)
         ax_acc.set_xlim(0, _PANEL_STEPS)
         ax_acc.locator_params(axis="x", nbins=4)
         ax_acc.set_xlabel("step t")
-        ax_acc.set_ylabel("accumulated g²")
+        ax_acc.set_ylabel("average of g²")
         st["title_acc"] = ax_acc.set_title("", y=1.0)
         st["leg_acc"] = ax_acc.legend(loc="lower right", fontsize=9)
         for ax, sym, ylabel in ((ax_m, "m", "mean of g"), (ax_v, "v", "mean of g²")):
-            (st[f"raw_{sym}"],) = ax.plot([], [], color=_RAW_COLOR, lw=2, label="uncorrected")
+            (st[f"raw_{sym}"],) = ax.plot(
+                [], [], color=_CORRECTED_COLOR, ls="--", lw=2, label="uncorrected"
+            )
             (st[f"hat_{sym}"],) = ax.plot(
                 [], [], color=_CORRECTED_COLOR, lw=1.5, label="corrected, ÷ (1 − βᵗ)"
             )
@@ -250,10 +343,14 @@ class EmaDrawer:
         for start in _PANEL_SPIKES:
             g[start : start + 5] = spike
         g2 = g * g
-        st["G"].set_data(self.t_long, accumulate(g2))
-        st["v_long"].set_data(self.t_long, np.maximum(ema(g2, beta2), 1e-6))
-        st["leg_acc"].get_texts()[1].set_text(f"EMA, β₂ = {beta2:g}")
-        st["title_acc"].set_text(f"Spikes g = {spike:g}: Σ g² keeps them forever")
+        v = ema(g2, beta2)
+        before = v[_PANEL_SPIKES[0] - 1]  # v_3000, just before the burst
+        st["G"].set_data(self.t_long, accumulate(g2) / self.t_long)
+        st["v_long"].set_data(self.t_long, np.maximum(v, 1e-6))
+        st["v_before"].set_data([0, _PANEL_STEPS], [2 * before, 2 * before])
+        st["leg_acc"].get_texts()[2].set_text(f"EMA, β₂ = {beta2:g}")
+        first = _PANEL_SPIKES[0] + 1
+        st["title_acc"].set_text(f"Burst g = {spike:g} at t = {first}-{first + 4}")
         g = 1.0 + noise * self.z_short
         for sym, x, beta, true, bsym in (
             ("m", g, beta1, 1.0, "β₁"),

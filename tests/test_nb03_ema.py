@@ -36,7 +36,7 @@ def test_accumulation_grows_and_ema_recovers_after_a_spike():
     G = lab.accumulate(g**2)
     assert np.all(np.diff(G) > 0) and G[-1] > 3000
     v = lab.ema(g**2, 0.9)
-    before, peak, later = v[998], v[1004], v[1004 + lab.recovery_steps(0.9, 0.01)]
+    before, peak, later = v[999], v[1004], v[1004 + lab.recovery_steps(0.9, 0.01)]
     assert peak > 10 * before and later < 2 * before
     assert G[1100] - G[998] > 500  # the spike stays in G for good
 
@@ -98,12 +98,41 @@ def test_panel_without_noise_shows_exact_correction():
     np.testing.assert_allclose(st["hat_v"].get_ydata(), 1.0, rtol=1e-12)
 
 
-# --- exercise checkers ----------------------------------------------------------------------
-
-
 def test_slider_defaults_lie_on_the_slider_grid():
     # The browser snaps values to the grid: an off-grid default would not survive a reset.
     panel = lab.make_ema_panel()
     for name, w in panel.controls.items():
         k = (w.value - w.min) / w.step
         assert abs(k - round(k)) < 1e-6, (name, w.value, k)
+
+
+# --- the lessons of the demos, over settings around the shown ones -------------------------
+
+
+@pytest.mark.parametrize("beta1, beta2", [(0.9, 0.999), (0.8, 0.99), (0.95, 0.9999)])
+def test_uncorrected_adam_steps_are_too_large_not_too_small(beta1, beta2):
+    raw = lab.adam_step_ratio(beta1, beta2, 500, correct_m=False, correct_v=False)
+    t = np.arange(1, 501)
+    np.testing.assert_allclose(raw, (1 - beta1**t) / np.sqrt(1 - beta2**t), rtol=1e-12)
+    assert np.all(raw > 1)  # too large at every step of the first 500
+    np.testing.assert_allclose(lab.adam_step_ratio(beta1, beta2, 500), 1.0, rtol=1e-12)
+    only_v = lab.adam_step_ratio(beta1, beta2, 5, correct_m=False, correct_v=True)
+    assert only_v[0] == pytest.approx(1 - beta1)  # the momentum's bias alone: too small
+
+
+@pytest.mark.parametrize("beta", [0.9, 0.99, 0.999])
+@pytest.mark.parametrize("noise", [0.3, 0.5])
+def test_ema_spread_matches_the_stationary_formula(beta, noise):
+    spread = lab.ema_spread(beta, steps=8000, seeds=range(600), noise=noise)
+    assert spread == pytest.approx(lab.ema_spread_theory(beta, noise=noise), rel=0.12)
+
+
+def test_panel_burst_can_be_watched_until_it_fades():
+    # Exercise 5: with burst 100 and beta2 = 0.999, v must come back under 2 v_before in the window.
+    drawer = lab.EmaDrawer()
+    st = drawer.setup(Figure())
+    drawer.update(st, beta1=0.9, beta2=0.999, spike=100.0, noise=0.5)
+    v = st["v_long"].get_ydata()
+    limit = st["v_before"].get_ydata()[0]
+    back = np.flatnonzero(v[3005:] <= limit)
+    assert back.size and 3000 < back[0] < 4500 and v.size == 8000
