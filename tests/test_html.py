@@ -220,6 +220,27 @@ def test_frame_cache_draws_only_what_changed(tmp_path):
     assert changed.drawn == len(first.frames)
 
 
+def test_panel_program_is_the_slice_that_builds_the_panel():
+    """Only what the displayed expression needs runs: not the training or the figure cells."""
+    nb = nbformat.v4.new_notebook()
+    code = nbformat.v4.new_code_cell
+    nb.cells = [
+        code("import numpy as np\nfrom course_utils.widgets import SliderPanel, float_slider"),
+        code("%matplotlib inline\nresult = np.linalg.eigh(np.eye(3))  # heavy work\nk = 3"),
+        code("def draw(fig, a):\n    ax = fig.add_subplot()\n    ax.plot(np.arange(k) * a)"),
+        code("save_figure(draw)"),
+        code('display(SliderPanel(draw, {"a": float_slider("a", 1.0, 0.0, 2.0)}))'),
+    ]
+    program = site_panels.panel_program(nb, 4, site_panels._displayed(nb.cells[4].source))
+    assert "eigh" not in program and "save_figure" not in program and "%" not in program
+    assert program.splitlines()[-1].startswith(f"{site_panels.RESULT} = SliderPanel(draw")
+    assert "k = 3" in program and "import numpy as np" in program
+    panel, _ = site_panels.build_panel(
+        nb, 4, "SliderPanel(draw, {'a': float_slider('a', 1.0, 0.0, 2.0)})"
+    )
+    assert list(panel.controls) == ["a"]
+
+
 def test_offered_values_are_on_the_slider_grid_with_the_default():
     from course_utils.widgets import float_slider, int_slider, log_slider
 

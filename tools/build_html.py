@@ -73,7 +73,7 @@ def _panel_output(nb, stem: str, cell: int, name: str | None, ctx: dict) -> tupl
     record = {"name": name, "offers": [], "frames": 0, "drawn": 0, "errors": []}
     try:
         if name is None:
-            raise LookupError("the display cell does not name the panel")
+            raise LookupError("the display cell shows no expression")
         panel, program = site_panels.build_panel(nb, cell, name)
         offered = site_panels.OFFERED.get((stem, name), ())
         with limit_threads(1):

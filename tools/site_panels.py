@@ -1,15 +1,15 @@
 """Find a notebook's live panels and rebuild them outside a kernel, for the static site.
 
-A panel's display cell (``display(panel)``) names a variable; the panel is rebuilt by running
-only the notebook's own statements that this variable needs: a backward slice over the top-level
-statements of the code cells above it (imports, function definitions and assignments whose names
-the panel's statement uses, recursively). Nothing else runs: no training, no figure files, no
-plots. So the frames on the site come from the notebook's own construction of the panel, with
-the same drawing code, and a panel added, removed or rebuilt differently in a notebook is
+A panel's display cell (``display(panel)``, or ``display(lab.make_panel())``) names what it shows;
+the panel is rebuilt by running only the notebook's own statements that this needs: a backward
+slice over the top-level statements of the code cells above it (imports, function definitions
+and assignments whose names it uses, recursively). Nothing else runs: no training, no figure
+files, no plots. So the frames on the site come from the notebook's own construction of the
+panel, with the same drawing code, and a panel added, removed or rebuilt differently in a notebook is
 followed without any table to keep in step.
 
-``OFFERED`` names, per panel variable, the one or two sliders the site offers; a panel it does
-not name offers its first numeric slider.
+``OFFERED`` names, per panel (notebook and what its display cell shows), the one or two sliders
+the site offers; a panel it does not name offers its first numeric slider.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ import builtins
 import re
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+RESULT = "_site_panel"  # the name the rebuilt panel gets
 
-# (notebook stem, panel variable) -> the sliders to offer, most telling first.
+# (notebook stem, displayed expression) -> the sliders to offer, most telling first.
 OFFERED = {
     ("00_start_here", "panel"): ("alpha",),
     ("01_ill_conditioned_quadratic", "panel"): ("lr_scaled", "kappa"),
@@ -79,54 +80,59 @@ def _used(stmt: ast.stmt) -> set[str]:
     return loads - stores - params
 
 
-def _displayed_name(source: str) -> str | None:
-    """The variable a display cell shows: ``display(x)`` or a bare ``x`` as the last line."""
+def _displayed(source: str) -> str | None:
+    """What a display cell shows, as source: the x of ``display(x)`` or of a last line ``x``."""
     stmts = _top_statements(source)
     if not stmts or not isinstance(stmts[-1], ast.Expr):
         return None
     value = stmts[-1].value
     if isinstance(value, ast.Call) and getattr(value.func, "id", "") == "display" and value.args:
         value = value.args[0]
-    return value.id if isinstance(value, ast.Name) else None
+    return ast.unparse(value)
 
 
 def panel_cells(nb) -> list[tuple[int, int, str | None]]:
-    """(cell index, output index, panel variable or None) of every live-panel output."""
+    """(cell index, output index, what the cell displays, e.g. ``panel``) of every live panel."""
     found = []
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
         for j, out in enumerate(cell.outputs):
             if is_panel_output(out):
-                found.append((i, j, _displayed_name(cell.source)))
+                found.append((i, j, _displayed(cell.source)))
     return found
 
 
-def panel_program(nb, cell_index: int, name: str) -> str:
-    """The notebook's statements, in order, that build ``name`` as it is when cell_index runs."""
+def panel_program(nb, cell_index: int, shown: str) -> str:
+    """The notebook's statements, in order, that compute ``shown`` when cell_index runs.
+
+    The program ends with ``_site_panel = <shown>``.
+    """
     stmts = [
         stmt
         for cell in nb.cells[: cell_index + 1]
         if cell.cell_type == "code"
         for stmt in _top_statements(cell.source)
     ]
-    needed, kept = {name}, []
+    seed = ast.parse(f"{RESULT} = ({shown})").body[0]
+    needed, kept = _used(seed), [seed]
     for stmt in reversed(stmts):
         defined = _defined(stmt)
         if defined & needed:
             kept.append(stmt)
             needed = (needed - defined) | _used(stmt)
     needed -= set(dir(builtins))
-    if name not in {n for s in kept for n in _defined(s)}:
-        raise LookupError(f"no statement above the display cell builds {name!r}")
     if needed:
         raise LookupError(f"names used but never defined above the panel: {sorted(needed)}")
     return "\n".join(ast.unparse(s) for s in reversed(kept))
 
 
-def build_panel(nb, cell_index: int, name: str):
+def build_panel(nb, cell_index: int, shown: str):
     """Run the panel's program and return the SliderPanel it builds, and the program's text."""
-    program = panel_program(nb, cell_index, name)
+    program = panel_program(nb, cell_index, shown)
     namespace: dict = {"__name__": "__course_site__"}
-    exec(compile(program, f"<{name} panel>", "exec"), namespace)
-    return namespace[name], program
+    exec(compile(program, f"<panel {shown}>", "exec"), namespace)
+    panel = namespace[RESULT]
+    if not hasattr(panel, "controls") or not hasattr(panel, "set"):
+        raise TypeError(f"{shown} is a {type(panel).__name__}, not a SliderPanel")
+    return panel, program

@@ -49,27 +49,13 @@ def site(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def offline_page(chromium):
+def offline_page(offline_context):
     """A page in a fresh context where every request that is not file: or data: is aborted."""
-    context = chromium.new_context(viewport={"width": 1600, "height": 1000})
-    blocked: list[str] = []
-
-    def handle(route):
-        url = route.request.url
-        if url.startswith(("file:", "data:")):
-            route.continue_()
-        else:
-            blocked.append(url)
-            route.abort()
-
-    context.route("**/*", handle)
+    context = offline_context(viewport={"width": 1600, "height": 1000})
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
-        yield page, blocked, errors
-    finally:
-        context.close()
+    yield page, context.blocked, errors
 
 
 def _open(page, path: Path) -> None:
