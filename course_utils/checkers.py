@@ -382,9 +382,12 @@ class Exercise:
         for order in itertools.permutations(range(len(names))):
             shuffled = [got[i] for i in order]
             if list(order) != sorted(order) and self._matches(shuffled, tuple(expected), (), names):
+                yours = [""] * len(names)
+                for k, position in enumerate(order):
+                    yours[position] = names[k]
                 return (
-                    "Likely mistake: the values are returned in the wrong order: "
-                    f"return ({', '.join(names)})."
+                    "Likely mistake: the values are returned in the wrong order: you return "
+                    f"({', '.join(yours)}); the exercise asks for ({', '.join(names)})."
                 )
         right = [
             n

@@ -133,7 +133,10 @@ def test_an_unknown_mistake_gets_the_generic_hint_and_what_is_right():
 
 def test_values_in_the_wrong_order_are_named():
     hint = _one_line_hint(_check(lambda w, g: _pair_reference(w, g)[::-1]))
-    assert "wrong order: return (w_new, G_new)" in hint
+    assert hint == (
+        "Likely mistake: the values are returned in the wrong order: you return "
+        "(G_new, w_new); the exercise asks for (w_new, G_new)."
+    )
 
 
 @pytest.mark.parametrize(

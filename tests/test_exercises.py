@@ -511,6 +511,15 @@ def test_06_2_wrong_answers_are_explained(beta2, words, consts06, capsys):
 # ============================================================ 06 exercise 3: the hint's direction
 
 
+def test_02_1_swapped_outputs_are_named(capsys):
+    # Review 00-03, 02 c36: (G_new, w_new) got only the generic hint.
+    result = ex02.check_adagrad_torch_eps(lambda *a: adagrad_solution(*a)[::-1])
+    assert "you return (G_new, w_new); the exercise asks for (w_new, G_new)" in result.hint
+    amsgrad = ex04.check_amsgrad(lambda *a: [amsgrad_solution(*a)[i] for i in (0, 2, 1, 3)])
+    assert "you return (w, v, m, v_max); the exercise asks for (w, m, v, v_max)" in amsgrad.hint
+    capsys.readouterr()
+
+
 def test_06_3_the_exponent_hint_points_the_right_way():
     # The paper's weights 1 - beta1^(N - j) fall towards the last iterate; the hint must say so.
     p = th.tau_weights(20, 0.9)
