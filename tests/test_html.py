@@ -138,6 +138,19 @@ def test_page_loads_nothing_from_the_network(built, notebook: Path):
         assert (page.parent / src).is_file(), f"{page.name}: script {src} is not in the site"
 
 
+def test_network_check_sees_scripts_styles_and_imports():
+    page = (
+        '<script src="https://cdn.example/require.js"></script><link href="//fonts.example/a.css">'
+        '<script type="module">await import("https://cdn.example/mermaid.mjs")</script>'
+        '<script src="mathjax/MathJax.js"></script><a href="https://example.org">a link</a>'
+    )
+    assert build_html._network_loads(page) == [
+        "https://cdn.example/require.js",
+        "//fonts.example/a.css",
+        "https://cdn.example/mermaid.mjs",
+    ]
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=IDS)
 def test_only_real_panels_become_site_panels(built, notebook: Path):
     """A SliderPanel output becomes a site panel; a tqdm bar (also a widget) becomes nothing."""

@@ -116,9 +116,21 @@ def replace_widgets(nb, stem: str, ctx: dict) -> int:
     return dropped
 
 
+def _drop_script_with(body: str, marker: str) -> str:
+    """Remove the inline <script> element whose text contains ``marker`` (if any)."""
+    at = body.find(marker)
+    if at < 0:
+        return body
+    start, end = body.rfind("<script", 0, at), body.find("</script>", at)
+    return body[:start] + body[end + len("</script>") :]
+
+
 def _offline_page(body: str, exporter: HTMLExporter, with_panels: bool) -> str:
-    """Drop require.js (only widgets need it) and add the panels' style and script."""
+    """Drop require.js (only widgets need it) and the mermaid loader (a CDN import; the course
+    has no diagrams), point MathJax at its fonts, add the panels' style and script."""
     body = body.replace(f'<script src="{exporter.require_js_url}"></script>', "")
+    if not re.search(r'class="[^"]*jp-Mermaid', body):  # the stylesheet names it too
+        body = _drop_script_with(body, exporter.mermaid_js_url)
     mathjax = f'<script src="{exporter.mathjax_url}">'
     body = body.replace(mathjax, MATHJAX_FONTS + "\n" + mathjax, 1)
     if with_panels:
@@ -128,8 +140,9 @@ def _offline_page(body: str, exporter: HTMLExporter, with_panels: bool) -> str:
 
 
 def _network_loads(body: str) -> list[str]:
-    """Scripts, stylesheets, images or frames that a page would fetch from the network."""
-    return re.findall(r'<(?:script|link|img|iframe)[^>]+(?:src|href)="((?:https?:)?//[^"]+)"', body)
+    """Scripts, stylesheets, images, frames or imports that a page would fetch from the network."""
+    tags = re.findall(r'<(?:script|link|img|iframe)[^>]+(?:src|href)="((?:https?:)?//[^"]+)"', body)
+    return tags + re.findall(r"""import\(\s*["']((?:https?:)?//[^"']+)""", body)
 
 
 def render(path: Path, out_path: Path, exporter: HTMLExporter, ctx: dict) -> dict:
