@@ -218,7 +218,7 @@ class SliderPanel(widgets.HBox):
         self.draw_count = 0
 
         self._fig = Figure(figsize=self.figsize, dpi=dpi)
-        TextCachingCanvas(self._fig)
+        TextCachingCanvas(self._fig).reuse_axes = True
         self._incremental = hasattr(draw, "setup") and hasattr(draw, "update")
         self._state = None
         # The image may shrink to the notebook's width but never grows past its pixel size.

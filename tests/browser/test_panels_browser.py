@@ -411,7 +411,7 @@ def _desktop_and_presentation(page, panel, row, name: str, presentation: bool) -
     page.set_viewport_size(DESKTOP)
     try:
         _check_fit(page, panel, name, "1920x1080")
-        _screenshot(panel, f"{name.split()[0]}-panel{row['index']}-1920x1080")
+        _screenshot(page, f"{name.split()[0]}-panel{row['index']}-in-lab-1920x1080")
         _one_press_inside(page, panel, row, name, "1920x1080")
     finally:
         page.set_viewport_size(PROJECTOR)
@@ -419,7 +419,7 @@ def _desktop_and_presentation(page, panel, row, name: str, presentation: bool) -
         toggle = "window.jupyterapp.commands.execute('application:toggle-presentation-mode')"
         page.evaluate(toggle)
         try:
-            page.wait_for_selector("body[data-jp-presentation-mode='true']", timeout=10_000)
+            page.wait_for_selector(".jp-LabShell.jp-mod-presentationMode", timeout=10_000)
             _check_fit(page, panel, name, "Presentation Mode")
             _screenshot(page, f"{name.split()[0]}-presentation-mode")
             _one_press_inside(page, panel, row, name, "Presentation Mode")
@@ -462,6 +462,7 @@ def _test_panel(page, panel, row, name: str, presentation: bool):
     )
     _check_fit(page, panel, name, "1280x720")
     _screenshot(panel, f"{name.split()[0]}-panel{row['index']}")
+    _screenshot(page, f"{name.split()[0]}-panel{row['index']}-in-lab")
     if row["kind"] not in NUMERIC_SLIDERS:
         report(f"{name}: no numeric slider to move; the panel renders and fits")
         return None

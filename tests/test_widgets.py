@@ -1,0 +1,116 @@
+"""SliderPanel's projector sizing and its fast canvas (text cache, reused axes) draw what Agg draws."""
+
+from __future__ import annotations
+
+import io
+
+import ipywidgets
+import numpy as np
+import PIL.Image
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from course_utils.plotting import COURSE_STYLE, TextCachingCanvas
+from course_utils.widgets import (
+    LIVE_DPI,
+    LIVE_WIDTH_IN,
+    MIN_FONT_PT,
+    SliderPanel,
+    float_slider,
+    live_figsize,
+)
+
+
+class Waves:
+    """An incremental drawer: fixed limits, so later redraws reuse the axes."""
+
+    def setup(self, fig):
+        ax1, ax2 = fig.subplots(1, 2)
+        x = np.linspace(0, 10, 400)
+        (line,) = ax1.plot(x, np.sin(x), label="sin(a x)")
+        ax1.set(xlim=(0, 10), ylim=(-1.5, 1.5), xlabel="x", ylabel="$y$")
+        ax1.legend(loc="upper right", fontsize=8)  # smaller than the panel allows
+        bars = ax2.bar([0, 1, 2], [1, 2, 3], color="#2ca02c")
+        ax2.set(ylim=(0, 12), title="")
+        ax2.set_yscale("log")
+        ax2.set_ylim(0.1, 12)
+        note = ax2.text(0.05, 0.9, "", transform=ax2.transAxes, fontsize=9)
+        return dict(x=x, line=line, bars=bars, note=note, ax1=ax1)
+
+    def update(self, st, a):
+        st["line"].set_ydata(np.sin(a * st["x"]))
+        for k, bar in enumerate(st["bars"]):
+            bar.set_height(1 + k * a)
+        st["note"].set_text(f"a = {a:.2f}")
+        st["ax1"].set_title(f"frequency a = {a:.2f}")
+
+
+def _rgb(png: bytes) -> np.ndarray:
+    return np.asarray(PIL.Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def _panel(reuse: bool = True) -> SliderPanel:
+    panel = SliderPanel(Waves(), {"a": float_slider("a", 1.0, 0.5, 3.0, step=0.05)}, (15, 5))
+    panel._fig.canvas.reuse_axes = reuse
+    return panel
+
+
+def test_live_figure_fits_a_projector_and_static_keeps_its_size():
+    panel = _panel()
+    assert panel.static_figsize == (15, 5)
+    width, height = panel.figsize
+    assert width == LIVE_WIDTH_IN and width * LIVE_DPI <= 830
+    assert _rgb(bytes(panel.image.value)).shape[1] == round(width * LIVE_DPI)
+    assert live_figsize((6, 3), 1) == (6, 3)  # small figures stay as they are
+    many = live_figsize((12, 6), 7)  # 7 controls: 4 rows of sliders above the figure
+    assert many[1] * LIVE_DPI <= 590 - 34 - 4 * 36 + 1
+    fig = panel.static_figure()
+    assert tuple(fig.get_size_inches()) == (15, 5)
+
+
+def test_no_live_text_below_the_minimum():
+    panel = _panel()
+    sizes = [t.get_fontsize() for t in panel._fig.findobj(lambda a: hasattr(a, "get_fontsize"))]
+    assert min(sizes) >= MIN_FONT_PT
+
+
+@pytest.mark.parametrize("values", [[1.0, 1.05, 1.1, 1.05, 1.0], [3.0, 0.5, 0.55, 0.6]])
+def test_reused_axes_draw_the_same_picture_as_a_full_draw(values):
+    fast, full = _panel(reuse=True), _panel(reuse=False)
+    for a in values:
+        fast.set(a=a)
+        full.set(a=a)
+        diff = np.abs(_rgb(bytes(fast.image.value)) - _rgb(bytes(full.image.value))).max(axis=2)
+        # bars (zorder 1) land above the faint grid instead of below it: a few pixels
+        assert (diff > 64).mean() < 2e-3, a
+    assert fast._fig.canvas._background is not None  # the fast path was taken
+
+
+def test_changed_limits_force_a_full_draw():
+    panel = _panel()
+    panel.set(a=1.05)
+    panel.set(a=1.1)
+    assert panel._fig.canvas._background is not None
+    panel._state["ax1"].set_xlim(0, 5)
+    panel.redraw()
+    assert panel._fig.canvas._background is None
+
+
+def test_text_cache_matches_agg():
+    with_cache, plain = Figure(figsize=(5, 2), dpi=90), Figure(figsize=(5, 2), dpi=90)
+    TextCachingCanvas(with_cache)
+    FigureCanvasAgg(plain)
+    for fig in (with_cache, plain):
+        ax = fig.add_subplot()
+        ax.set(xlabel="step $t$", ylabel="loss", title="α = 0.1: ε inside √")
+        ax.plot([1, 2, 3])
+        fig.canvas.draw()
+        fig.canvas.draw()  # the second draw uses the cached bitmaps
+    a, b = (np.asarray(f.canvas.buffer_rgba())[..., :3].astype(int) for f in (with_cache, plain))
+    assert (np.abs(a - b).max(axis=2) > 96).mean() < 0.01  # whole-pixel text positions
+
+
+def test_widgets_module_imports_with_the_course_style():
+    assert COURSE_STYLE["font.size"] >= 12
+    assert isinstance(_panel().controls["a"], ipywidgets.FloatSlider)
