@@ -20,7 +20,7 @@ import torch
 from .checkers import compare
 from .models import make_mlp
 from .optimizers import CourseAdagrad, adagrad_update, validate_hyperparameters
-from .plotting import OPTIMIZER_COLORS, log_axis
+from .plotting import log_axis
 from .widgets import SliderPanel, log_slider
 
 # Typical gradient magnitudes of three parameters in figure 2.1: small, medium, large.
@@ -314,11 +314,10 @@ class EffectiveLrDrawer:
         ax1.set_ylabel("effective learning rate")
         st["leg1"] = ax1.legend(loc="upper right", fontsize=9)
         st["title1"] = ax1.set_title("", y=1.0)
-        (st["first_course"],) = ax2.plot(
-            [], [], color=OPTIMIZER_COLORS["adagrad"], label="course: √(g² + ε)"
-        )
+        # Black, not the Adagrad green: the large-gradient parameter's dot is green.
+        (st["first_course"],) = ax2.plot([], [], color="black", label="course: √(g² + ε)")
         (st["first_torch"],) = ax2.plot([], [], "--", color=_TORCH_COLOR, label="torch: √(g²) + ε")
-        st["knee_course"] = ax2.axvline(1e-5, color=OPTIMIZER_COLORS["adagrad"], lw=1, alpha=0.6)
+        st["knee_course"] = ax2.axvline(1e-5, color="black", lw=1, alpha=0.6)
         st["knee_torch"] = ax2.axvline(1e-10, color=_TORCH_COLOR, lw=1, alpha=0.6)
         ax2.set_xscale("log")
         log_axis(ax2, "x")

@@ -226,6 +226,13 @@ def plot_stall(ax_gap, ax_step, run: dict, title: str | None = None):
     ax_gap.set_ylabel("distance to the optimum w* − w")
     ax_gap.set_title(title or f"Adagrad stalls on a long slope (α = {run['lr']:g})", y=1.0)
     ax_gap.legend(loc="upper right", fontsize=9)
+    if "gap_rmsprop" in run:  # zoom on the last steps: the limit cycle around w*
+        inset = ax_gap.inset_axes([0.42, 0.3, 0.55, 0.32])
+        last = slice(len(t) - 12, len(t))
+        inset.plot(t[last], run["gap_rmsprop"][last], "o-", color=OPTIMIZER_COLORS["rmsprop"], ms=3)
+        inset.axhline(0, color="black", lw=0.8)
+        inset.set_title("RMSProp, last 12 steps", fontsize=8, y=1.0)
+        inset.tick_params(labelsize=7)
     ax_step.plot(t[1:], run["lr"] / np.sqrt(t[1:]), ":", color="black", lw=1.2, label="α/√t")
     ax_step.set_xscale("log")
     ax_step.set_yscale("log")

@@ -200,3 +200,37 @@ def test_log_slider_grid_passes_through_default_inside_the_range():
     assert abs(k - round(k)) < 1e-9  # the browser's snapping keeps the default exactly
     with pytest.raises(ValueError, match="min <= value <= max"):
         log_slider("α", 5.0, 0.1, 1.0)
+
+
+# --- the slide's two lines and the cause of the drift --------------------------------------
+
+
+@pytest.mark.parametrize("lr, eps", [(0.5, 1e-10), (0.05, 1e-8), (2.0, 1e-6)])
+@pytest.mark.parametrize("angle", [0.0, 45.0])
+def test_slide_code_equals_the_package_and_torch(lr, eps, angle):
+    from course_utils.quadratic import Quadratic
+
+    q = Quadratic.from_kappa(100.0, angle_deg=angle)
+    w, G = np.array([-4.0, 3.0]), np.zeros(2)
+    params, state = [w.copy()], []
+    w_t = torch.tensor(w.copy(), requires_grad=True)
+    opt = torch.optim.Adagrad([w_t], lr=lr, eps=eps)
+    H = torch.tensor(q.H)
+    for _ in range(40):
+        g = q.grad(w)
+        G += g * g
+        w -= lr * g / (np.sqrt(G) + eps)
+        params, state = adagrad_update(
+            params, [q.grad(params[0])], state, lr=lr, eps=eps, eps_inside_sqrt=False
+        )
+        opt.zero_grad()
+        (0.5 * w_t @ H @ w_t).backward()
+        opt.step()
+    np.testing.assert_array_equal(w, params[0])
+    np.testing.assert_allclose(w, w_t.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_the_drift_vanishes_when_eps_is_below_every_squared_gradient(fashion):
+    X, y = fashion
+    result, drift = lab.compare_with_torch_on_mlp(X, y, "course", torch.float64, 20, eps=1e-30)
+    assert result.allclose and drift.max() < 1e-12
