@@ -25,37 +25,46 @@ def steps_to_tolerance(alpha: float, tol: float = TOLERANCE) -> int:
     return math.ceil(math.log(tol) / math.log1p(-alpha) - 1e-12)
 
 
-def draw_decay(fig, alpha: float) -> None:
-    """(1 - alpha)^k for k = 0..50 on a log axis, with the 1 % line and the first k below it."""
-    ax = fig.add_subplot()
-    k = np.arange(STEPS + 1)
-    error = (1 - alpha) ** k
-    ax.plot(k, error, color="#d62728", marker="o", markersize=3, label="$(1-\\alpha)^k$")
-    ax.axhline(TOLERANCE, color="#555555", linestyle="--", lw=1.5, label="1 %")
-    log_axis(ax, "y")
-    ax.set_ylim(Y_FLOOR, 1.5)
-    ax.set_xlim(0, STEPS)
-    needed = steps_to_tolerance(alpha)
-    if needed <= STEPS:
-        ax.plot(
-            [needed],
-            [error[needed]],
-            "s",
-            color="black",
-            markersize=8,
-            label=f"first k below 1 %: {needed}",
+class DecayDrawer:
+    """(1 - alpha)^k for k = 0..50 on a log axis, with the 1 % line and the first k below it.
+
+    Incremental (see widgets.py): the axes are made once and keep their limits, so a redraw only
+    moves the curve, the marker and the title.
+    """
+
+    def setup(self, fig) -> dict:
+        ax = fig.add_subplot()
+        k = np.arange(STEPS + 1)
+        (curve,) = ax.plot(
+            k, k * 0.0 + 1, color="#d62728", marker="o", markersize=3, label="$(1-\\alpha)^k$"
         )
-        title = f"α = {alpha:.2f}: below 1 % after {needed} step{'s' if needed > 1 else ''}"
-    else:
-        title = f"α = {alpha:.2f}: still above 1 % after {STEPS} steps (needs {needed})"
-    ax.set(xlabel="step k", ylabel="error left, $(1-\\alpha)^k$", title=title)
-    ax.legend(loc="upper right")
+        ax.axhline(TOLERANCE, color="#555555", linestyle="--", lw=1.5, label="1 %")
+        (marker,) = ax.plot([0], [1], "s", color="black", markersize=8, label="first k below 1 %")
+        log_axis(ax, "y")
+        ax.set_ylim(Y_FLOOR, 1.5)
+        ax.set_xlim(0, STEPS)
+        ax.set(xlabel="step k", ylabel="error left, $(1-\\alpha)^k$")
+        ax.text(STEPS, TOLERANCE * 1.3, "1 % ", ha="right", va="bottom", color="#555555")
+        return dict(ax=ax, k=k, curve=curve, marker=marker)
+
+    def update(self, state: dict, alpha: float) -> None:
+        error = (1 - alpha) ** state["k"]
+        state["curve"].set_ydata(error)
+        needed = steps_to_tolerance(alpha)
+        if needed <= STEPS:
+            state["marker"].set_data([needed], [error[needed]])
+            plural = "s" if needed > 1 else ""
+            title = f"α = {alpha:.2f}: below 1 % after {needed} step{plural}"
+        else:
+            state["marker"].set_data([], [])
+            title = f"α = {alpha:.2f}: still above 1 % after {STEPS} steps (needs {needed})"
+        state["ax"].set_title(title)
 
 
 def make_decay_panel() -> SliderPanel:
     """The panel of notebook 00: one slider, alpha from 0.01 to 0.99."""
     return SliderPanel(
-        draw_decay,
+        DecayDrawer(),
         {"alpha": float_slider("α", 0.1, 0.01, 0.99, step=0.01)},
         figsize=(8, 4),
         title="Error left after k steps",
