@@ -141,7 +141,7 @@ def plot_steps_vs_kappa(fig, kappas=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000), 
         k * np.log(1 / tol) / 2,
         "--",
         color="#555555",
-        label="$\\frac{\\kappa}{2}\\ln(1/tol)$: linear in $\\kappa$ (closed form, all points)",
+        label="$\\frac{\\kappa}{2}\\ln(1/tol)$: linear in $\\kappa$",
     )
     ax.yaxis.set_minor_locator(NullLocator())
     ax.set(
