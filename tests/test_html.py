@@ -171,6 +171,8 @@ def test_panel_frames_exist_change_and_fit_the_budget(built, notebook: Path):
     page = _page(site, notebook)
     record = records[notebook]
     assert record["page_bytes"] + record["frame_bytes"] < PAGE_BUDGET_BYTES, page.name
+    for panel in record["panels"]:  # a panel draws every position, divergence included
+        assert not panel["errors"], f"{page.name} panel {panel['name']}: {panel['errors']}"
     for p, panel in enumerate(site_panels_of(page.read_text(encoding="utf-8"))):
         assert 1 <= len(panel["inputs"]) <= 2, f"{page.name} panel {p}: sliders offered"
         for frame in panel["frames"].values():
@@ -231,6 +233,16 @@ def test_frame_cache_draws_only_what_changed(tmp_path):
     assert first.drawn == len(first.frames) >= 5
     assert again.drawn == 0 and again.frames == first.frames
     assert changed.drawn == len(first.frames)
+    assert not first.errors and not again.errors
+
+
+def test_a_frame_that_fails_is_reported_from_the_cache_too(tmp_path):
+    nb = nbformat.read(_tiny_notebook(tmp_path), as_version=4)
+    nb.cells[1].source = nb.cells[1].source.replace("[0, a]", "[0, 1 / (a - 1)]")
+    panel, program = site_panels.build_panel(nb, 2, "panel")  # a = 1: division by zero
+    for out in ("f1", "f2"):
+        frames = site_frames.render_frames(panel, program, ("a",), tmp_path / out, tmp_path / "c")
+        assert [e for e in frames.errors if "ZeroDivisionError" in e], (out, frames.errors)
 
 
 def test_panel_program_is_the_slice_that_builds_the_panel():

@@ -33,7 +33,7 @@ from course_utils.paths import REPO_ROOT
 PRIMARY_STEPS = 9  # positions of the first offered slider
 SECONDARY_STEPS = 4  # positions of the second
 CACHE_DIR = REPO_ROOT / ".cache" / "site_frames"
-FRAME_VERSION = "1"  # bump when the way frames are rendered changes
+FRAME_VERSION = "2"  # bump when the way frames are rendered or recorded changes
 
 
 @dataclass
@@ -211,14 +211,17 @@ def render_frames(
         digest = hashlib.sha256(f"{code_key}|{sorted(settings.items())!r}".encode()).hexdigest()
         name = f"{digest[:20]}.png"
         cached = cache_dir / name
+        error_file = cached.with_suffix(".error")  # a frame that could not be drawn says so
         if not cached.exists():
             panel.set(**settings)
             if panel.last_error:
-                result.errors.append(f"{values}: {panel.last_error}")
+                error_file.write_text(panel.last_error, encoding="utf-8")
             tmp = cached.with_suffix(".tmp")
             tmp.write_bytes(bytes(panel.image.value))
             tmp.replace(cached)
             result.drawn += 1
+        if error_file.exists():
+            result.errors.append(f"{values}: {error_file.read_text(encoding='utf-8')}")
         cached.touch()  # last use, for prune_cache
         shutil.copyfile(cached, out_dir / name)
         result.frames[key] = name
@@ -232,6 +235,7 @@ def prune_cache(cache_dir: Path, days: float = 7) -> int:
     old = [f for f in cache_dir.glob("*.png") if f.stat().st_mtime < cutoff]
     for f in old:
         f.unlink(missing_ok=True)
+        f.with_suffix(".error").unlink(missing_ok=True)
     return len(old)
 
 
