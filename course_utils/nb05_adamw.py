@@ -234,7 +234,7 @@ class DecayToyDrawer:
                   np.concatenate([x - width / 2, x + width / 2])]
         ax_bar.set(xticks=x, xticklabels=[f"s = {s:g}" for s in TOY_SCALES], ylim=(0, 1.5))
         ax_bar.set(yticks=[0, 0.5, 1.0, 1.5], ylabel="mean of w over steps 200-300")
-        ax_bar.set_title("late weights, mean of steps 200-300 (labels: decay per step)")
+        ax_bar.set_title("late weights (labels: decay per step)")
         ax_bar.legend(loc="upper right", fontsize=9)
         ax_bar.grid(False, axis="x")
         return dict(lines=lines, title=title_w, bars_l2=bars_l2, bars_w=bars_w, labels=labels)
