@@ -347,5 +347,5 @@ def plot_start_point_study(ax, study: dict, steps: int = 60):
     ax.set_xticks(range(len(study)), [f"rotation {angle:g}°" for angle in study])
     ax.set_ylabel(f"log₁₀ (loss after {steps} steps / start loss)")
     ax.set_title("One dot per start point on a circle (black bars: medians)", y=1.0)
-    ax.legend(loc="upper center", fontsize=9)
+    ax.legend(loc="center", bbox_to_anchor=(0.5, 0.72), fontsize=9)
     return ax
