@@ -210,7 +210,7 @@ def plot_per_class(accuracy: dict[str, np.ndarray], confusion: np.ndarray, class
     right.invert_yaxis()
     right.set_xlim(50, 100)
     right.set_xlabel("test accuracy of the class (%), seeds pooled")
-    right.legend(loc="lower left", fontsize=9)
+    right.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9)
     right.set_title("per-class test accuracy", fontsize=11)
     fig.tight_layout()
     return fig
