@@ -24,8 +24,9 @@ One line per panel is printed (and repeated in the pytest summary):
     NOTEBOOK PANEL [slider] slider->image median X ms, p95 Y ms; kernel redraw ...
 
 The goal is a median of at most 100 ms and a 95th percentile of at most 200 ms on an idle
-two-core machine; the test fails above twice that, scaled by the machine's load
-(``COURSE_PANEL_LIMIT_MS`` overrides the base median limit). The kernel's CPU time per redraw
+two-core machine. A missed goal is reported on the panel's line; the test fails above three
+times the goals, scaled by the machine's load (``COURSE_PANEL_LIMIT_MS`` overrides the base
+median limit). The kernel's CPU time per redraw
 is printed beside it: unlike the wall clock it hardly grows when other programs share the CPU.
 
 What runs, and why (budget: three minutes for the suite on two cores): each notebook reduced to
@@ -68,7 +69,7 @@ GOAL_MEDIAN_MS = 100.0  # the goals on an idle two-core machine; reported per pa
 GOAL_P95_MS = 200.0
 MIN_SLIDER_TEXT_PX = 15.0
 MIN_FIGURE_TEXT_PT = 12.0
-# The test fails above twice the goal, scaled by how overloaded the machine is (load average per
+# The test fails above three times the goals, scaled by how overloaded the machine is (load average per
 # core; 1 on an idle CI runner): a shared, busy machine must not fail a healthy panel, while a
 # panel that takes seconds or queues redraws still fails.
 
@@ -79,7 +80,7 @@ def load_factor() -> float:
 
 
 LOAD = load_factor()
-BASE_LIMIT_MEDIAN_MS = float(os.environ.get("COURSE_PANEL_LIMIT_MS", 2 * GOAL_MEDIAN_MS))
+BASE_LIMIT_MEDIAN_MS = float(os.environ.get("COURSE_PANEL_LIMIT_MS", 3 * GOAL_MEDIAN_MS))
 RUN_ALL_TIMEOUT_S = 150
 IMAGE_TIMEOUT_S = 10  # per key press, times the load factor
 SCREENSHOTS = os.environ.get("COURSE_SCREENSHOTS")  # a folder: save page and panel PNGs there
@@ -459,7 +460,7 @@ def _report_panel(name, row, now, latencies, settle_ms, drag_images) -> None:
         f"smallest figure text {row['min_font']:.0f} pt"
     )
     load = max(LOAD, load_factor())  # the busier of the start and now
-    limit_median, limit_p95 = BASE_LIMIT_MEDIAN_MS * load, 2 * GOAL_P95_MS * load
+    limit_median, limit_p95 = BASE_LIMIT_MEDIAN_MS * load, 3 * GOAL_P95_MS * load
     assert median < limit_median, f"{name}: median {median:.0f} ms (load {load:.1f}x cores)"
     assert p95 < limit_p95, f"{name}: p95 {p95:.0f} ms (load {load:.1f}x cores)"
     assert settle_ms < limit_median * 10, f"{name}: {settle_ms:.0f} ms after release"
