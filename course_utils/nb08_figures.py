@@ -165,63 +165,60 @@ def plot_torch_coordinates(grid: Grid, span: float = 2.0, fig=None):
     return fig
 
 
-def plot_best_decay(grids: dict[str, Grid], trends: dict[str, dict], fig=None):
-    """Best decay per learning rate: the mean grid's choice (line) and bootstrap frequencies."""
+def plot_best_decay(grids: dict[str, Grid], stats: dict[str, dict], fig=None):
+    """Per learning rate, the decay each statistic of `nb08_stats.decoupling_statistics` picks.
+
+    Filled markers: the row's best decay (lam = 0 drawn at the bottom) and the largest decay
+    within 0.5 points of the row's best. A triangle marks a pick on the grid's edge: pointing
+    down at lam = 0 (the true best could be any smaller decay), up at the largest decay.
+    """
     import matplotlib.pyplot as plt
 
     if fig is None:
         fig = plt.figure(figsize=(13, 4.8))
     axes = fig.subplots(1, 2)
+    shown = {
+        "best λ (λ=0 one step below)": ("o", 0.0),
+        "best positive λ": ("s", -0.12),
+        "largest λ within 0.5 pt of best": ("D", 0.12),
+    }
     for ax, (method, grid) in zip(axes, grids.items()):
-        trend = trends[method]
         color = _method_color(method)
-        rows, cols = np.nonzero(trend["choice_freq"])
-        sizes = 900 * trend["choice_freq"][rows, cols]
-        ax.scatter(
-            rows,
-            cols,
-            s=sizes,
-            color=color,
-            alpha=0.3,
-            ec="none",
-            label="bootstrap: how often best",
-        )
-        ax.plot(
-            range(len(grid.lrs)),
-            trend["best_index"],
-            "o-",
-            color=color,
-            label="best λ of the mean grid",
-        )
-        ax.set_xticks(range(len(grid.lrs)), [fmt_value(v) for v in grid.lrs])
+        x = np.arange(len(grid.lrs))
+        for name, (marker, dx) in shown.items():
+            st = stats[method][name]
+            ax.plot(
+                x + dx,
+                st["picks"],
+                marker + "-",
+                color=color,
+                alpha=0.9 if dx == 0 else 0.5,
+                ms=9,
+                label=f"{name}: slope {signed(st['slope'])} ± {st['boot_sd']:.2f}",
+            )
+            for xi, j, edge in zip(x, st["picks"], st["censored"]):
+                if edge:
+                    ax.plot(
+                        xi + dx,
+                        j + (0.28 if edge == "high" else -0.28),
+                        "^" if edge == "high" else "v",
+                        color="black",
+                        ms=7,
+                    )
+        ax.set_xticks(x, [fmt_value(v) for v in grid.lrs])
         ax.set_yticks(range(len(grid.decays)), [fmt_value(v) for v in grid.decays])
-        ax.set_ylim(-0.5, len(grid.decays) - 0.5)
+        ax.set_ylim(-0.7, len(grid.decays) - 0.3)
         ax.set_xlim(-0.5, len(grid.lrs) - 0.5)
         ax.set_xlabel("initial learning rate α")
-        ax.set_ylabel("best weight decay λ")
-        low, high = trend["slope_interval"]
-        ax.set_title(
-            f"{METHOD_LABELS[method]}: slope {signed(trend['slope'])} (90% bootstrap "
-            f"{signed(low)} to {signed(high)})",
-            fontsize=12,
-        )
-    fig.suptitle("How the best decay moves with the learning rate (slope in decades per decade)")
+        ax.set_ylabel("picked weight decay λ")
+        ax.set_title(METHOD_LABELS[method], fontsize=12)
+        ax.legend(loc="upper left", fontsize=8.5, framealpha=0.9)
+    fig.suptitle(
+        "How the picked decay moves with the learning rate (slope in decades per decade, "
+        "± seed bootstrap std; ▼▲ = pick on the grid's edge)",
+        fontsize=12,
+    )
     fig.tight_layout()
-    fig.subplots_adjust(bottom=0.25)
-    handles = [
-        plt.Line2D([], [], marker="o", ls="-", color="0.3", label="best λ of the mean grid"),
-        plt.Line2D(
-            [],
-            [],
-            marker="o",
-            ls="",
-            ms=14,
-            color="0.3",
-            alpha=0.3,
-            label="bootstrap over seeds: bubble area = how often that λ is the row's best",
-        ),
-    ]
-    fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=10, frameon=False)
     return fig
 
 
@@ -234,6 +231,10 @@ def plot_cell_comparison(groups: dict[str, dict[str, np.ndarray]], fig=None):
     axes = fig.subplots(1, len(groups))
     axes = np.atleast_1d(axes)
     for ax, (title, cells) in zip(axes, groups.items()):
+        columns = [np.asarray(e, dtype=float) for e in cells.values()]
+        if len({len(c) for c in columns}) == 1:  # the same seeds in every cell: connect them
+            for seed_errors in np.array(columns).T:
+                ax.plot(seed_errors, range(len(columns)), "-", color="0.75", lw=1, zorder=0)
         for y, (label, errors) in enumerate(cells.items()):
             errors = np.asarray(errors, dtype=float)
             color = _method_color("adamw" if "AdamW" in label else "adam")
@@ -246,7 +247,7 @@ def plot_cell_comparison(groups: dict[str, dict[str, np.ndarray]], fig=None):
         ax.set_ylim(-0.6, len(cells) - 0.4)
         ax.margins(x=0.15)
         ax.invert_yaxis()
-        ax.set_xlabel("error (%)  (dots: seeds; bar: mean ± std)")
+        ax.set_xlabel("error (%)  (dots: seeds, grey lines join one seed; bar: mean ± std)")
         ax.set_title(title, fontsize=12)
     fig.tight_layout()
     return fig

@@ -430,33 +430,41 @@ def fmt_value(x: float) -> str:
 # Exercise checker
 
 
-def check_decay_prediction(grid: Grid, trend: dict, lr: float, lam: float) -> bool:
-    """Check a student's decay ``lam`` for learning rate ``lr`` against the heatmap's trend.
+def check_decay_prediction(grid: Grid, lr: float, lam: float, within: float = 0.5) -> bool:
+    """Check a student's decay ``lam`` for a learning rate ``lr`` between two rows of the grid.
 
-    The reference is the least-squares line through the best decay of each row, evaluated at
-    ``lr``; a prediction within one grid step (a factor of the decay spacing) passes. Prints the
-    checker line and returns whether it passed.
+    The two rows around ``lr`` are interpolated linearly in log(lr); every decay whose
+    interpolated mean error is within ``within`` points of that row's best is a good answer
+    (so a flat row accepts many decays, lam = 0 included, and where lam = 0 is drawn plays no
+    role). ``lam`` counts as the grid column it is nearest to on a log scale, within half a
+    column step; lam = 0 is the zero column. Prints the checker line; returns whether it passed.
     """
-    if not (math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a finite number > 0, got {lr!r}.")
+    if not (math.isfinite(lr) and grid.lrs[0] <= lr <= grid.lrs[-1]):
+        raise ValueError(f"lr must lie between the grid's rates {grid.lrs[0]} and {grid.lrs[-1]}.")
     if not (math.isfinite(lam) and lam >= 0):
         raise ValueError(f"lam must be a finite number >= 0, got {lam!r}.")
+    logs = np.log10(grid.lrs)
+    i = min(int(np.searchsorted(logs, math.log10(lr), side="right")) - 1, len(logs) - 2)
+    w = (math.log10(lr) - logs[i]) / (logs[i + 1] - logs[i])
+    row = (1 - w) * grid.mean[i] + w * grid.mean[i + 1]
+    good = row <= np.nanmin(row) + within
     positions = decay_positions(grid.decays)
     step = float(np.mean(np.diff(positions[1:])))
-    coef = np.polyfit(np.log10(grid.lrs), positions[trend["best_index"]], 1)
-    expected = float(np.polyval(coef, math.log10(lr)))
-    got = math.log10(lam) if lam > 0 else positions[0]
-    zero_expected = expected <= positions[0] + step / 2
-    ok = abs(got - expected) <= step or (lam == 0 and zero_expected)
-    shown = "0 (no decay)" if zero_expected else fmt_value(10.0**expected)
+    if lam == 0:
+        column = 0
+    else:
+        distance = np.abs(positions[1:] - math.log10(lam))
+        column = int(np.argmin(distance)) + 1 if distance.min() <= step / 2 else None
+    ok = column is not None and bool(good[column])
+    accepted = ", ".join(fmt_value(v) for v in grid.decays[good])
     print(
         f"{METHOD_LABELS[grid.method]} at α={fmt_value(lr)} | yours: λ={fmt_value(lam)} | "
-        f"trend of the heatmap: λ≈{shown} | within one grid step: {ok}"
+        f"within {within} points of the best (rows interpolated): λ in {{{accepted}}} | {ok}"
     )
     if not ok:
         print(
-            "  Read the dashed boxes of the heatmap row by row: how many columns does the best "
-            "decay move per doubling of α? Extend that to the new α."
+            "  Read the two heatmap rows around this α: which decays are within half a point of "
+            "the row's best in both? A decay between two columns counts as the nearer one."
         )
     return ok
 

@@ -281,14 +281,20 @@ def test_confirmation_configs_need_fresh_seeds():
         wd.confirmation_configs(SPEC5, cells, seeds=(3, 100))
 
 
-def test_check_decay_prediction(capsys):
+def test_check_decay_prediction_reads_the_band_not_the_zero_placement(capsys):
     grids = wd.grid_errors(_fake_results(SPEC5, _coupled_and_separable), SPEC5)
-    trend = wd.best_decay_trend(grids["adamw"], n_boot=10)
-    assert wd.check_decay_prediction(grids["adamw"], trend, 8e-3, 1e-3)
-    assert not wd.check_decay_prediction(grids["adamw"], trend, 8e-3, 1e-1)
-    assert "within one grid step: False" in capsys.readouterr().out
+    adamw = grids["adamw"]  # best lam = 1e-3 in every row, error rising 1 point per decade
+    assert wd.check_decay_prediction(adamw, 7e-4, 1e-3)
+    assert wd.check_decay_prediction(adamw, 7e-4, 1.2e-3)  # nearest column: 1e-3
+    assert not wd.check_decay_prediction(adamw, 7e-4, 1e-1)
+    assert not wd.check_decay_prediction(adamw, 7e-4, 0.0)
+    assert "| False" in capsys.readouterr().out
+    flat = wd.Grid("adam", adamw.lrs, adamw.decays, np.full_like(adamw.errors, 15.0), SPEC5.seeds)
+    assert wd.check_decay_prediction(flat, 7e-4, 0.0)  # a flat row: no decay is as good as any
     with pytest.raises(ValueError, match="lam"):
-        wd.check_decay_prediction(grids["adamw"], trend, 8e-3, -1.0)
+        wd.check_decay_prediction(adamw, 7e-4, -1.0)
+    with pytest.raises(ValueError, match="between"):
+        wd.check_decay_prediction(adamw, 1.0, 1e-3)
 
 
 # ------------------------------------------------------------------ figures
@@ -298,7 +304,6 @@ def test_figures_draw_with_marked_best_cells():
     from matplotlib.patches import Rectangle
 
     grids = wd.grid_errors(_fake_results(SPEC5, _coupled_and_separable), SPEC5)
-    trends = {m: wd.best_decay_trend(g, n_boot=20) for m, g in grids.items()}
     fig = figs.plot_heatmaps(grids)
     heat_axes = fig.axes[:2]
     for ax in heat_axes:
@@ -307,7 +312,8 @@ def test_figures_draw_with_marked_best_cells():
         assert len(ax.texts) == 25
     fig2 = figs.plot_torch_coordinates(grids["adamw"])
     assert fig2.axes[1].get_xscale() == "log"
-    fig3 = figs.plot_best_decay(grids, trends)
+    stats = {m: st.decoupling_statistics(g, n_boot=20) for m, g in grids.items()}
+    fig3 = figs.plot_best_decay(grids, stats)
     fig4 = figs.plot_cell_comparison({"grid": {"AdamW best": [1, 2, 3], "Adam + L2 best": [2, 3]}})
     for f in (fig, fig2, fig3, fig4):
         f.canvas.draw()
