@@ -8,7 +8,7 @@ import pytest
 
 import course_utils.nb07_experiment as ex
 from course_utils import nb07_figures as figs
-from course_utils.runs import RunConfig, load_data, run_experiment
+from course_utils.runs import HISTORY_KEYS, RunConfig, load_data, run_experiment
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_lr_grid_is_log_spaced_around_the_course_rate():
 def test_summary_mean_and_std_over_seeds():
     def fake(opt, seed, acc):
         cfg = RunConfig(opt, seed=seed, epochs=2).to_dict()
-        h = {k: [0.0, 0.0] for k in ex.HISTORY_KEYS}
+        h = {k: [0.0, 0.0] for k in HISTORY_KEYS}
         h["val_acc"] = [0.5, acc]
         h["epoch_time"] = [1.0, 3.0]
         return {"config": cfg, "history": h, "test": {"acc": acc - 0.01, "loss": 0.3}}
