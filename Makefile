@@ -60,4 +60,4 @@ html: setup
 	$(PY) tools/build_html.py
 
 clean:
-	rm -rf site .pytest_cache .ruff_cache
+	rm -rf site .cache .pytest_cache .ruff_cache
