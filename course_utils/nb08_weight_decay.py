@@ -1,42 +1,32 @@
 """Notebook 08: learning rate x weight decay grids for Adam+L2 and AdamW, and what they show.
 
-Every run goes through the resumable runner of notebook 07 (``course_utils.nb07_experiment``): one
-``RunConfig`` per (method, learning rate, decay, seed), one JSON file per finished run, completed
-runs skipped on a rerun. This module adds what the weight-decay study needs on top of it:
+Every run goes through the shared resumable runner (`course_utils.runs`): one ``RunConfig`` per
+(method, learning rate, decay, seed), one JSON file per finished run. This module adds:
 
-* the **paper's parameterisation** of the decay (Loshchilov & Hutter, 2019): AdamW shrinks the
-  weights by ``eta_t * lam`` per step, where ``eta_t`` is the schedule multiplier (1 -> 0 along
-  the cosine) and ``lam`` does *not* contain the learning rate. torch's ``AdamW`` shrinks by
-  ``lr_t * wd = alpha * eta_t * wd``, so a paper cell ``(alpha, lam)`` is the torch run
-  ``lr=alpha, weight_decay=lam / alpha`` (`torch_weight_decay`). Adam+L2 adds ``lam * w`` to the
-  gradient in both parameterisations, so its ``weight_decay`` is ``lam`` itself;
-* a **validation split**: ``n_val`` images held out of the 60,000 training images (the runner
-  validates on the test set); the training subset is drawn from the remaining images, and the
-  test set is kept for the final confirmation runs (`load_split`);
-* a process pool (`run_grid`) so the grid uses both CPU cores (one torch thread per process);
-* analysis: per-cell mean and seed spread (`grid_errors`), best cells, the best decay per
-  learning rate with a slope and a seed bootstrap (`best_decay_trend`), best-vs-best comparisons
-  against the seed noise (`compare_cells`), and the heatmap figures.
-
-Command line (the full-size grid; resumable, stop it with Ctrl-C and rerun to continue)::
-
-    python -m course_utils.nb08_weight_decay --size full --workers 2
+* the **paper's parameterisation** (Loshchilov & Hutter, 2019): AdamW shrinks the weights by
+  ``eta_t * lam`` per step (``eta_t`` the schedule multiplier, no learning rate in it); torch's
+  ``AdamW`` by ``alpha * eta_t * weight_decay``, so a paper cell ``(alpha, lam)`` is the torch
+  run ``weight_decay = lam / alpha`` (`torch_weight_decay`); Adam+L2's ``weight_decay`` is ``lam``;
+* the grid (`GridSpec`, `grid_configs`, `run_grid`): validated on ``n_val`` held-out training
+  images, the test set evaluated once per run, for the fresh-seed confirmation (`run_confirmation`);
+* analysis: per-cell errors over seeds (`grid_errors`), best cells, the best decay per learning
+  rate with a slope and a seed bootstrap (`best_decay_trend`); placement-free statistics and
+  cell comparisons are in `course_utils.nb08_stats`, figures in `nb08_figures`, the command
+  line (``python -m course_utils.nb08_weight_decay --size full --workers 2``) in `nb08_cli`.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from course_utils.paths import results_dir
-from course_utils.runs import DEVICES, N_TRAIN, RunConfig, default_device, run_experiment
+from course_utils.runs import N_TRAIN, RunConfig, default_device, run_experiment
 
 METHODS = ("adam", "adamw")
 METHOD_LABELS = {"adam": "Adam + L2", "adamw": "AdamW"}
@@ -505,69 +495,7 @@ def grid_cell_label(grid: Grid, cell: tuple[int, int]) -> str:
     return f"{METHOD_LABELS[grid.method]} α={fmt_value(grid.lrs[i])} λ={fmt_value(grid.decays[j])}"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m course_utils.nb08_weight_decay",
-        description=(
-            "Learning rate x weight decay grid, Adam+L2 vs AdamW (paper's parameterisation), "
-            "through the resumable runner: one JSON per run, finished runs are skipped, so the "
-            "sweep can be stopped (Ctrl-C) and resumed. Prints the best cells, how the best decay "
-            "moves with the learning rate, and the best AdamW vs best Adam+L2 cell."
-        ),
-        epilog="example: python -m course_utils.nb08_weight_decay --size full --workers 2",
-    )
-    parser.add_argument(
-        "--size",
-        choices=("ci", "full"),
-        default="full",
-        help="ci: the notebook's grid; full: 7x7 grid, 6000 images, 40 epochs, 8 seeds (default)",
-    )
-    parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
-    parser.add_argument(
-        "--device", choices=DEVICES, default=default_device(), help="default: cuda if available"
-    )
-    parser.add_argument(
-        "--out", default=str(RESULTS_DIR), help=f"results folder (default {RESULTS_DIR})"
-    )
-    parser.add_argument("--figure", default=None, help="also save the heatmaps to this PNG file")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    args = parser.parse_args(argv)
-    if args.workers < 1:
-        parser.error("--workers must be >= 1")
-    spec = replace(CI_SPEC if args.size == "ci" else FULL_SPEC, device=args.device)
-    out = Path(args.out)
-    print(
-        f"{spec.n_runs} runs ({spec.train_subset} images, {spec.epochs} epochs, "
-        f"{len(spec.seeds)} seeds) -> {out}/",
-        flush=True,
-    )
-    results = run_grid(grid_configs(spec), out, workers=args.workers, progress=not args.no_progress)
-    grids = grid_errors(results, spec)
-    for grid in grids.values():
-        cell = best_cell(grid)
-        print(
-            f"best cell: {grid_cell_label(grid, cell)}: {grid.mean[cell]:.2f} ± "
-            f"{grid.std[cell]:.2f} % validation error"
-        )
-    for method, grid in grids.items():
-        print(describe_trend(method, best_decay_trend(grid)))
-    from course_utils.nb08_stats import compare_cells
-
-    a, b = grids["adam"], grids["adamw"]
-    comparison = compare_cells(a.cell(*best_cell(a)), b.cell(*best_cell(b)))
-    print(describe_comparison("best Adam+L2", "best AdamW", comparison))
-    if args.figure:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        from course_utils.nb08_figures import plot_heatmaps
-        from course_utils.plotting import use_course_style
-
-        use_course_style()
-        plot_heatmaps(grids).savefig(args.figure, dpi=150)
-        print(f"heatmaps saved to {args.figure}")
-    return 0
-
-
 if __name__ == "__main__":
+    from course_utils.nb08_cli import main
+
     sys.exit(main())

@@ -19,6 +19,7 @@ from course_utils import nb08_figures as figs
 from course_utils import nb08_stats as st
 from course_utils import nb08_weight_decay as wd
 from course_utils.models import make_mlp
+from course_utils.nb08_cli import main
 from course_utils.runs import RunConfig
 from course_utils.training import make_optimizer
 
@@ -352,8 +353,8 @@ def test_run_confirmation_trains_shared_cells_once_on_the_test_set(tmp_path):
 
 def test_command_line_rejects_bad_arguments(capsys):
     with pytest.raises(SystemExit) as exit_info:
-        wd.main(["--workers", "0"])
+        main(["--workers", "0"])
     assert exit_info.value.code == 2
     assert "--workers must be >= 1" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        wd.main(["--size", "huge"])
+        main(["--size", "huge"])
