@@ -202,8 +202,7 @@ class DecayToyDrawer:
     """Left: w_i(t) under Adam+L2 (one color per scale) and AdamW; right: final weights as bars."""
 
     def setup(self, fig) -> dict:
-        ax_w = fig.add_axes((0.06, 0.13, 0.42, 0.75))
-        ax_bar = fig.add_axes((0.56, 0.13, 0.42, 0.75))
+        ax_w, ax_bar = fig.subplots(1, 2)  # gridspec axes: the panel fits their margins
         t = np.arange(TOY_STEPS + 1)
         lines = {}
         ax_w.axhline(1.0, color="black", lw=0.8, ls=":")
@@ -221,7 +220,7 @@ class DecayToyDrawer:
             )
         ax_w.set(xlim=(0, TOY_STEPS), ylim=(-0.1, 1.8), xlabel="step t", ylabel="weight $w_i$")
         ax_w.set(xticks=[0, 100, 200, 300], yticks=[0, 0.5, 1.0, 1.5])
-        ax_w.legend(loc="upper left", fontsize=9, ncol=3)
+        ax_w.legend(loc="upper left", fontsize=9, ncol=2)
         title_w = ax_w.set_title("")
         x = np.arange(len(TOY_SCALES))
         width = 0.38
@@ -253,7 +252,8 @@ class DecayToyDrawer:
             bar.set_height(np.clip(h, 0.0, 1.45))
         for text, h, r in zip(state["labels"], heights, rates):
             text.set_y(min(max(h, 0.0), 1.3) + 0.02)
-            text.set_text(f"{r:.1e}")
+            mantissa, exponent = f"{r:.1e}".split("e")
+            text.set_text(f"{mantissa}e{int(exponent)}")  # 1.6e-3
 
     def __call__(self, fig, **values) -> None:
         self.update(self.setup(fig), **values)

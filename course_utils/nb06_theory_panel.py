@@ -163,7 +163,7 @@ class BoundsDrawer:
         else:
             st["cross"].set_data([], [])
             who = "noise" if terms.noise[-1] > terms.init[-1] else "init"
-            st["cross_text"].set_text(f"no crossing for N ≤ 1e8: {who} term dominates")
+            st["cross_text"].set_text(f"no crossing for N ≤ 1e8:\n{who} term dominates")
 
     @staticmethod
     def _hide_terms(st, message):
@@ -194,10 +194,10 @@ class BoundsDrawer:
         if momentum:
             terms = adagrad_momentum_bound(grid, beta1=beta1, **common)
             self._show_terms(st["ada"], grid, terms, adagrad_bound(grid, **common), N)
-            ax_ada.set_title(f"Adagrad, Theorem 3 (β₁ = {beta1:.2f})")
+            ax_ada.set_title("Adagrad (Thm 3)")
         else:
             self._show_terms(st["ada"], grid, adagrad_bound(grid, **common), None, N)
-            ax_ada.set_title("Adagrad, Theorem 1 (β₁ = 0)")
+            ax_ada.set_title("Adagrad (Thm 1)")
 
         # 2. Adam with the slider's fixed beta2
         if beta1 >= beta2:
@@ -210,10 +210,10 @@ class BoundsDrawer:
             if momentum:
                 terms = adam_momentum_bound(grid, beta1=beta1, beta2=beta2, **common)
                 ref = adam_bound(grid, beta2=beta2, **common)
-                ax_adam.set_title(f"Adam, Theorem 4 (β₁ = {beta1:.2f}), β₂ = {beta2:.6g}")
+                ax_adam.set_title(f"Adam (Thm 4), β₂ = {beta2:.6g}")
             else:
                 terms, ref = adam_bound(grid, beta2=beta2, **common), None
-                ax_adam.set_title(f"Adam, Theorem 2 (β₁ = 0), β₂ = {beta2:.6g}")
+                ax_adam.set_title(f"Adam (Thm 2), β₂ = {beta2:.6g}")
             self._show_terms(st["adam"], grid, terms, ref, N)
             floor = adam_noise_floor(d, self.R, self.L, alpha, beta2, beta1)
             st["floor"].set_ydata([np.clip(floor, Y_MIN, Y_MAX)] * 2)
@@ -240,14 +240,14 @@ class BoundsDrawer:
             st["b2_ada"].set_ydata([np.clip(ada, Y_MIN, Y_MAX)] * 2)
             st["b2_ada"].set_visible(True)
             st["b2_text"].set_text(
-                f"▼ best 1−β₂ ≈ {u[k]:.2g}: bound {totals[k]:.3g}\nAdagrad at this N: {ada:.3g}"
+                f"▼ best 1−β₂ ≈ {u[k]:.2g}\n(bound {totals[k]:.3g}; Adagrad {ada:.3g})"
             )
             st["b2_warn"].set_text("")
         st["b2_1overN"].set_xdata([1.0 / N] * 2)
         st["b2_now"].set_xdata([one_minus_beta2] * 2)
-        ax_b2.set_title(f"Adam bound vs β₂ at N = {N:.3g}")
+        ax_b2.set_title(f"Adam vs β₂ at N = {N:.3g}")
         st["suptitle"].set_text(
-            f"α = {alpha:.3g}, d = {d}, F(x₀)−F* = {f0_minus_fstar:.3g}   "
+            f"α = {alpha:.3g}, β₁ = {beta1:.2f}, d = {d}, F(x₀)−F* = {f0_minus_fstar:.3g}   "
             f"(fixed: R = {self.R:.3g}, L = {self.L:.3g}, ε = {self.eps:.0e})"
         )
 
