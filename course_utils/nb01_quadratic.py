@@ -65,6 +65,15 @@ def draw_landscape(
     return ax
 
 
+def decade_limits(low: float, high: float, margin: float = 3.0) -> tuple[float, float]:
+    """Log-axis limits around [low, high] (both > 0), widened by ``margin`` and snapped to whole
+    decades, so a live panel's axes change only when the data cross a decade (faster redraws)."""
+    return (
+        10.0 ** np.floor(np.log10(low / margin)),
+        10.0 ** np.ceil(np.log10(high * margin)),
+    )
+
+
 def _loss_axis(ax):
     log_axis(ax, numticks=6)
     ax.set_xlabel("step k")
@@ -385,9 +394,9 @@ class GDPanelDrawer:
         if np.isfinite(floor):
             st["floor"].set_ydata([floor, floor])
             st["floor_label"].set_y(floor)
-        low = max(min(losses.min(), predicted.min() if predicted.size else 1.0), LOSS_FLOOR)
         high = max(losses.max(), predicted.max() if predicted.size else 1.0)
-        ax2.set_ylim(low / 3, high * 3)
+        # The floor fixes the lower limit: κ and α move the curves, not the axes (faster redraws).
+        ax2.set_ylim(LOSS_FLOOR / 10, decade_limits(LOSS_FLOOR, high)[1])
         ax2.set_xlim(0, steps)
         diverges = lr_scaled > 2
         ax2.set_title(

@@ -19,6 +19,7 @@ import torch
 
 from .checkers import compare
 from .models import make_mlp
+from .nb01_quadratic import decade_limits
 from .optimizers import CourseAdagrad, adagrad_update, validate_hyperparameters
 from .plotting import log_axis
 from .widgets import SliderPanel, log_slider
@@ -346,7 +347,7 @@ class EffectiveLrDrawer:
             st["marks"][i].set_data([scale], [first_step_size(scale, lr, eps, True) / lr])
         low = min(float(course.min()), float(torch_conv.min()))
         high = max(float(course.max()), float(torch_conv.max()))
-        st["ax1"].set_ylim(low / 3, high * 3)
+        st["ax1"].set_ylim(*decade_limits(low, high))
         st["title1"].set_text(f"α/√(G + ε): α = {lr:.3g}, ε = {eps:.0e}")
         st["first_course"].set_data(self.g, first_step_size(self.g, lr, eps, True) / lr)
         st["first_torch"].set_data(self.g, first_step_size(self.g, lr, eps, False) / lr)

@@ -13,11 +13,10 @@ from .nb02_demos import (
     QUADRATIC_METHODS,
     QUADRATIC_W0,
     SPARSE_SETTING,
-    adagrad_sparse,
     quadratic_runs,
-    sgd_sparse,
     sparse_data,
 )
+from .optimizers import adagrad_update, validate_hyperparameters
 from .plotting import OPTIMIZER_COLORS, annotate_divergence, log_axis
 from .widgets import SliderPanel, float_slider, int_slider, log_slider
 
@@ -26,11 +25,31 @@ from .widgets import SliderPanel, float_slider, int_slider, log_slider
 # --------------------------------------------------------------------------------------------
 
 
+def one_seed_runs(x, y, lr_sgd: float, lr_adagrad: float, eps: float = 1e-8):
+    """``sgd_sparse`` and ``adagrad_sparse`` for one seed, x (T, 2) and y (T,), on Python floats.
+
+    Returns the SGD and Adagrad paths (T+1, 2) and Adagrad's rates alpha/sqrt(G+eps) (T, 2): the
+    same numbers, about 10x faster than NumPy on arrays of two (the live panel redraws with it).
+    """
+    validate_hyperparameters(lr=lr_sgd)
+    sgd, ada, state = [0.0, 0.0], [0.0, 0.0], []
+    sgd_path, ada_path, G = [sgd], [list(ada)], []  # adagrad_update updates ada in place
+    for (x1, x2), y_t in zip(x.tolist(), y.tolist()):
+        r = sgd[0] * x1 + sgd[1] * x2 - y_t
+        sgd = [sgd[0] - lr_sgd * r * x1, sgd[1] - lr_sgd * r * x2]
+        r = ada[0] * x1 + ada[1] * x2 - y_t
+        ada, state = adagrad_update(ada, [r * x1, r * x2], state, lr=lr_adagrad, eps=eps)
+        sgd_path.append(sgd)
+        ada_path.append(list(ada))
+        G.append(list(state))
+    eta = lr_adagrad / np.sqrt(np.array(G) + eps)
+    return np.array(sgd_path), np.array(ada_path), eta
+
+
 class SparseDrawer:
     """Panel drawer for the sparse-feature demo, one seed (incremental: see widgets.py)."""
 
     steps = SPARSE_SETTING["steps"]
-
     def setup(self, fig):
         ax_lr, ax_w = fig.subplots(1, 2)
         fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.9, wspace=0.25)
@@ -64,9 +83,8 @@ class SparseDrawer:
 
     def update(self, st, p_rare, lr_adagrad, lr_sgd, seed=0):
         x, y = sparse_data([seed], **{**SPARSE_SETTING, "p_rare": p_rare})
-        w_sgd = sgd_sparse(x, y, [lr_sgd])[0, :, 0]
-        w_ada, eta = adagrad_sparse(x, y, lr_adagrad)
-        w_ada, eta, x = w_ada[:, 0], eta[:, 0], x[:, 0]
+        x, y = x[:, 0], y[:, 0]
+        w_sgd, w_ada, eta = one_seed_runs(x, y, lr_sgd, lr_adagrad)
         t = np.arange(1, self.steps + 1)
         lr_rare = np.where(np.cumsum(x[:, 1]) > 0, eta[:, 1], np.nan)
         active = np.flatnonzero(x[:, 1])

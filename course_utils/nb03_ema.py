@@ -291,6 +291,13 @@ _PANEL_SPIKES = (3000,)
 _BIAS_STEPS = 200
 
 
+def _snapped_limits(bottom: float, top: float) -> tuple[float, float]:
+    """Linear-axis limits around [bottom <= 0, top > 0] on a grid of 0.25 (1 above 4, 5 above
+    20), so a live panel's axes change only when the data cross a grid line (faster redraws)."""
+    step = 0.25 if top <= 4 else 1.0 if top <= 20 else 5.0
+    return np.floor(bottom / step) * step - 0.1 * step / 0.25, np.ceil(1.05 * top / step) * step
+
+
 class EmaDrawer:
     """Panel drawer: Σ g² vs one EMA (left), bias correction of m and v (middle, right)."""
 
@@ -361,8 +368,10 @@ class EmaDrawer:
             st[f"raw_{sym}"].set_data(self.t_short, raw)
             st[f"hat_{sym}"].set_data(self.t_short, hat)
             st[f"true_{sym}"].set_ydata([true, true])
-            top = max(float(hat.max()), float(raw.max()), true)
-            st[f"ax_{sym}"].set_ylim(min(0.0, float(hat.min())) - 0.05 * top, 1.15 * top)
+            # Both curves are weighted averages of x (weights summing to 1 for hat, to less for
+            # raw), so x's range bounds them for every β: the axes stay put while β moves.
+            bottom, top = min(0.0, float(x.min())), max(float(x.max()), true)
+            st[f"ax_{sym}"].set_ylim(*_snapped_limits(bottom, top))
             st[f"title_{sym}"].set_text(f"{sym}_t with {bsym} = {beta:g} (true {true:.3g})")
 
 

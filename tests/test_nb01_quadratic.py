@@ -76,3 +76,12 @@ def test_sgd_mean_loss_is_gradient_descent_per_seed():
     many = lab.sgd_mean_loss(q, [1.0, 1.0], 0.5, steps=30, noise_std=0.1, seeds=[7])
     one = gradient_descent(q, [1.0, 1.0], 0.5, 30, noise_std=0.1, seed=7)
     np.testing.assert_allclose(many[:, 0], one.losses, rtol=1e-12)
+
+
+def test_gd_panel_keeps_its_axes_while_kappa_and_alpha_move():
+    # Fixed/decade-snapped loss limits: redraws reuse the axes (widgets.py's fast path).
+    p = make_gd_panel()
+    for kappa, lr in ((30.0, 1.0), (100.0, 0.5), (3.0, 1.5)):
+        p.set(kappa=kappa, lr_scaled=lr)
+    assert p._fig.canvas._background is not None
+    assert lab.decade_limits(2e-3, 0.3) == (1e-4, 1.0)

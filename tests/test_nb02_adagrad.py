@@ -234,3 +234,31 @@ def test_the_drift_vanishes_when_eps_is_below_every_squared_gradient(fashion):
     X, y = fashion
     result, drift = lab.compare_with_torch_on_mlp(X, y, "course", torch.float64, 20, eps=1e-30)
     assert result.allclose and drift.max() < 1e-12
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+@pytest.mark.parametrize("p_rare", [0.002, 0.01, 0.5])
+@pytest.mark.parametrize("lrs", [(0.05, 0.3), (1.0, 1.0), (0.001, 0.01)])
+def test_sparse_panel_runs_equal_the_demo_runs(seed, p_rare, lrs):
+    from course_utils.nb02_demos import SPARSE_SETTING, adagrad_sparse, sgd_sparse, sparse_data
+
+    x, y = sparse_data([seed], **{**SPARSE_SETTING, "p_rare": p_rare})
+    w_sgd, w_ada, eta = panels.one_seed_runs(x[:, 0], y[:, 0], *lrs)
+    ada, ada_eta = adagrad_sparse(x, y, lrs[1])
+    np.testing.assert_array_equal(w_sgd, sgd_sparse(x, y, [lrs[0]])[0, :, 0])
+    np.testing.assert_array_equal(w_ada, ada[:, 0])
+    np.testing.assert_array_equal(eta, ada_eta[:, 0])
+
+
+@pytest.mark.parametrize(
+    "factory, moves",
+    [
+        (lab.make_effective_lr_panel, [{"lr": 0.3}, {"lr": 0.2}, {"lr": 0.15}]),
+        (panels.make_sparse_panel, [{"lr_adagrad": 0.5}, {"p_rare": 0.02}, {"lr_sgd": 0.1}]),
+    ],
+)
+def test_panels_keep_their_axes_while_the_main_sliders_move(factory, moves):
+    p = factory()
+    for move in moves:
+        p.set(**move)
+    assert p._fig.canvas._background is not None  # widgets.py's fast path was taken

@@ -136,3 +136,11 @@ def test_panel_burst_can_be_watched_until_it_fades():
     limit = st["v_before"].get_ydata()[0]
     back = np.flatnonzero(v[3005:] <= limit)
     assert back.size and 3000 < back[0] < 4500 and v.size == 8000
+
+
+def test_ema_panel_keeps_its_axes_while_the_betas_move():
+    # m and v limits come from the range of x, which bounds both curves for every beta.
+    p = lab.make_ema_panel()
+    for beta1, beta2 in ((0.5, 0.99), (0.0, 0.9), (0.99, 0.999), (0.8, 0.5)):
+        p.set(beta1=beta1, beta2=beta2)
+    assert p._fig.canvas._background is not None
