@@ -5,6 +5,8 @@ vs Adagrad on notebook 01's quadratic, axis-aligned and rotated, with a slider p
   heavy ball, which are rotation-invariant, run the same curve on both problems);
 * `race_verdicts`: Adam against the baselines over a grid of alpha and beta1 (what the unit
   tests and the notebook assert);
+* `start_direction_sweep`: the same race from many start directions at once (one batched
+  array), to tell what holds from every start from what holds only from RACE_W0;
 * `tuned_steps`: GD's and heavy ball's parameters, re-tuned for noisy gradients from their
   exact (closed-form) mean loss, so the baselines are tuned as well as the sliders let Adam be;
 * `make_race_panel`: sliders for alpha, beta1, beta2, the problem and the gradient noise.
@@ -203,6 +205,52 @@ def race_verdicts(lrs, beta1s, noise: float = 0.0, seeds=(0,)) -> dict:
                     for seed in seeds
                 ]
                 out[problem, lr, beta1] = {k: np.array([s[k] for s in scores]) for k in scores[0]}
+    return out
+
+
+START_ANGLES_DEG = np.arange(0.0, 180.0, 5.0)  # 36 directions; w -> -w runs the same race
+
+
+def _batched_mean_log_loss(q: Quadratic, w0s: np.ndarray, step, steps: int) -> np.ndarray:
+    """`mean_log_loss` (steps steps//2..steps) of ``step(w, g, t)`` run from every row of w0s."""
+    w, losses = w0s, [q.loss(w0s)]
+    for t in range(1, steps + 1):
+        w = step(w, q.grad(w), t)
+        losses.append(q.loss(w))
+    return np.log10(np.maximum(np.array(losses[steps // 2 :]), 1e-300)).mean(axis=0)
+
+
+def _adam_step(lr: float, beta1: float, beta2: float):
+    """A fresh Adam ``step(w, g, t)`` (own moment state) for `_batched_mean_log_loss`."""
+    m_state, v_state = [], []
+
+    def step(w, g, t):
+        return adam_update([w], [g], m_state, v_state, lr, beta1, beta2, 1e-8, t)[0][0]
+
+    return step
+
+
+def start_direction_sweep(
+    lr: float, beta1: float, beta2: float = 0.999, angles_deg=START_ANGLES_DEG,
+    steps: int = RACE_STEPS,
+) -> dict:
+    """Exact-gradient race from starts of RACE_W0's norm at ``angles_deg`` (eigen-coordinates).
+
+    Returns the mean log10 losses (steps 50-100) per start, "gd" (best fixed step, the same on
+    both problems), "adam_aligned" and "adam_rotated", and the fractions of starts where
+    rotated Adam beats GD ("rotated_beats_gd") and is worse than aligned Adam
+    ("rotated_worse_than_aligned").
+    """
+    angles = np.radians(np.asarray(angles_deg, dtype=np.float64))
+    z0 = np.linalg.norm(RACE_W0) * np.stack([np.cos(angles), np.sin(angles)], axis=-1)
+    aligned, rotated = RACE_PROBLEMS.values()
+    lr_gd = best_fixed_step(aligned.h)
+    out = {"gd": _batched_mean_log_loss(aligned, z0, lambda w, g, t: w - lr_gd * g, steps)}
+    for name, q in (("adam_aligned", aligned), ("adam_rotated", rotated)):
+        step = _adam_step(lr, beta1, beta2)
+        out[name] = _batched_mean_log_loss(q, z0 @ q.Q.T, step, steps)
+    out["rotated_beats_gd"] = float(np.mean(out["adam_rotated"] < out["gd"]))
+    out["rotated_worse_than_aligned"] = float(np.mean(out["adam_rotated"] > out["adam_aligned"]))
     return out
 
 
