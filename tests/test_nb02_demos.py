@@ -140,3 +140,20 @@ def test_adagrad_step_fn_keeps_state_between_calls():
     full = demos.adagrad_step_fn(lr=1.0, eps=1e-12, full_matrix=True)
     w = full(np.array([0.0, 0.0]), np.array([3.0, 0.0]), 1)
     assert w == pytest.approx([-1.0, 0.0])
+
+
+@pytest.mark.parametrize("kappa, lr", [(100.0, 2.0), (100.0, 4.0), (200.0, 2.0), (200.0, 4.0)])
+def test_rotated_adagrad_leads_gd_early(kappa, lr):
+    r = demos.start_point_study(kappa=kappa, angles=(45.0,), lr=lr, steps=60, n_starts=24)[45.0]
+    assert np.median(r["adagrad"]) < np.median(r["gd"]) - 1
+    assert np.sum(r["gd"] < r["adagrad"]) == 0
+
+
+@pytest.mark.parametrize(
+    "kappa, lr", [(50.0, 2.0), (50.0, 4.0), (100.0, 2.0), (100.0, 4.0), (200.0, 2.0)]
+)
+def test_gd_overtakes_rotated_adagrad_by_600_steps(kappa, lr):
+    # Without noise diagonal Adagrad ends as a fixed, untuned diagonal preconditioner.
+    r = demos.start_point_study(kappa=kappa, angles=(45.0,), lr=lr, steps=600, n_starts=24)[45.0]
+    assert np.median(r["gd"]) < np.median(r["adagrad"]) - 0.4
+    assert np.sum(r["gd"] < r["adagrad"]) >= 18

@@ -144,3 +144,20 @@ def test_ema_panel_keeps_its_axes_while_the_betas_move():
     for beta1, beta2 in ((0.5, 0.99), (0.0, 0.9), (0.99, 0.999), (0.8, 0.5)):
         p.set(beta1=beta1, beta2=beta2)
     assert p._fig.canvas._background is not None
+
+
+@pytest.mark.parametrize("beta2, delta", [(0.9, 0.25), (0.99, 0.25), (0.9, 0.5), (0.99, 0.5)])
+def test_rmsprop_with_constant_alpha_cycles_or_converges(beta2, delta):
+    from course_utils import nb02_demos as demos
+
+    for lr in (0.1, 0.15, 0.2, 0.3, 0.5):
+        gap = demos.stall_run(
+            distance=100.0, lr=lr, steps=3000, delta=delta, beta2=beta2, methods=("rmsprop",)
+        )["gap_rmsprop"][-200:]
+        amplitude = np.abs(gap).max()
+        # Either converged exactly or the 2-cycle at w* +- alpha/2: nothing in between.
+        assert amplitude < 1e-9 or abs(amplitude - lr / 2) < 1e-3 * lr, (lr, amplitude)
+    small = demos.stall_run(
+        distance=100.0, lr=0.1, steps=3000, delta=delta, beta2=beta2, methods=("rmsprop",)
+    )
+    assert np.abs(small["gap_rmsprop"][-200:]).max() < 1e-9  # a small enough alpha settles
