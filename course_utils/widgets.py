@@ -221,6 +221,30 @@ class SliderPanel(widgets.HBox):
         TextCachingCanvas(self._fig).reuse_axes = True
         self._incremental = hasattr(draw, "setup") and hasattr(draw, "update")
         self._state = None
+        sidebar = self._build_controls(title)
+        # Sliders beside the figure where both fit; in a narrower output the figure wraps below
+        # them at full size (the sliders then take two columns) instead of shrinking to a stamp.
+        super().__init__(
+            [sidebar, self.image],
+            layout=widgets.Layout(align_items="flex-start", flex_flow="row wrap"),
+        )
+        # Stable hooks for the browser tests: every panel, and this panel by creation index.
+        self.panel_index = len(_REGISTRY)
+        self.add_class("course-slider-panel")
+        self.add_class(f"course-panel-{self.panel_index}")
+
+        self._muted = False
+        for w in self.controls.values():
+            w.observe(self._on_change, names="value")
+        if continuous_update not in (True, False, "auto"):
+            raise ValueError(f"continuous_update={continuous_update!r}: use True, False or 'auto'.")
+        self._auto_live = continuous_update == "auto"
+        self._set_live(continuous_update is not False)
+        self.redraw()
+        _REGISTRY.append(weakref.ref(self))
+
+    def _build_controls(self, title: str | None) -> widgets.Box:
+        """The image, reset button, status line and the sidebar holding the sliders."""
         # The image may shrink to the notebook's width but never grows past its pixel size.
         self.image = widgets.Image(
             format="png",
@@ -259,26 +283,7 @@ class SliderPanel(widgets.HBox):
             ),
         )
         sidebar.add_class("course-panel-sidebar")
-        # Sliders beside the figure where both fit; in a narrower output the figure wraps below
-        # them at full size (the sliders then take two columns) instead of shrinking to a stamp.
-        super().__init__(
-            [sidebar, self.image],
-            layout=widgets.Layout(align_items="flex-start", flex_flow="row wrap"),
-        )
-        # Stable hooks for the browser tests: every panel, and this panel by creation index.
-        self.panel_index = len(_REGISTRY)
-        self.add_class("course-slider-panel")
-        self.add_class(f"course-panel-{self.panel_index}")
-
-        self._muted = False
-        for w in self.controls.values():
-            w.observe(self._on_change, names="value")
-        if continuous_update not in (True, False, "auto"):
-            raise ValueError(f"continuous_update={continuous_update!r}: use True, False or 'auto'.")
-        self._auto_live = continuous_update == "auto"
-        self._set_live(continuous_update is not False)
-        self.redraw()
-        _REGISTRY.append(weakref.ref(self))
+        return sidebar
 
     def _set_live(self, live: bool) -> None:
         self.live = live
