@@ -30,7 +30,7 @@ from .nb06_theory import (
     crossing_point,
     trivial_bound,
 )
-from .plotting import OPTIMIZER_COLORS, log_axis
+from .plotting import OPTIMIZER_COLORS, annotate_divergence, log_axis
 from .widgets import SliderPanel, float_slider, log_slider
 
 N_GRID = np.geomspace(1, 1e8, 161)
@@ -79,17 +79,7 @@ class BoundsDrawer:
         st["cross"] = ax.plot([], [], "o", color="k", ms=9, zorder=5)[0]
         st["cross_text"] = ax.text(0.03, 0.04, "", transform=ax.transAxes, fontsize=11)
         st["now"] = ax.axvline(1.0, color="k", lw=1, alpha=0.5)
-        st["warn"] = ax.text(
-            0.5,
-            0.5,
-            "",
-            transform=ax.transAxes,
-            ha="center",
-            va="center",
-            fontsize=14,
-            color=WARN_COLOR,
-            weight="bold",
-        )
+        st["warn"] = annotate_divergence(ax, text="", color=WARN_COLOR)
         return st
 
     def setup(self, fig):
@@ -127,17 +117,7 @@ class BoundsDrawer:
         st["b2_1overN"] = ax.axvline(1.0, color="0.4", ls="--", lw=1.2, label="1 − β₂ = 1/N")
         st["b2_now"] = ax.axvline(1.0, color="k", lw=1, alpha=0.5)
         st["b2_text"] = ax.text(0.03, 0.04, "", transform=ax.transAxes, fontsize=11)
-        st["b2_warn"] = ax.text(
-            0.5,
-            0.5,
-            "",
-            transform=ax.transAxes,
-            ha="center",
-            va="center",
-            fontsize=14,
-            color=WARN_COLOR,
-            weight="bold",
-        )
+        st["b2_warn"] = annotate_divergence(ax, text="", color=WARN_COLOR)
         ax.legend(loc="upper right", fontsize=10)
         st["suptitle"] = fig.suptitle("", fontsize=12)
         fig.subplots_adjust(left=0.06, right=0.99, bottom=0.13, top=0.83, wspace=0.13)
