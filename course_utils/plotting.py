@@ -10,8 +10,10 @@ import math
 from pathlib import Path
 
 import matplotlib as mpl
+import matplotlib.legend as mlegend
 import matplotlib.ticker as mticker
 import numpy as np
+from matplotlib.backends import backend_agg
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 
 from .paths import figures_dir
@@ -160,17 +162,34 @@ class TextCachingRenderer(RendererAgg):
     """An Agg renderer that renders each (string, font, angle) once and then reuses the bitmap.
 
     matplotlib's Agg draws text glyph by glyph on every draw, about half of a panel's redraw.
-    Here a text's coverage bitmap is rendered once on a scratch canvas, cropped, and afterwards
-    stamped in the text's colour at its (whole-pixel) position. Texts at other angles than 0 and
-    90 degrees, and usetex, take matplotlib's own path.
+    Here a text's coverage bitmap is made once, cropped, and afterwards stamped in the text's
+    colour at its (whole-pixel) position. Texts at other angles than 0 and 90 degrees, and
+    usetex, take matplotlib's own path.
+
+    A text seen for the first time (a title or legend entry that shows a changing number) is
+    assembled from cached glyph bitmaps where matplotlib offers its glyph API (3.11 and later,
+    which renders every glyph through FreeType on every draw): each glyph of each font and size
+    is rendered once per position on FreeType's 1/64-pixel grid, so the bitmap is exactly the
+    one matplotlib draws, and a new plain string costs about half of matplotlib's own draw.
+    Elsewhere, and for vertical text and formulas with bars, the string is rendered on a
+    scratch canvas.
     """
 
     _CACHE_LIMIT = 4000
+    _GLYPH_LIMIT = 20000
+    _SUBPIXEL = 64  # glyph positions to 1/64 pixel, FreeType's own grid: pixel-exact text
 
     def __init__(self, width, height, dpi):
         super().__init__(width, height, dpi)
         self._text_cache: dict = {}
         self._height_cache: dict = {}
+        self._glyph_cache: dict = {}
+
+    def share_caches(self, other: TextCachingRenderer) -> None:
+        """Use ``other``'s text, glyph and font caches (a scratch canvas of the same dpi)."""
+        self._text_cache = other._text_cache
+        self._height_cache = other._height_cache
+        self._glyph_cache = other._glyph_cache
 
     def _get_font_height_metrics(self, prop):
         """(ascent, descent, line gap) of a font in pixels, once per font (``Text`` asks per draw).
@@ -202,6 +221,76 @@ class TextCachingRenderer(RendererAgg):
 
     def _render_text(self, s, prop, angle, ismath, gc, mtext):
         """(coverage bitmap, anchor's column in it, anchor's row in it) of one text."""
+        if angle == 0 and _HAS_GLYPH_API:
+            glyphs = self._layout_glyphs(s, prop, ismath, gc, mtext)
+            if glyphs is not None:
+                return self._compose_glyphs(glyphs, gc.get_antialiased())
+        return self._render_text_on_scratch(s, prop, angle, ismath, gc, mtext)
+
+    def _layout_glyphs(self, s, prop, ismath, gc, mtext):
+        """[(font, size, glyph index, dx, dy upwards)] as matplotlib's Agg draw places them.
+
+        None where the text needs more than glyphs (a formula's fraction bar or root).
+        """
+        if ismath:
+            parse = self.mathtext_parser.parse(s, self.dpi, prop, antialiased=gc.get_antialiased())
+            if parse.rects:
+                return None
+            return [(font, size, index, dx, dy) for font, size, _, index, dx, dy in parse.glyphs]
+        font = self._prepare_font(prop)
+        items = font._layout(
+            s,
+            flags=backend_agg.get_hinting_flag(),
+            features=mtext.get_fontfeatures() if mtext is not None else None,
+            language=mtext.get_language() if mtext is not None else None,
+        )
+        size = prop.get_size_in_points()
+        return [(item.ft_object, size, item.glyph_index, item.x, item.y) for item in items]
+
+    def _glyph(self, font, size, index, fx: int, fy: int, antialiased: bool):
+        """(coverage, left, top) of one glyph drawn at (fx, fy)/_SUBPIXEL px from the origin."""
+        flags = backend_agg.get_hinting_flag()
+        key = (font.fname, font.face_index, size, self.dpi, index, fx, fy, antialiased, flags)
+        hit = self._glyph_cache.get(key)
+        if hit is None:
+            if len(self._glyph_cache) > self._GLYPH_LIMIT:
+                self._glyph_cache.clear()
+            font.set_size(size, self.dpi)
+            scale = 64 // self._SUBPIXEL
+            font._set_transform(_IDENTITY_16_16, [fx * scale, fy * scale])
+            mode = _RenderMode.NORMAL if antialiased else _RenderMode.MONO
+            bitmap = font._render_glyph(index, flags, mode)
+            coverage = np.array(bitmap.buffer, dtype=np.uint8, copy=True)
+            if not antialiased:
+                coverage *= 0xFF
+            font._set_transform(_IDENTITY_16_16, [0, 0])
+            hit = self._glyph_cache[key] = (coverage, bitmap.left, bitmap.top)
+        return hit
+
+    def _compose_glyphs(self, glyphs, antialiased: bool):
+        """One coverage bitmap from cached glyphs, with the anchor (baseline start) at (0, 0)."""
+        placed = []
+        for font, size, index, dx, dy in glyphs:
+            qx, qy = round(dx * self._SUBPIXEL), round(dy * self._SUBPIXEL)
+            ix, fx = divmod(qx, self._SUBPIXEL)
+            iy, fy = divmod(qy, self._SUBPIXEL)
+            coverage, left, top = self._glyph(font, size, index, fx, fy, antialiased)
+            if coverage.size:
+                placed.append((coverage, ix + left, -(iy + top)))  # column, row (downwards)
+        if not placed:
+            return np.zeros((0, 0), np.uint8), 0, 0
+        c0 = min(col for _, col, _ in placed)
+        r0 = min(row for _, _, row in placed)
+        c1 = max(col + cov.shape[1] for cov, col, _ in placed)
+        r1 = max(row + cov.shape[0] for cov, _, row in placed)
+        out = np.zeros((r1 - r0, c1 - c0), np.uint8)
+        for cov, col, row in placed:
+            region = out[row - r0 : row - r0 + cov.shape[0], col - c0 : col - c0 + cov.shape[1]]
+            np.maximum(region, cov, out=region)
+        return out, -c0, -r0
+
+    def _render_text_on_scratch(self, s, prop, angle, ismath, gc, mtext):
+        """The text drawn by matplotlib on a canvas of its own, then cropped."""
         w, h, d = self.get_text_width_height_descent(s, prop, ismath)
         pad = math.ceil(prop.get_size_in_points() * self.dpi / 72) + 2
         ascent = math.ceil(h - d)
@@ -223,6 +312,19 @@ class TextCachingRenderer(RendererAgg):
             return np.zeros((0, 0), np.uint8), 0, 0
         r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
         return np.ascontiguousarray(alpha[r0:r1, c0:c1]), ox - c0, oy - r0
+
+
+_IDENTITY_16_16 = np.array([[0x10000, 0], [0, 0x10000]])
+try:
+    from matplotlib.ft2font import FT2Font as _FT2Font
+    from matplotlib.ft2font import RenderMode as _RenderMode
+except ImportError:  # matplotlib before 3.11 has no glyph API; the scratch canvas is used
+    _FT2Font = _RenderMode = None
+_HAS_GLYPH_API = (
+    _RenderMode is not None
+    and all(hasattr(_FT2Font, name) for name in ("_layout", "_render_glyph", "_set_transform"))
+    and hasattr(backend_agg, "get_hinting_flag")
+)
 
 
 def _font_height_metrics(prop, dpi):
@@ -257,6 +359,8 @@ class TextCachingCanvas(FigureCanvasAgg):
         super().__init__(figure)
         self._signature = None
         self._background = None
+        self._title_places: dict = {}
+        self._legends: dict = {}
 
     def get_renderer(self):
         w, h = self.get_width_height(physical=True)
@@ -270,7 +374,9 @@ class TextCachingCanvas(FigureCanvasAgg):
         signature = _axes_signature(self.figure) if self.reuse_axes else None
         if signature is None or signature != self._signature:
             self._signature, self._background = signature, None
-            return super().draw()
+            super().draw()
+            self._title_places = _title_places(self.figure)
+            return
         dynamic = _dynamic_artists(self.figure)
         if self._background is None:  # the layout repeats: save the frames, ticks and grids
             shown = [a for a in dynamic if a.get_visible()]
@@ -284,11 +390,116 @@ class TextCachingCanvas(FigureCanvasAgg):
             self._background = self.renderer.copy_from_bbox(self.figure.bbox)
         renderer = self.get_renderer()
         renderer.restore_region(self._background)
-        for ax in self.figure.axes:  # what Axes.draw does before drawing the titles
-            ax._update_title_position(renderer)
+        self._place_titles(renderer)
         for artist in dynamic:
-            artist.draw(renderer)
+            if isinstance(artist, mlegend.Legend) and artist.get_visible():
+                self._draw_legend(artist, renderer)
+            else:
+                artist.draw(renderer)
         self.figure.stale = False
+
+    def _place_titles(self, renderer) -> None:
+        """Put the axes titles where the last full draw placed them (the axes have not moved).
+
+        ``Axes.draw`` recomputes them from the tick labels' extents on every draw, a tenth of a
+        redraw; ``set_title`` resets them, so they are set back here. A title that was empty at
+        the last full draw has no place yet and gets matplotlib's own placement.
+        """
+        places = _title_places(self.figure)
+        if places.keys() != self._title_places.keys():
+            for ax in self.figure.axes:
+                ax._update_title_position(renderer)
+            self._title_places = places
+            return
+        for title, position in self._title_places.values():
+            title.set_position(position)
+
+    def _draw_legend(self, legend, renderer) -> None:
+        """Draw a legend from a cached picture of it while its content and place are unchanged.
+
+        A legend's layout is computed in Python on every draw (a fifth of a redraw). Here an
+        unchanged legend (texts, handles, frame and place) is drawn once on a transparent canvas
+        and then composited. A legend that changes from one draw to the next (a number in a
+        label) is drawn directly until it stays the same; ``loc="best"`` legends, which move
+        with the data, are always drawn.
+        """
+        key = _legend_signature(legend)
+        hit = self._legends.get(id(legend))
+        if key is None:
+            return legend.draw(renderer)
+        if hit is not None and hit[0] != key:  # changed since the last draw: cache it once it stays
+            self._legends[id(legend)] = (key, None, 0, 0)
+            return legend.draw(renderer)
+        if hit is None or hit[1] is None:
+            w, h = renderer.get_canvas_width_height()
+            scratch = TextCachingRenderer(int(w), int(h), renderer.dpi)
+            scratch.share_caches(renderer)
+            legend.draw(scratch)
+            box = legend.get_window_extent(scratch)
+            x0, y0 = max(0, math.floor(box.x0) - 2), max(0, math.floor(box.y0) - 2)
+            x1, y1 = min(int(w), math.ceil(box.x1) + 2), min(int(h), math.ceil(box.y1) + 2)
+            rgba = np.asarray(scratch.buffer_rgba())[int(h) - y1 : int(h) - y0, x0:x1]
+            hit = self._legends[id(legend)] = (key, np.ascontiguousarray(rgba[::-1]), x0, y0)
+        _, picture, x0, y0 = hit
+        if picture.size:
+            gc = renderer.new_gc()
+            renderer.draw_image(gc, x0, y0, picture)
+            gc.restore()
+
+
+def _title_places(fig) -> dict:
+    """{(axes id, which): (title, position)} of every non-empty axes title."""
+    return {
+        (id(ax), k): (title, title.get_position())
+        for ax in fig.axes
+        for k, title in enumerate((ax.title, ax._left_title, ax._right_title))
+        if title.get_text()
+    }
+
+
+def _legend_signature(legend):
+    """What a legend's picture depends on; None for ``loc="best"`` (it follows the data)."""
+    if legend._loc == 0:
+        return None
+    texts = tuple(
+        (t.get_text(), t.get_visible(), t.get_color(), t.get_fontsize()) for t in legend.texts
+    )
+    handles = tuple(
+        (type(h).__name__, h.get_visible(), h.get_alpha(), *_handle_style(h))
+        for h in legend.legend_handles
+        if h is not None
+    )
+    frame = legend.get_frame()
+    return (
+        texts,
+        handles,
+        legend._loc,
+        legend.get_bbox_to_anchor().bounds,
+        legend.get_frame_on(),
+        tuple(frame.get_facecolor()),
+        tuple(frame.get_edgecolor()),
+        legend.get_alpha(),
+        legend.axes.bbox.bounds if legend.axes is not None else None,
+    )
+
+
+def _handle_style(handle) -> tuple:
+    style = []
+    for getter in (
+        "get_color",
+        "get_facecolor",
+        "get_edgecolor",
+        "get_linestyle",
+        "get_linewidth",
+        "get_marker",
+        "get_markersize",
+    ):
+        if hasattr(handle, getter):
+            value = getattr(handle, getter)()
+            style.append(
+                tuple(np.ravel(value).tolist()) if isinstance(value, np.ndarray) else value
+            )
+    return tuple(style)
 
 
 def _axes_signature(fig) -> tuple:

@@ -56,6 +56,9 @@ class Quadratic:
                 raise ValueError(f"Q must be an orthogonal {h.size}x{h.size} matrix.")
         object.__setattr__(self, "h", tuple(h.tolist()))
         object.__setattr__(self, "Q", Q)
+        H = Q @ np.diag(h) @ Q.T  # computed once: every gradient and loss uses it
+        H.flags.writeable = False
+        object.__setattr__(self, "_H", H)
 
     @classmethod
     def from_kappa(cls, kappa: float, h_max: float = 1.0, angle_deg: float = 0.0) -> Quadratic:
@@ -70,8 +73,8 @@ class Quadratic:
 
     @property
     def H(self) -> np.ndarray:
-        """The Hessian Q diag(h) Q^T."""
-        return self.Q @ np.diag(self.h) @ self.Q.T
+        """The Hessian Q diag(h) Q^T (read-only)."""
+        return self._H
 
     @property
     def kappa(self) -> float:

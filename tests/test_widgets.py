@@ -11,7 +11,10 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from course_utils.plotting import COURSE_STYLE, TextCachingCanvas
+from matplotlib.font_manager import FontProperties
+
+from course_utils import plotting
+from course_utils.plotting import COURSE_STYLE, TextCachingCanvas, TextCachingRenderer
 from course_utils.widgets import (
     LIVE_DPI,
     LIVE_WIDTH_IN,
@@ -109,6 +112,41 @@ def test_text_cache_matches_agg():
         fig.canvas.draw()  # the second draw uses the cached bitmaps
     a, b = (np.asarray(f.canvas.buffer_rgba())[..., :3].astype(int) for f in (with_cache, plain))
     assert (np.abs(a - b).max(axis=2) > 96).mean() < 0.01  # whole-pixel text positions
+
+
+def _on_common_canvas(a, b):
+    """Two (coverage, anchor column, anchor row) bitmaps pasted with their anchors aligned."""
+    (ca, la, ta), (cb, lb, tb) = a, b
+    oy, ox = max(ta, tb), max(la, lb)
+    height = oy + max(ca.shape[0] - ta, cb.shape[0] - tb)
+    width = ox + max(ca.shape[1] - la, cb.shape[1] - lb)
+    out = np.zeros((2, height, width), int)
+    for k, (cov, left, top) in enumerate((a, b)):
+        out[k, oy - top : oy - top + cov.shape[0], ox - left : ox - left + cov.shape[1]] = cov
+    return out
+
+
+@pytest.mark.skipif(not plotting._HAS_GLYPH_API, reason="this matplotlib has no glyph API")
+@pytest.mark.parametrize(
+    "text, ismath",
+    [
+        ("adam (final loss 1.23e-04)", False),
+        ("α = 0.1: ε inside √, β₂ → 1, E‖∇F(x_τ)‖²", False),
+        (r"$\beta_2 = 0.999$, $w_1^2 + h_{\max}$", True),
+    ],
+)
+@pytest.mark.parametrize("size", [9.5, 12, 13])
+def test_glyph_assembled_text_is_exactly_matplotlibs(text, ismath, size):
+    renderer = TextCachingRenderer(600, 200, 90)
+    gc, prop = renderer.new_gc(), FontProperties(size=size)
+    glyphs = renderer._layout_glyphs(text, prop, ismath, gc, None)
+    assert glyphs, "the glyph path must be taken for this text"
+    assembled = renderer._compose_glyphs(glyphs, antialiased=True)
+    again = renderer._compose_glyphs(glyphs, antialiased=True)  # from the glyph cache
+    reference = renderer._render_text_on_scratch(text, prop, 0, ismath, gc, None)
+    ours, theirs = _on_common_canvas(assembled, reference)
+    assert theirs.sum() > 0 and np.array_equal(ours, theirs)
+    assert np.array_equal(*_on_common_canvas(assembled, again))
 
 
 def test_widgets_module_imports_with_the_course_style():
