@@ -32,18 +32,18 @@ of a traceback (``panel.last_error`` keeps it for tests).
 from __future__ import annotations
 
 import hashlib
-import io
 import math
+import struct
 import time
 import warnings
 import weakref
+import zlib
 from collections.abc import Callable
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import matplotlib.text as mtext
 import numpy as np
-import PIL.Image
 from matplotlib.figure import Figure
 
 from .plotting import COURSE_STYLE, TextCachingCanvas
@@ -374,21 +374,10 @@ class SliderPanel(widgets.HBox):
         _enlarge_small_text(fig)
 
     def _render_png(self) -> bytes:
-        # One Agg draw plus fast PNG compression: about half the time of fig.savefig.
+        """One Agg draw, then the pixels as a PNG (see ``rgb_png``)."""
         canvas = self._fig.canvas
         canvas.draw()
-        rgba = PIL.Image.frombuffer(
-            "RGBA",
-            canvas.get_width_height(physical=True),
-            canvas.buffer_rgba(),
-            "raw",
-            "RGBA",
-            0,
-            1,
-        )
-        buf = io.BytesIO()
-        rgba.convert("RGB").save(buf, format="png", compress_level=1)
-        return buf.getvalue()
+        return rgb_png(np.asarray(canvas.buffer_rgba()))
 
     def static_figure(self, **overrides):
         """A pyplot figure at the default values (plus overrides): the static figure before a panel."""
@@ -420,6 +409,32 @@ class SliderPanel(widgets.HBox):
                 )
         self.reset()
         return tried
+
+
+def rgb_png(rgba: np.ndarray, level: int = 1) -> bytes:
+    """A PNG of the RGB channels of an (height, width, 4) uint8 image, written fast.
+
+    Unfiltered rows and zlib at ``level`` 1: half the time of Pillow's encoder (which tries
+    every row filter) for a file about as small, since a plot is mostly flat colour. Any PNG
+    reader decodes it (the tests compare Pillow's reading with the pixels).
+    """
+    height, width, _ = rgba.shape
+    rows = np.empty((height, 1 + 3 * width), np.uint8)
+    rows[:, 0] = 0  # filter type "None" for every row
+    rows[:, 1:].reshape(height, width, 3)[...] = rgba[..., :3]
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return b"".join(
+        (
+            b"\x89PNG\r\n\x1a\n",
+            _png_chunk(b"IHDR", header),
+            _png_chunk(b"IDAT", zlib.compress(rows.data, level)),
+            _png_chunk(b"IEND", b""),
+        )
+    )
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
 def _projector_margins(fig) -> None:

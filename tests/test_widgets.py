@@ -22,6 +22,7 @@ from course_utils.widgets import (
     SliderPanel,
     float_slider,
     live_figsize,
+    rgb_png,
 )
 
 
@@ -152,3 +153,12 @@ def test_glyph_assembled_text_is_exactly_matplotlibs(text, ismath, size):
 def test_widgets_module_imports_with_the_course_style():
     assert COURSE_STYLE["font.size"] >= 12
     assert isinstance(_panel().controls["a"], ipywidgets.FloatSlider)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (414, 828)])
+def test_rgb_png_decodes_to_the_same_pixels(shape):
+    rgba = np.random.default_rng(0).integers(0, 256, (*shape, 4), dtype=np.uint8)
+    rgba[: shape[0] // 2] = 255  # flat colour, like a plot's background
+    image = PIL.Image.open(io.BytesIO(rgb_png(rgba)))
+    assert image.mode == "RGB" and image.size == (shape[1], shape[0])
+    assert np.array_equal(np.asarray(image), rgba[..., :3])
