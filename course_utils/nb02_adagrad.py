@@ -291,6 +291,7 @@ class EffectiveLrDrawer:
     """Panel drawer for figure 2.1 plus the first-step curve (incremental: see widgets.py)."""
 
     steps = 300
+    lr_range = (1e-3, 1.0)  # the α slider's range
 
     def __init__(self, seed: int = 0):
         # Unit-size samples: the gradients of a parameter of size s are s times these.
@@ -347,7 +348,12 @@ class EffectiveLrDrawer:
             st["marks"][i].set_data([scale], [first_step_size(scale, lr, eps, True) / lr])
         low = min(float(course.min()), float(torch_conv.min()))
         high = max(float(course.max()), float(torch_conv.max()))
-        st["ax1"].set_ylim(*decade_limits(low, high))
+        # The effective rate is proportional to α: the y-range covers every α on the slider, so
+        # moving α shifts the curves against fixed axes instead of relabelling the axis.
+        lr_min, lr_max = self.lr_range
+        st["ax1"].set_ylim(
+            *decade_limits(low * min(1.0, lr_min / lr), high * max(1.0, lr_max / lr))
+        )
         st["title1"].set_text(f"α/√(G + ε): α = {lr:.3g}, ε = {eps:.0e}")
         st["first_course"].set_data(self.g, first_step_size(self.g, lr, eps, True) / lr)
         st["first_torch"].set_data(self.g, first_step_size(self.g, lr, eps, False) / lr)
@@ -360,7 +366,7 @@ def make_effective_lr_panel() -> SliderPanel:
     return SliderPanel(
         EffectiveLrDrawer(),
         {
-            "lr": log_slider("α (lr)", 0.1, 1e-3, 1.0),
+            "lr": log_slider("α (lr)", 0.1, *EffectiveLrDrawer.lr_range),
             "eps": log_slider("ε", 1e-8, 1e-12, 1e-2),
             "small": log_slider("small |g|", 0.01, 1e-6, 0.05),
         },

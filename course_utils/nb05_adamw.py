@@ -111,12 +111,24 @@ def plot_effective_decay(result: EffectiveDecay):
     colors = ("#1f77b4", "#ff7f0e", "#2ca02c", "#8c564b")
     for (name, r), c in zip(result.per_group.items(), colors):
         weights = np.full(r.shape, 100.0 / r.size)
-        ax.hist(r, bins=bins, weights=weights, histtype="step", lw=2, color=c,
-                label=f"Adam+L2: {name}, {r.size:,} parameters")
+        ax.hist(
+            r,
+            bins=bins,
+            weights=weights,
+            histtype="step",
+            lw=2,
+            color=c,
+            label=f"Adam+L2: {name}, {r.size:,} parameters",
+        )
     ax.axvline(result.adamw_rate, color=OPTIMIZER_COLORS["adamw"], lw=3)
     ax.text(
-        result.adamw_rate * 1.25, 0.97, f"AdamW: αλ = {result.adamw_rate:.0e}\nfor every parameter",
-        transform=ax.get_xaxis_transform(), va="top", color=OPTIMIZER_COLORS["adamw"], fontsize=11,
+        result.adamw_rate * 1.25,
+        0.97,
+        f"AdamW: αλ = {result.adamw_rate:.0e}\nfor every parameter",
+        transform=ax.get_xaxis_transform(),
+        va="top",
+        color=OPTIMIZER_COLORS["adamw"],
+        fontsize=11,
     )
     ax.set_xscale("log")
     ax.set(
@@ -175,19 +187,24 @@ def decay_toy(
     validate_hyperparameters(lr=lr, eps=eps, betas=(beta1, beta2), weight_decay=weight_decay)
     s = np.asarray(scales, dtype=np.float64)
     xi = np.random.default_rng(seed).standard_normal(steps)
-    W = [np.zeros_like(s) for _ in METHODS]  # Adam, Adam+L2, AdamW
-    states = [([], []) for _ in METHODS]
+    # Rows: Adam and Adam+L2 share one adam_update call (it works elementwise), AdamW has its own.
+    W_adam, W_adamw = np.zeros((2, s.size)), np.zeros(s.size)
+    l2 = np.array([[0.0], [weight_decay]])  # the L2 term's coefficient per row
+    adam_state, adamw_state = ([], []), ([], [])
     path = np.empty((steps + 1, len(METHODS), s.size))
     path[0] = 0.0
     kw = dict(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
     for t in range(1, steps + 1):
-        g = [s * (w - 1.0 + sigma * xi[t - 1]) for w in W]
-        (W[0],), *_ = adam_update([W[0]], [g[0]], *states[0], t=t, **kw)
-        (W[1],), *_ = adam_update([W[1]], [g[1] + weight_decay * W[1]], *states[1], t=t, **kw)
-        (W[2],), *_ = adamw_update([W[2]], [g[2]], *states[2], weight_decay=weight_decay, t=t,
-                                   **kw)
-        path[t] = W
-    v_hat_l2 = states[1][1][0] / (1 - beta2**steps)
+        noise = sigma * xi[t - 1]
+        g = s * (W_adam - 1.0 + noise) + l2 * W_adam
+        (W_adam,), *_ = adam_update([W_adam], [g], *adam_state, t=t, **kw)
+        g_w = s * (W_adamw - 1.0 + noise)
+        (W_adamw,), *_ = adamw_update(
+            [W_adamw], [g_w], *adamw_state, weight_decay=weight_decay, t=t, **kw
+        )
+        path[t, :2] = W_adam
+        path[t, 2] = W_adamw
+    v_hat_l2 = adam_state[1][0][1] / (1 - beta2**steps)
     rates = np.zeros((len(METHODS), s.size))
     rates[1] = lr * weight_decay / (np.sqrt(v_hat_l2) + eps)
     rates[2] = lr * weight_decay
@@ -206,16 +223,24 @@ class DecayToyDrawer:
         t = np.arange(TOY_STEPS + 1)
         lines = {}
         ax_w.axhline(1.0, color="black", lw=0.8, ls=":")
-        (lines["adam"],) = ax_w.plot(t, t * 0.0, color="#888", lw=3, alpha=0.5,
-                                     label="Adam, no decay")
+        (lines["adam"],) = ax_w.plot(
+            t, t * 0.0, color="#888", lw=3, alpha=0.5, label="Adam, no decay"
+        )
         for i in range(len(TOY_SCALES)):
             (lines["adamw", i],) = ax_w.plot(
-                t, t * 0.0, color=OPTIMIZER_COLORS["adamw"], lw=2.5 - 0.7 * i,
+                t,
+                t * 0.0,
+                color=OPTIMIZER_COLORS["adamw"],
+                lw=2.5 - 0.7 * i,
                 label="AdamW" if i == 0 else None,
             )
         for i, s in enumerate(TOY_SCALES):
             (lines["l2", i],) = ax_w.plot(
-                t, t * 0.0, color=_SCALE_COLORS[i], ls="--", lw=1.8,
+                t,
+                t * 0.0,
+                color=_SCALE_COLORS[i],
+                ls="--",
+                lw=1.8,
                 label=f"Adam+L2, s = {s:g}",
             )
         ax_w.set(xlim=(0, TOY_STEPS), ylim=(-0.1, 1.8), xlabel="step t", ylabel="weight $w_i$")
@@ -224,13 +249,29 @@ class DecayToyDrawer:
         title_w = ax_w.set_title("")
         x = np.arange(len(TOY_SCALES))
         width = 0.38
-        bars_l2 = ax_bar.bar(x - width / 2, [0] * 3, width, color=_SCALE_COLORS, alpha=0.55,
-                             hatch="//", edgecolor="black", label="Adam+L2")
-        bars_w = ax_bar.bar(x + width / 2, [0] * 3, width, color=OPTIMIZER_COLORS["adamw"],
-                            edgecolor="black", label="AdamW")
+        bars_l2 = ax_bar.bar(
+            x - width / 2,
+            [0] * 3,
+            width,
+            color=_SCALE_COLORS,
+            alpha=0.55,
+            hatch="//",
+            edgecolor="black",
+            label="Adam+L2",
+        )
+        bars_w = ax_bar.bar(
+            x + width / 2,
+            [0] * 3,
+            width,
+            color=OPTIMIZER_COLORS["adamw"],
+            edgecolor="black",
+            label="AdamW",
+        )
         ax_bar.axhline(1.0, color="black", lw=0.8, ls=":")
-        labels = [ax_bar.text(xi, 0, "", ha="center", va="bottom", fontsize=9) for xi in
-                  np.concatenate([x - width / 2, x + width / 2])]
+        labels = [
+            ax_bar.text(xi, 0, "", ha="center", va="bottom", fontsize=9)
+            for xi in np.concatenate([x - width / 2, x + width / 2])
+        ]
         ax_bar.set(xticks=x, xticklabels=[f"s = {s:g}" for s in TOY_SCALES], ylim=(0, 1.5))
         ax_bar.set(yticks=[0, 0.5, 1.0, 1.5], ylabel="mean of w over steps 200-300")
         ax_bar.set_title("late weights (labels: decay per step)")
@@ -257,8 +298,6 @@ class DecayToyDrawer:
 
     def __call__(self, fig, **values) -> None:
         self.update(self.setup(fig), **values)
-
-
 
 
 def make_decay_panel() -> SliderPanel:
