@@ -275,7 +275,7 @@ class RaceDrawer:
 
     def setup(self, fig) -> dict:
         # Fixed axes rectangles: tight_layout would cost a second full draw on every redraw.
-        ax_path = fig.add_axes((0.06, 0.12, 0.40, 0.78))
+        ax_path = fig.add_axes((0.075, 0.12, 0.385, 0.78))
         ax_loss = fig.add_axes((0.56, 0.12, 0.42, 0.78))
         ax_path.plot(0, 0, "*", color="black", markersize=12)
         (start,) = ax_path.plot(*RACE_W0, "s", color="black", markersize=7)
@@ -301,7 +301,7 @@ class RaceDrawer:
         warning = ax_loss.texts[-1]
         warning.set_visible(False)
         return dict(
-            ax_path=ax_path, paths=paths, curves=curves, legend=legend, warning=warning,
+            ax_path=ax_path, ax_loss=ax_loss, paths=paths, curves=curves, legend=legend, warning=warning,
             problem=None, contour=None, start=start,
         )
 
@@ -321,11 +321,14 @@ class RaceDrawer:
             state["problem"] = problem
         noisy = f", noise σ = {noise:.2g}" if noise else ""
         ax_path.set_title(f"{RACE_STEPS} steps, {problem}{noisy}")
+        state["ax_loss"].set_title(f"loss per step, α = {lr:.3g}")
+        # α is in the title, not the legend: the legend then stays the same while α moves.
+        labels = {"adagrad": "Adagrad", "adam": f"Adam, β₁ = {beta1:.2f}, β₂ = {beta2:g}"}
         for text, (name, (traj, _, label)) in zip(state["legend"].get_texts(), runs.items()):
             state["paths"][name].set_data(traj.path[:, 0], traj.path[:, 1])
             losses = np.maximum(traj.losses, _LOSS_FLOOR)
             state["curves"][name].set_data(np.arange(len(losses)), losses)
-            text.set_text(label)
+            text.set_text(labels.get(name, label))
         state["warning"].set_visible(any(traj.diverged for traj, *_ in runs.values()))
 
     def __call__(self, fig, **values) -> None:
