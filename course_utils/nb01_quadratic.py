@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.collections import LineCollection
+from matplotlib.colors import Normalize
 from matplotlib.ticker import NullLocator
 
 from .plotting import annotate_divergence, log_axis, plot_contours, plot_trajectory
@@ -288,6 +291,26 @@ def plot_sgd_noise_floor(
     return fig, out
 
 
+def level_ellipses(q: Quadratic, box: float, n_levels: int = 12, points: int = 120):
+    """Contour lines of a 2-D quadratic, exactly: the ellipses L(w) = c, with their colours.
+
+    The levels are geometric, from the largest loss on the square [-box, box]² down by 10⁴, and
+    coloured like ``contour(..., cmap="Blues_r")`` colours them. On the level c the
+    eigen-coordinates are z_i = √(2c / h_i) (cos θ, sin θ) and w = Q z; no grid is evaluated,
+    so a redraw costs a fraction of ``contour``'s.
+    """
+    h = np.asarray(q.h)
+    corners = np.array([[box, box], [box, -box]])
+    top = float(q.loss(corners).max())  # a quadratic's maximum on a square is at a corner
+    levels = np.geomspace(max(top * 1e-4, 1e-12), top, n_levels)
+    theta = np.linspace(0.0, 2.0 * np.pi, points)
+    circle = np.stack([np.cos(theta), np.sin(theta)], axis=-1)  # (points, 2)
+    z = np.sqrt(2.0 * levels[:, None, None] / h[None, None, :]) * circle[None]
+    segments = z @ q.Q.T  # (levels, points, 2) in w coordinates
+    colors = plt.get_cmap("Blues_r")(Normalize(levels.min(), levels.max())(levels))
+    return segments, colors
+
+
 class GDPanelDrawer:
     """Draws notebook 01's panel: contours + GD path (left), loss vs step with theory (right).
 
@@ -303,7 +326,8 @@ class GDPanelDrawer:
         ax1.set_aspect("equal", adjustable="box")
         ax1.set(xlabel="$w_1$", ylabel="$w_2$")
         ax1.plot(0, 0, "*", color="gold", markersize=16, markeredgecolor="black", zorder=5)
-        st = {"ax1": ax1, "ax2": ax2, "contours": None}
+        st = {"ax1": ax1, "ax2": ax2}
+        st["contours"] = ax1.add_collection(LineCollection([], linewidths=1.0), autolim=False)
         (st["path"],) = ax1.plot([], [], "o-", color="#d62728", lw=1.5, markersize=3, alpha=0.9)
         (st["start"],) = ax1.plot([], [], "s", color="black", markersize=7)
         st["arrows"] = [
@@ -317,7 +341,17 @@ class GDPanelDrawer:
             for c in ("#b00020", "#2a7f2a")
         ]
         st["arrow_labels"] = [
-            ax1.text(0, 0, "", color=c, fontsize=9, ha="center", va="center")
+            ax1.text(
+                0,
+                0,
+                "",
+                color=c,
+                fontsize=9,
+                ha="center",
+                va="center",
+                zorder=6,
+                bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=1),
+            )
             for c in ("#b00020", "#2a7f2a")
         ]
         st["diverged1"] = annotate_divergence(ax1, "")
@@ -343,8 +377,6 @@ class GDPanelDrawer:
         _loss_axis(ax2)
         ax2.legend(fontsize=9, loc="lower left")
         st["diverged2"] = annotate_divergence(ax2, "", y=0.55)
-        X, Y = np.meshgrid(np.linspace(-BOX, BOX, 80), np.linspace(-BOX, BOX, 80))
-        st["grid"] = np.stack([X, Y], axis=-1)
         return st
 
     def update(self, st, kappa, lr_scaled, angle, steps, noise, w1_0, w2_0):
@@ -354,17 +386,14 @@ class GDPanelDrawer:
         w0 = np.array([w1_0, w2_0])
         traj = gradient_descent(q, w0, lr, steps, noise_std=noise, seed=0)
 
-        if st["contours"] is not None:
-            st["contours"].remove()
-        Z = q.loss(st["grid"])
-        levels = np.geomspace(max(Z.max() * 1e-4, 1e-12), Z.max(), 12)
-        st["contours"] = ax1.contour(
-            st["grid"][..., 0], st["grid"][..., 1], Z, levels=levels, cmap="Blues_r", linewidths=1.0
-        )
+        segments, colors = level_ellipses(q, BOX)
+        st["contours"].set_segments(segments)
+        st["contours"].set_color(colors)
         st["path"].set_data(traj.path[:, 0], traj.path[:, 1])
         st["start"].set_data([w0[0]], [w0[1]])
         for i, (arrow, label) in enumerate(zip(st["arrows"], st["arrow_labels"])):
-            v = q.Q[:, i] * 0.9
+            # An eigenvector's sign is arbitrary: point away from the start, off GD's path.
+            v = q.Q[:, i] * (0.9 if q.Q[:, i] @ w0 <= 0 else -0.9)
             arrow.xy = tuple(v)
             label.set_position((v[0] * 1.1, v[1] * 1.1))
             label.set_text(f"h{i + 1} = {q.h[i]:.3g}")

@@ -85,3 +85,16 @@ def test_gd_panel_keeps_its_axes_while_kappa_and_alpha_move():
         p.set(kappa=kappa, lr_scaled=lr)
     assert p._fig.canvas._background is not None
     assert lab.decade_limits(2e-3, 0.3) == (1e-4, 1.0)
+
+
+@pytest.mark.parametrize("kappa, angle", [(1.0, 0.0), (10.0, 45.0), (300.0, 20.0), (1000.0, 90.0)])
+def test_level_ellipses_lie_on_their_levels(kappa, angle):
+    q = Quadratic.from_kappa(kappa, angle_deg=angle)
+    segments, colors = lab.level_ellipses(q, lab.BOX)
+    losses = q.loss(segments)  # (levels, points)
+    levels = losses[:, 0]
+    assert np.allclose(losses, levels[:, None], rtol=1e-12)
+    assert np.all(np.diff(levels) > 0) and np.isclose(levels[-1] / levels[0], 1e4)
+    corners = np.array([[1, 1], [1, -1], [-1, 1], [-1, -1]]) * lab.BOX
+    assert np.isclose(levels[-1], q.loss(corners).max())
+    assert colors.shape == (len(levels), 4)

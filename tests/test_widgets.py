@@ -10,7 +10,6 @@ import PIL.Image
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-
 from matplotlib.font_manager import FontProperties
 
 from course_utils import plotting
