@@ -17,7 +17,7 @@ from .nb02_demos import (
     sparse_data,
 )
 from .optimizers import adagrad_update, validate_hyperparameters
-from .plotting import OPTIMIZER_COLORS, annotate_divergence, log_axis
+from .plotting import OPTIMIZER_COLORS, annotate_divergence, display_points, log_axis
 from .widgets import SliderPanel, float_slider, int_slider, log_slider
 
 # --------------------------------------------------------------------------------------------
@@ -88,15 +88,16 @@ class SparseDrawer:
         t = np.arange(1, self.steps + 1)
         lr_rare = np.where(np.cumsum(x[:, 1]) > 0, eta[:, 1], np.nan)
         active = np.flatnonzero(x[:, 1])
-        st["lr_freq"].set_data(t, eta[:, 0])
-        st["lr_rare"].set_data(t, lr_rare)
+        # 3000 steps on a plot 350 px wide: display_points draws the same lines from 1000 points.
+        st["lr_freq"].set_data(*display_points(t, eta[:, 0]))
+        st["lr_rare"].set_data(*display_points(t, lr_rare))
         st["lr_sgd"].set_data([0, self.steps], [lr_sgd, lr_sgd])
         st["active"].set_data(t[active], lr_rare[active])
         ts = np.arange(self.steps + 1)
         for key, w in (("sgd", w_sgd), ("ada", w_ada)):
             # Clip for display only: a too-large α makes SGD oscillate far off the axes.
-            st[f"{key}_rare"].set_data(ts, np.clip(w[:, 1], -1, 3))
-            st[f"{key}_freq"].set_data(ts, np.clip(w[:, 0], -1, 3))
+            st[f"{key}_rare"].set_data(*display_points(ts, np.clip(w[:, 1], -1, 3)))
+            st[f"{key}_freq"].set_data(*display_points(ts, np.clip(w[:, 0], -1, 3)))
         st["title_w"].set_text(f"{active.size} updates of the rare weight in {self.steps} steps")
 
 

@@ -133,6 +133,43 @@ def annotate_divergence(ax, text="diverged", color="#b00020", y=0.5):
     )
 
 
+def display_points(x, y, max_points: int = 1000):
+    """(x, y) cut to at most about ``max_points`` points that draw the same line on screen.
+
+    The series is split into ``max_points / 2`` runs of consecutive points and each run keeps
+    its lowest and highest point, in their order (min-max decimation), plus the first and last
+    point. With runs narrower than a pixel the drawn line covers the same pixels as the full
+    series, for a fraction of the drawing time (a live panel's 8000-step curve costs 3 ms a
+    line). NaNs (gaps) are kept where a whole run is NaN. Shorter series are returned as they are.
+    """
+    x, y = np.asarray(x), np.asarray(y, dtype=np.float64)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError(f"x and y must be 1-D and of one length, got {x.shape} and {y.shape}.")
+    if max_points < 4:
+        raise ValueError(f"max_points must be at least 4, got {max_points}.")
+    n = y.size
+    if n <= max_points:
+        return x, y
+    run = math.ceil(n / (max_points // 2))
+    rows = n // run
+    block = y[: rows * run].reshape(rows, run)
+    finite = np.isfinite(block)
+    low = np.where(finite, block, np.inf).argmin(axis=1)
+    high = np.where(finite, block, -np.inf).argmax(axis=1)
+    starts = np.arange(rows) * run
+    keep = np.concatenate(
+        (
+            [0],
+            (starts + np.minimum(low, high)),
+            (starts + np.maximum(low, high)),
+            np.arange(rows * run, n),
+            [n - 1],
+        )
+    )
+    keep = np.unique(keep)
+    return x[keep], y[keep]
+
+
 def show_image_grid(X, y, class_names, per_class: int = 6, seed: int = 0):
     """A grid of ``per_class`` images of every class (rows), with class names: returns the figure."""
     import matplotlib.pyplot as plt

@@ -132,10 +132,11 @@ def test_panel_burst_can_be_watched_until_it_fades():
     drawer = lab.EmaDrawer()
     st = drawer.setup(Figure())
     drawer.update(st, beta1=0.9, beta2=0.999, spike=100.0, noise=0.5)
-    v = st["v_long"].get_ydata()
+    t, v = st["v_long"].get_xdata(), st["v_long"].get_ydata()  # the points drawn
     limit = st["v_before"].get_ydata()[0]
-    back = np.flatnonzero(v[3005:] <= limit)
-    assert back.size and 3000 < back[0] < 4500 and v.size == 8000
+    back = t[(t > 3005) & (v <= limit)]
+    assert t[0] == 1 and t[-1] == 8000
+    assert back.size and 3005 + 3000 < back[0] < 3005 + 4500  # 3000-4500 steps after the burst
 
 
 def test_ema_panel_keeps_its_axes_while_the_betas_move():
