@@ -31,6 +31,7 @@ of a traceback (``panel.last_error`` keeps it for tests).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import struct
@@ -41,6 +42,7 @@ import zlib
 from collections.abc import Callable
 
 import ipywidgets as widgets
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import matplotlib.text as mtext
 import numpy as np
@@ -331,7 +333,7 @@ class SliderPanel(widgets.HBox):
         """Clear the figure, call the drawing function, and push a new PNG to the image."""
         start, cpu_start = time.perf_counter(), time.thread_time()
         try:
-            with plt.rc_context(COURSE_STYLE), warnings.catch_warnings():
+            with _course_rc(), warnings.catch_warnings():
                 warnings.simplefilter("error", RuntimeWarning)
                 self._draw_into(self._fig, self.values)
             self.last_error = None
@@ -371,13 +373,16 @@ class SliderPanel(widgets.HBox):
             _enlarge_small_text(fig)
             _fit_layout_once(fig)
         self.draw_fn.update(self._state, **values)
-        _enlarge_small_text(fig)
+        # Small text can only appear when artists are made: at setup, checked above, and when
+        # a full draw makes new ticks (after it the canvas has no saved background).
+        if fig.canvas._background is None:
+            _enlarge_small_text(fig)
 
     def _render_png(self) -> bytes:
-        """One Agg draw, then the pixels as a PNG (see ``rgb_png``)."""
+        """One Agg draw, then the pixels as a PNG (see ``rgba_png``)."""
         canvas = self._fig.canvas
         canvas.draw()
-        return rgb_png(np.asarray(canvas.buffer_rgba()))
+        return rgba_png(np.asarray(canvas.buffer_rgba()))
 
     def static_figure(self, **overrides):
         """A pyplot figure at the default values (plus overrides): the static figure before a panel."""
@@ -411,18 +416,29 @@ class SliderPanel(widgets.HBox):
         return tried
 
 
-def rgb_png(rgba: np.ndarray, level: int = 1) -> bytes:
-    """A PNG of the RGB channels of an (height, width, 4) uint8 image, written fast.
+@contextlib.contextmanager
+def _course_rc():
+    """COURSE_STYLE for the duration, restoring just its keys (``rc_context`` copies them all)."""
+    saved = {key: mpl.rcParams[key] for key in COURSE_STYLE}
+    mpl.rcParams.update(COURSE_STYLE)
+    try:
+        yield
+    finally:
+        mpl.rcParams.update(saved)
 
-    Unfiltered rows and zlib at ``level`` 1: half the time of Pillow's encoder (which tries
-    every row filter) for a file about as small, since a plot is mostly flat colour. Any PNG
-    reader decodes it (the tests compare Pillow's reading with the pixels).
+
+def rgba_png(rgba: np.ndarray, level: int = 1) -> bytes:
+    """A PNG of an (height, width, 4) uint8 RGBA image (the Agg canvas), written fast.
+
+    Unfiltered rows and zlib at ``level`` 1: a third of the time of Pillow's encoder (which
+    converts to RGB and tries every row filter) for a file about as small, since a plot is
+    mostly flat colour. Any PNG reader decodes it (the tests compare Pillow's reading).
     """
     height, width, _ = rgba.shape
-    rows = np.empty((height, 1 + 3 * width), np.uint8)
+    rows = np.empty((height, 1 + 4 * width), np.uint8)
     rows[:, 0] = 0  # filter type "None" for every row
-    rows[:, 1:].reshape(height, width, 3)[...] = rgba[..., :3]
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    rows[:, 1:] = rgba.reshape(height, 4 * width)
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8-bit RGBA
     return b"".join(
         (
             b"\x89PNG\r\n\x1a\n",

@@ -21,7 +21,7 @@ from course_utils.widgets import (
     SliderPanel,
     float_slider,
     live_figsize,
-    rgb_png,
+    rgba_png,
 )
 
 
@@ -155,9 +155,9 @@ def test_widgets_module_imports_with_the_course_style():
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (3, 5), (414, 828)])
-def test_rgb_png_decodes_to_the_same_pixels(shape):
+def test_rgba_png_decodes_to_the_same_pixels(shape):
     rgba = np.random.default_rng(0).integers(0, 256, (*shape, 4), dtype=np.uint8)
     rgba[: shape[0] // 2] = 255  # flat colour, like a plot's background
-    image = PIL.Image.open(io.BytesIO(rgb_png(rgba)))
-    assert image.mode == "RGB" and image.size == (shape[1], shape[0])
-    assert np.array_equal(np.asarray(image), rgba[..., :3])
+    image = PIL.Image.open(io.BytesIO(rgba_png(rgba)))
+    assert image.mode == "RGBA" and image.size == (shape[1], shape[0])
+    assert np.array_equal(np.asarray(image), rgba)
