@@ -161,3 +161,12 @@ def test_rgba_png_decodes_to_the_same_pixels(shape):
     image = PIL.Image.open(io.BytesIO(rgba_png(rgba)))
     assert image.mode == "RGBA" and image.size == (shape[1], shape[0])
     assert np.array_equal(np.asarray(image), rgba)
+
+
+def test_a_panel_moves_the_kernels_objects_out_of_the_collectors_way():
+    import gc
+
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    _panel()
+    assert gc.get_freeze_count() > 1000  # matplotlib's and the panel's objects, at least
