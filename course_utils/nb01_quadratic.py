@@ -425,7 +425,8 @@ class GDPanelDrawer:
             st["floor_label"].set_y(floor)
         high = max(losses.max(), predicted.max() if predicted.size else 1.0)
         # The floor fixes the lower limit: κ and α move the curves, not the axes (faster redraws).
-        ax2.set_ylim(LOSS_FLOOR / 10, decade_limits(LOSS_FLOOR, high)[1])
+        # Four decades under the floor: a run that reaches it shows its plateau above the legend.
+        ax2.set_ylim(LOSS_FLOOR / 1e4, decade_limits(LOSS_FLOOR, high)[1])
         ax2.set_xlim(0, steps)
         diverges = lr_scaled > 2
         ax2.set_title(

@@ -50,6 +50,7 @@ class SparseDrawer:
     """Panel drawer for the sparse-feature demo, one seed (incremental: see widgets.py)."""
 
     steps = SPARSE_SETTING["steps"]
+
     def setup(self, fig):
         ax_lr, ax_w = fig.subplots(1, 2)
         fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.9, wspace=0.25)
@@ -148,11 +149,11 @@ class QuadraticDrawer:
         st["diverged"] = annotate_divergence(ax_loss, "")
         ax_loss.set_yscale("log")
         log_axis(ax_loss)
-        ax_loss.set_ylim(1e-16, 1e3)
+        ax_loss.set_ylim(1e-17, 1e3)  # the 1e-16 floor above the bottom spine
         ax_loss.set_xlabel("step")
         ax_loss.set_ylabel("loss L(w)")
         ax_loss.set_title("Loss (floored at 1e-16)", y=1.0)
-        ax_loss.legend(loc="upper right", fontsize=9)
+        ax_loss.legend(loc="lower left", fontsize=9)  # the runs start at the top left
         return st
 
     def update(self, st, lr, angle_deg, kappa, steps, w1_0=QUADRATIC_W0[0], w2_0=QUADRATIC_W0[1]):

@@ -314,20 +314,20 @@ class EmaDrawer:
         fig.subplots_adjust(left=0.05, right=0.99, bottom=0.13, top=0.9, wspace=0.3)
         st = {"ax_m": ax_m, "ax_v": ax_v}
         (st["G"],) = ax_acc.plot(
-            [], [], color=OPTIMIZER_COLORS["adagrad"], lw=2.5, label="G_t / t (Adagrad)"
+            [], [], color=OPTIMIZER_COLORS["adagrad"], lw=2.5, label="G_t/t (Adagrad)"
         )
         (st["v_before"],) = ax_acc.plot(
-            [], [], color="black", ls=":", lw=1, label="2 × v before the burst"
+            [], [], color="black", ls=":", lw=1, label="2 v before burst"
         )
         (st["v_long"],) = ax_acc.plot([], [], color=_BETA_COLORS[0.99], label="EMA")
         log_axis(ax_acc)
-        ax_acc.set_ylim(1e-2, 1e3)
+        ax_acc.set_ylim(1e-2, 1e5)  # a burst of 100 gives g² = 1e4
         ax_acc.set_xlim(0, _PANEL_STEPS)
         ax_acc.locator_params(axis="x", nbins=4)
         ax_acc.set_xlabel("step t")
         ax_acc.set_ylabel("average of g²")
         st["title_acc"] = ax_acc.set_title("", y=1.0)
-        st["leg_acc"] = ax_acc.legend(loc="lower right", fontsize=9)
+        st["leg_acc"] = ax_acc.legend(loc="lower right", fontsize=9, handlelength=1.2)
         for ax, sym, ylabel in ((ax_m, "m", "mean of g"), (ax_v, "v", "mean of g²")):
             (st[f"raw_{sym}"],) = ax.plot(
                 [], [], color=_CORRECTED_COLOR, ls="--", lw=2, label="uncorrected"
@@ -342,7 +342,8 @@ class EmaDrawer:
             ax.set_ylabel(ylabel)
             st[f"title_{sym}"] = ax.set_title("", y=1.0)
         # One legend serves both moment axes: fewer texts, faster redraws.
-        ax_v.legend(loc="lower right", fontsize=9)
+        # Upper right: the top limit is the largest g², which the averages stay well below late.
+        ax_v.legend(loc="upper right", fontsize=9, handlelength=1.5)
         return st
 
     def update(self, st, beta1, beta2, spike, noise):

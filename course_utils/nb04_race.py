@@ -323,7 +323,14 @@ class RaceDrawer:
         ax_path.set_title(f"{RACE_STEPS} steps, {problem}{noisy}")
         state["ax_loss"].set_title(f"loss per step, α = {lr:.3g}")
         # α is in the title, not the legend: the legend then stays the same while α moves.
-        labels = {"adagrad": "Adagrad", "adam": f"Adam, β₁ = {beta1:.2f}, β₂ = {beta2:g}"}
+        # Short labels: the legend then leaves the right half of the floor visible.
+        (lr_gd, _), (lr_hb, mu) = tuned_steps(problem, float(noise), RACE_STEPS).values()
+        labels = {
+            "sgd": f"{'SGD' if noise else 'GD'}, step {lr_gd:.2f}",
+            "heavy_ball": f"heavy ball, step {lr_hb:.2f}, μ {mu:.2f}",
+            "adagrad": "Adagrad",
+            "adam": f"Adam, β₁ {beta1:.2f}, β₂ {beta2:g}",
+        }
         for text, (name, (traj, _, label)) in zip(state["legend"].get_texts(), runs.items()):
             state["paths"][name].set_data(traj.path[:, 0], traj.path[:, 1])
             losses = np.maximum(traj.losses, _LOSS_FLOOR)

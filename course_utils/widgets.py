@@ -369,6 +369,8 @@ class SliderPanel(widgets.HBox):
             _enlarge_small_text(fig)
             return
         if self._state is None:
+            fig.clear()  # after an error the figure holds only its message
+            fig.set_layout_engine(None)  # and _fit_layout_once's frozen engine
             _projector_margins(fig)
             self._state = self.draw_fn.setup(fig)
             self.draw_fn.update(self._state, **values)

@@ -170,3 +170,24 @@ def test_a_panel_moves_the_kernels_objects_out_of_the_collectors_way():
     assert gc.get_freeze_count() == 0
     _panel()
     assert gc.get_freeze_count() > 1000  # matplotlib's and the panel's objects, at least
+
+
+class FailsAboveTwo(Waves):
+    def update(self, st, a):
+        if a > 2:
+            raise ValueError("a > 2 cannot be drawn")
+        super().update(st, a)
+
+
+@pytest.mark.filterwarnings("error")  # a warning while recovering would be the panel's error
+def test_a_panel_recovers_from_an_error_without_its_message():
+    panel = SliderPanel(FailsAboveTwo(), {"a": float_slider("a", 1.0, 0.5, 3.0, step=0.05)})
+    good = _rgb(bytes(panel.image.value))
+    panel.set(a=2.5)
+    assert "a > 2" in panel.last_error and "cannot be drawn" in panel.status.value
+    assert any("could not be drawn" in t.get_text() for t in panel._fig.texts)
+    panel.set(a=1.0)
+    assert panel.last_error is None and panel.status.value == ""
+    assert not any("could not be drawn" in t.get_text() for t in panel._fig.texts)
+    back = _rgb(bytes(panel.image.value))  # the same picture (reused axes move faint grid pixels)
+    assert (np.abs(back - good).max(axis=2) > 96).mean() < 0.01
