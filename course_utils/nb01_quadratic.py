@@ -443,7 +443,7 @@ def make_gd_panel() -> SliderPanel:
     """Notebook 01's live panel: kappa, alpha*lambda_max, rotation, steps, noise, start point."""
     controls = {
         "kappa": log_slider("κ (cond.)", 10.0, 1.0, 1000.0),
-        "lr_scaled": float_slider("α·λ_max", 1.0, 0.05, 2.1, step=0.05),
+        "lr_scaled": float_slider("α·λmax", 1.0, 0.05, 2.1, step=0.05),
         "angle": float_slider("rotation °", 45.0, 0.0, 90.0, step=5.0),
         "steps": int_slider("steps k", 60, 5, 400, step=5),
         "noise": float_slider("noise σ", 0.0, 0.0, 0.5, step=0.01),

@@ -62,13 +62,13 @@ class SparseDrawer:
         (st["active"],) = ax_lr.plot([], [], "|", color="black", ms=10, label="rare active")
         ax_lr.set_yscale("log")
         log_axis(ax_lr)
-        ax_lr.set_ylim(1e-3, 10)
+        ax_lr.set_ylim(1e-4, 10)  # the smallest α of both sliders stays above the spine
         ax_lr.set_xlim(0, self.steps)
         ax_lr.locator_params(axis="x", nbins=5)
         ax_lr.set_xlabel("step t")
         ax_lr.set_ylabel("per-coordinate learning rate")
         ax_lr.set_title("The rare coordinate keeps a large step", y=1.0)
-        ax_lr.legend(loc="lower left", fontsize=9)
+        ax_lr.legend(loc="upper right", fontsize=9)  # above every rate the sliders allow but α = 1
         for key, color, name in (("sgd", sgd, "SGD"), ("ada", ada, "Adagrad")):
             (st[f"{key}_rare"],) = ax_w.plot([], [], color=color, lw=2.5, label=name)
             (st[f"{key}_freq"],) = ax_w.plot([], [], color=color, lw=1, alpha=0.7)

@@ -294,7 +294,7 @@ class RaceDrawer:
         ax_loss.set_ylim(_LOSS_FLOOR / 2, 1e3)
         log_axis(ax_loss)
         ax_loss.set(xlim=(0, RACE_STEPS), xticks=[0, 25, 50, 75, 100], xlabel="step t")
-        ax_loss.set(ylabel="loss L(w_t)  (floored at 1e-20)")
+        ax_loss.set(ylabel="loss L(wₜ)  (floored at 1e-20)")
         ax_loss.set_title("loss per step")
         legend = ax_loss.legend(loc="lower left", fontsize=8.5)
         annotate_divergence(ax_loss, "a run diverged (stopped)")
