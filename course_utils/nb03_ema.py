@@ -356,6 +356,7 @@ class EmaDrawer:
         # 8000 steps on a plot 250 px wide: display_points draws the same line from 1000 points.
         st["G"].set_data(*display_points(self.t_long, accumulate(g2) / self.t_long))
         st["v_long"].set_data(*display_points(self.t_long, np.maximum(v, 1e-6)))
+        st["v"] = v  # every step's v_t, for exercise 5 (the line draws 1000 of them)
         st["v_before"].set_data([0, _PANEL_STEPS], [2 * before, 2 * before])
         st["leg_acc"].get_texts()[2].set_text(f"EMA, β₂ = {beta2:g}")
         first = _PANEL_SPIKES[0] + 1
