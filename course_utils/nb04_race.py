@@ -169,19 +169,22 @@ def race(
     tuned = tuned_steps(problem, float(noise), int(steps))
     lr_gd = tuned["sgd"][0]
     lr_hb, mu = tuned["heavy_ball"]
-    gd_name = f"SGD, step tuned for σ: {lr_gd:.2f}" if noise else f"GD, best step {lr_gd:.2f}"
+    # Short labels without α (the panel's title shows it): the legend stays the same while α
+    # moves, and leaves the right half of the loss floor visible.
+    gd_name = f"{'SGD' if noise else 'GD'}, step {lr_gd:.2f}"
     kw = dict(steps=steps, noise_std=noise, seed=seed)
     return {
         "sgd": (gradient_descent(q, w0, lr_gd, **kw), OPTIMIZER_COLORS["sgd"], gd_name),
         "heavy_ball": (
-            heavy_ball_path(q, w0, lr_hb, mu, **kw), HEAVY_BALL_COLOR,
-            f"GD + heavy ball, step {lr_hb:.2f}, μ = {mu:.2f}",
+            heavy_ball_path(q, w0, lr_hb, mu, **kw),
+            HEAVY_BALL_COLOR,
+            f"heavy ball, step {lr_hb:.2f}, μ {mu:.2f}",
         ),
-        "adagrad": (adagrad_path(q, w0, lr, **kw), OPTIMIZER_COLORS["adagrad"],
-                    f"Adagrad, α = {lr:.3g}"),
+        "adagrad": (adagrad_path(q, w0, lr, **kw), OPTIMIZER_COLORS["adagrad"], "Adagrad"),
         "adam": (
-            adam_path(q, w0, lr, beta1, beta2, **kw), OPTIMIZER_COLORS["adam"],
-            f"Adam, α = {lr:.3g}, β₁ = {beta1:.2f}, β₂ = {beta2:g}",
+            adam_path(q, w0, lr, beta1, beta2, **kw),
+            OPTIMIZER_COLORS["adam"],
+            f"Adam, β₁ {beta1:.2f}, β₂ {beta2:g}",
         ),
     }
 
@@ -322,20 +325,11 @@ class RaceDrawer:
         noisy = f", noise σ = {noise:.2g}" if noise else ""
         ax_path.set_title(f"{RACE_STEPS} steps, {problem}{noisy}")
         state["ax_loss"].set_title(f"loss per step, α = {lr:.3g}")
-        # α is in the title, not the legend: the legend then stays the same while α moves.
-        # Short labels: the legend then leaves the right half of the floor visible.
-        (lr_gd, _), (lr_hb, mu) = tuned_steps(problem, float(noise), RACE_STEPS).values()
-        labels = {
-            "sgd": f"{'SGD' if noise else 'GD'}, step {lr_gd:.2f}",
-            "heavy_ball": f"heavy ball, step {lr_hb:.2f}, μ {mu:.2f}",
-            "adagrad": "Adagrad",
-            "adam": f"Adam, β₁ {beta1:.2f}, β₂ {beta2:g}",
-        }
         for text, (name, (traj, _, label)) in zip(state["legend"].get_texts(), runs.items()):
             state["paths"][name].set_data(traj.path[:, 0], traj.path[:, 1])
             losses = np.maximum(traj.losses, _LOSS_FLOOR)
             state["curves"][name].set_data(np.arange(len(losses)), losses)
-            text.set_text(labels.get(name, label))
+            text.set_text(label)
         state["warning"].set_visible(any(traj.diverged for traj, *_ in runs.values()))
 
     def __call__(self, fig, **values) -> None:

@@ -399,6 +399,11 @@ class TextCachingCanvas(FigureCanvasAgg):
         self._title_places: dict = {}
         self._legends: dict = {}
 
+    @property
+    def axes_saved(self) -> bool:
+        """True while the next draw can restore the saved frames, ticks and grids (no new ticks)."""
+        return self._background is not None
+
     def get_renderer(self):
         w, h = self.get_width_height(physical=True)
         key = w, h, self.figure.dpi

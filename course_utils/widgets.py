@@ -378,8 +378,8 @@ class SliderPanel(widgets.HBox):
             _fit_layout_once(fig)
         self.draw_fn.update(self._state, **values)
         # Small text can only appear when artists are made: at setup, checked above, and when
-        # a full draw makes new ticks (after it the canvas has no saved background).
-        if fig.canvas._background is None:
+        # a full draw makes new ticks (after it the canvas has no saved axes).
+        if not fig.canvas.axes_saved:
             _enlarge_small_text(fig)
 
     def _render_png(self) -> bytes:
