@@ -2,7 +2,7 @@
 
 Shared modules (what several lessons use; changing ``plotting`` or ``widgets`` re-renders every
 notebook): ``optimizers``, ``quadratic``, ``data``, ``models``, ``training``, ``plotting``,
-``widgets``, ``checkers``, ``paths``, ``cli``, ``runs``.
+``widgets``, ``checkers``, ``paths``, ``cli``, ``runs``, ``stats``.
 
 Lesson modules, named after their notebook (``nbNN_topic``): ``nb00_environment``, ``nb00_decay``,
 ``nb01_quadratic``, ``nb01_features``, ``nb01_exercises``, ``nb02_adagrad``, ``nb02_demos``,
