@@ -29,6 +29,8 @@ GRADIENT_SCALES = {"small": 0.01, "medium": 0.1, "large": 1.0}
 # The slides colour the large-gradient parameter green.
 _SCALE_COLORS = {"small": "#1f77b4", "medium": "#ff7f0e", "large": "#2ca02c"}
 _TORCH_COLOR = "#7f7f7f"
+# torch's curves: thin black dashes drawn over the course's, visible where the two coincide.
+_TORCH_ON_TOP = dict(color="black", lw=1.0, ls=(0, (3, 3)), zorder=3)
 # The course's MLP (course_utils.models.make_mlp) with narrower hidden layers: 52,650 weights.
 MLP_HIDDEN = (64, 32)
 
@@ -84,9 +86,9 @@ def plot_effective_lr(
         color = _SCALE_COLORS.get(name, None)
         ax.plot(t, course[:, i], color=color, label=f"{name} |g| ≈ {scale:g}")
         if torch_conv is not None:
-            ax.plot(t, torch_conv[:, i], "--", color=color, lw=1.5)
+            ax.plot(t, torch_conv[:, i], **_TORCH_ON_TOP)
     if show_torch:
-        ax.plot([], [], "--", color=_TORCH_COLOR, lw=1.5, label="torch: α/(√G + ε)")
+        ax.plot([], [], label="torch: α/(√G + ε), on top", **_TORCH_ON_TOP)
     ax.set_yscale("log")
     log_axis(ax)
     ax.set_xlabel("step t")
@@ -123,7 +125,7 @@ def plot_measured_steps(ax, lr=0.1, eps=1e-8, scales=None, steps=500, seed=0):
     log_axis(ax, "x")
     log_axis(ax, "y")
     ax.set_xlabel("step t")
-    ax.set_ylabel("measured step |Δw_t| = η_t |g_t|")
+    ax.set_ylabel(r"measured step $|\Delta w_t| = \eta_t\,|g_t|$")
     ax.set_title("The steps themselves: the same for all three", y=1.0)
     ax.legend(loc="lower left")
     return ax
@@ -254,9 +256,9 @@ def plot_drift(ax, drifts: dict):
         ax.plot(np.arange(1, d.size + 1), d, label=label, **style)
     ax.set_ylim(bottom=0)
     ax.set_xlabel("training step")
-    ax.set_ylabel("max |w_ours − w_torch|")
+    ax.set_ylabel(r"max $|w_{ours} - w_{torch}|$")
     ax.set_title("Difference from torch.optim.Adagrad (same batches, same init)", y=1.0)
-    ax.legend(loc="center right", fontsize=9)
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 0.06), fontsize=9)  # under the curves
     return ax
 
 
@@ -306,9 +308,9 @@ class EffectiveLrDrawer:
         for name in GRADIENT_SCALES:
             color = _SCALE_COLORS[name]
             st["course"].append(ax1.plot([], [], color=color, label=name)[0])
-            st["torch"].append(ax1.plot([], [], "--", color=color, lw=1.5)[0])
+            st["torch"].append(ax1.plot([], [], **_TORCH_ON_TOP)[0])
             st["marks"].append(ax2.plot([], [], "o", color=color, ms=8, clip_on=False)[0])
-        ax1.plot([], [], "--", color=_TORCH_COLOR, lw=1.5, label="torch: α/(√G + ε)")
+        ax1.plot([], [], label="torch: α/(√G + ε), on top", **_TORCH_ON_TOP)
         ax1.set_yscale("log")
         log_axis(ax1)
         ax1.set_xlim(0, self.steps)
