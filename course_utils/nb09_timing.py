@@ -69,3 +69,8 @@ def seconds_per_step(
 def all_seconds_per_step(data, workloads, **kw) -> dict[str, dict]:
     """`seconds_per_step` for every workload (``batch_size`` as in the trials)."""
     return {w: seconds_per_step(w, data, **kw) for w in workloads}
+
+
+def fastest_per_step(table: dict[str, dict]) -> dict[str, float]:
+    """``{method: min seconds per step}`` from one workload's `seconds_per_step` table."""
+    return {method: row["min"] for method, row in table.items()}
