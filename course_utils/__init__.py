@@ -2,14 +2,14 @@
 
 Shared modules (what several lessons use; changing ``plotting`` or ``widgets`` re-renders every
 notebook): ``optimizers``, ``quadratic``, ``data``, ``models``, ``training``, ``plotting``,
-``widgets``, ``checkers``, ``paths``, ``cli``, ``runs``.
+``widgets``, ``checkers``, ``paths``, ``cli``, ``runs``, ``stats``.
 
 Lesson modules, named after their notebook (``nbNN_topic``): ``nb00_environment``, ``nb00_decay``,
 ``nb01_quadratic``, ``nb01_features``, ``nb01_exercises``, ``nb02_adagrad``, ``nb02_demos``,
 ``nb02_panels``, ``nb02_exercises``, ``nb03_ema``,
-``nb03_exercises``, ``nb04_adam``, ``nb04_race``, ``nb04_exercises``, ``nb05_adamw``,
+``nb03_exercises``, ``nb04_adam``, ``nb04_zero_grad``, ``nb04_race``, ``nb04_exercises``, ``nb05_adamw``,
 ``nb05_exercises``, ``nb06_theory``, ``nb06_problem``, ``nb06_figures``, ``nb06_theory_panel``,
-``nb06_exercises``, ``nb07_experiment``,
+``nb06_sgd``, ``nb06_exercises``, ``nb07_experiment``,
 ``nb07_stats``, ``nb07_timing``, ``nb07_figures``, ``nb08_weight_decay``, ``nb08_stats``,
 ``nb08_figures``, ``nb08_cli``, ``nb08_exercises``.
 

@@ -20,8 +20,8 @@ import math
 
 import numpy as np
 
-from course_utils.nb07_stats import t_two_sided_p
 from course_utils.nb08_weight_decay import Grid, decay_positions, row_best
+from course_utils.stats import t_two_sided_p
 
 STATISTICS = {
     "best λ (λ=0 one step below)": ("argmin", None),
