@@ -77,10 +77,11 @@ def plot_singular_values(ax, G: np.ndarray, ns_steps=(1, 3, 5)):
         return s / s.max()
 
     k = np.arange(1, min(G.shape) + 1)
+    rank = gradient_rank(G)
     ax.plot(k, sv(G), color=NORM_COLORS["l2"], lw=2.5, label="gradient G (and GD's step)")
     ax.plot(k, sv(np.sign(G)), color=NORM_COLORS["linf"], lw=2, label="sign(G) (sign descent)")
-    ax.plot(k, np.ones_like(k, dtype=float), color=NORM_COLORS["spectral"], lw=3,
-            label="U Vᵀ (spectral steepest descent)")
+    ax.plot(k[:rank], np.ones(rank), color=NORM_COLORS["spectral"], lw=3,
+            label=f"U Vᵀ (spectral steepest descent), rank {rank}")
     for j, steps in enumerate(ns_steps):
         s = np.linalg.svd(newton_schulz(G, steps), compute_uv=False)
         ax.plot(k, s, color=NORM_COLORS["ns"], lw=1.2 + 0.5 * j, alpha=0.4 + 0.3 * j,
@@ -91,6 +92,12 @@ def plot_singular_values(ax, G: np.ndarray, ns_steps=(1, 3, 5)):
     ax.set_title(f"One update's singular values, layer weights {G.shape[0]}×{G.shape[1]}", y=1.0)
     ax.legend(loc="center right", fontsize=9)
     return ax
+
+
+def gradient_rank(G: np.ndarray, rtol: float = 1e-10) -> int:
+    """Number of singular values above ``rtol`` times the largest (U V^T keeps only these)."""
+    s = np.linalg.svd(G, compute_uv=False)
+    return int(np.sum(s > rtol * s[0]))
 
 
 def lifted_fraction(G: np.ndarray, steps: int = 5, low: float = 0.5, high: float = 1.5) -> float:

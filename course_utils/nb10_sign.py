@@ -25,7 +25,7 @@ from course_utils.quadratic import Quadratic, Trajectory, run_update_rule
 
 SIGN_PROBLEM = Quadratic(h=(1.0, 0.02))  # notebook 04's race, axis-aligned (kappa = 50)
 SIGN_W0 = np.array([-4.0, 3.0])
-SIGN_COLOR = "#8c564b"
+SIGN_COLOR = "#ff7f0e"
 SIGNUM_COLOR = "#e377c2"
 STEPS = 400
 
@@ -82,19 +82,24 @@ def quadratic_floors(lrs, noise_std: float = 0.0, seeds=(0,)) -> dict:
     return {k: np.array(v) for k, v in out.items()}
 
 
-def plot_quadratic_runs(axes, runs_exact: dict, runs_noisy: dict, lr: float, noise_std: float):
-    """Loss per step of `quadratic_runs`, exact gradients (left) and noisy ones (right)."""
-    for ax, runs, title in ((axes[0], runs_exact, "exact gradients"),
-                            (axes[1], runs_noisy, f"noisy gradients, σ = {noise_std:g}")):
-        for label, (traj, color, style) in runs.items():
-            lw = 2.5 if style == ":" else 1.4
-            ax.plot(np.maximum(traj.losses, 1e-30), style, color=color, lw=lw, label=label)
+def plot_quadratic_runs(axes, runs_exact: dict, runs_noisy: list, lr: float, noise_std: float):
+    """Loss per step of `quadratic_runs`: exact gradients (left); noisy ones (right), the mean of
+    log10 L(w_t) over the seeds of ``runs_noisy`` (a list of `quadratic_runs` results)."""
+    for label, (traj, color, style) in runs_exact.items():
+        lw = 2.5 if style == ":" else 1.4
+        axes[0].plot(np.maximum(traj.losses, 1e-30), style, color=color, lw=lw, label=label)
+    for label, (_, color, style) in runs_noisy[0].items():
+        logs = np.mean([np.log10(np.maximum(r[label][0].losses, 1e-300)) for r in runs_noisy], axis=0)
+        axes[1].plot(10.0**logs, style, color=color, lw=2.5 if style == ":" else 1.6, label=label)
+    titles = ("exact gradients", f"noisy gradients, σ = {noise_std:g}: mean of log₁₀ L over "
+              f"{len(runs_noisy)} seeds")
+    for ax, title in zip(axes, titles):
         ax.set_yscale("log")
         log_axis(ax)
-        ax.set(xlabel="step t", ylabel="loss L(wₜ)", xlim=(0, len(traj.losses) - 1))
-        ax.set_title(f"{title}, α = {lr:g}", y=1.0)
+        ax.set(xlabel="step t", ylabel="loss L(wₜ)", xlim=(0, STEPS))
+        ax.set_title(f"{title}, α = {lr:g}", y=1.0, fontsize=11)
     axes[0].set_ylim(1e-30, 1e2)
-    axes[1].set_ylim(1e-4, 1e2)
+    axes[1].set_ylim(1e-3, 1e2)
     axes[0].legend(loc="lower left", fontsize=9)
     return axes
 

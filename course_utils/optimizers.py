@@ -10,6 +10,10 @@ Two layers share one set of formulas:
 * `torch.optim.Optimizer` subclasses (`CourseAdagrad`, `CourseAdam`, `CourseAdamW`) that plug
   into ``zero_grad() / backward() / step()`` and ``state_dict()``.
 
+Notebook 10 adds sign descent (`sign_descent_update`, signSGD and signum), the Newton-Schulz
+iteration and Muon (`newton_schulz`, `muon_update`, checked against torch.optim.Muon) and Shampoo
+(`shampoo_update`), with `CourseSignDescent` and `CourseMuon` as torch optimizers.
+
 The course writes Adagrad with eps *inside* the square root, sqrt(G + eps); torch.optim puts it
 outside, sqrt(G) + eps. `CourseAdagrad(eps_inside_sqrt=False)` follows torch (notebook 02).
 """
@@ -354,7 +358,7 @@ def _inverse_root(M, p: float):
     """M^(-1/p) of symmetric positive definite matrices (a batch allowed), by eigendecomposition."""
     if isinstance(M, torch.Tensor):
         lam, V = torch.linalg.eigh(M)
-        return (V * lam.clamp(min=1e-30) ** (-1.0 / p).unsqueeze(-2)) @ V.mT
+        return (V * (lam.clamp(min=1e-30) ** (-1.0 / p)).unsqueeze(-2)) @ V.mT
     lam, V = np.linalg.eigh(M)
     return (V * np.maximum(lam, 1e-30)[..., None, :] ** (-1.0 / p)) @ np.swapaxes(V, -1, -2)
 
