@@ -239,6 +239,7 @@ def test_next_and_search_over_http(site, server, reader):
     assert any("Adagrad" in t for t in titles), titles
     snippets = [s for s in results.locator("p.context").all_inner_texts() if s.strip()]
     assert any("adagrad" in s.lower() for s in snippets), f"no snippets: {snippets[:3]}"
+    assert not any("Light Dark" in s for s in snippets), f"theme buttons in {snippets[:3]}"
     assert not blocked, f"asked the network for {blocked}"
     assert not errors, f"JavaScript errors {errors}"
 
