@@ -204,7 +204,7 @@ def compare_with_torch_on_mlp(
         torch.set_num_threads(threads)
 
 
-def _lockstep(X, y, convention, dtype, steps, lr, eps, batch_size, seed):
+def _lockstep(X, y, convention, dtype, steps, lr, eps, batch_size, seed, record=None):
     ref, ours = (make_mlp(seed=seed, hidden=MLP_HIDDEN).to(dtype) for _ in range(2))
     ref_opt = torch.optim.Adagrad(ref.parameters(), lr=lr, eps=eps)
     ours_params = list(ours.parameters())
@@ -237,6 +237,8 @@ def _lockstep(X, y, convention, dtype, steps, lr, eps, batch_size, seed):
             drift[k] = max(
                 (a - b).abs().max().item() for a, b in zip(ours.parameters(), ref.parameters())
             )
+            if record is not None:
+                _record_anatomy(record, ours_params, ref.parameters(), lr, eps)
     label = "adagrad_update" if convention == "course" else "CourseAdagrad(eps_inside_sqrt=False)"
     result = compare(
         f"{label} vs torch.optim.Adagrad, {steps} steps, {str(dtype).replace('torch.', '')}",
@@ -244,6 +246,36 @@ def _lockstep(X, y, convention, dtype, steps, lr, eps, batch_size, seed):
         [p.detach() for p in ref.parameters()],
     )
     return result, drift
+
+
+def _record_anatomy(record: dict, ours, ref, lr: float, eps: float) -> None:
+    g = torch.cat([p.grad.flatten() for p in ours]).abs()
+    tiny = (g > 0) & (g < eps**0.5)
+    record.setdefault("ever", torch.zeros_like(tiny))
+    record["ever"] |= tiny
+    diff = torch.cat([(a - b).flatten() for a, b in zip(ours, ref)]).abs()
+    record.setdefault("tiny", []).append(int(tiny.sum()))
+    record.setdefault("ever_tiny", []).append(int(record["ever"].sum()))
+    record.setdefault("apart", []).append(int((diff > lr).sum()))
+
+
+def drift_anatomy(X, y, steps: int = 200, lr: float = 0.01, eps: float = 1e-10, seed: int = 0):
+    """Where the course-vs-torch drift comes from, step by step (float64, one thread).
+
+    Returns arrays over steps: ``tiny``, gradient entries of the course run that are nonzero but
+    below sqrt(eps); ``ever_tiny``, weights that have had such a gradient at least once so far;
+    ``apart``, weights more than ``lr`` apart from torch's; and ``n``, the number of weights.
+    """
+    record: dict = {}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        _lockstep(X, y, "course", torch.float64, steps, lr, eps, 128, seed, record)
+    finally:
+        torch.set_num_threads(threads)
+    out = {key: np.array(record[key]) for key in ("tiny", "ever_tiny", "apart")}
+    out["n"] = int(record["ever"].numel())
+    return out
 
 
 def plot_drift(ax, drifts: dict):

@@ -78,21 +78,45 @@ def adagrad_sparse(x, y, lr: float, eps: float = 1e-8):
     return np.stack(path), np.stack(eta)
 
 
+def scalar_adagrad_sparse(x, y, lr: float, eps: float = 1e-8) -> np.ndarray:
+    """Final w (S, 2) of Adagrad with ONE accumulator for all weights, G += |g|^2 (a control).
+
+    Its step decays like Adagrad's, but it is the same for both coordinates, as in SGD.
+    """
+    validate_hyperparameters(lr=lr, eps=eps)
+    w, G = np.zeros(x.shape[1:]), np.zeros(x.shape[1:-1] + (1,))
+    for x_t, y_t in zip(x, y):
+        grad = ((w * x_t).sum(-1) - y_t)[..., None] * x_t
+        G = G + (grad * grad).sum(-1, keepdims=True)
+        w = w - lr * grad / np.sqrt(G + eps)
+    return w
+
+
 def _rms_error(w_final) -> np.ndarray:
     """RMS over seeds of w_T - w* for each coordinate: shape (..., 2)."""
     return np.sqrt(np.mean((w_final - 1.0) ** 2, axis=-2))
 
 
-def sparse_tradeoff(lrs_sgd, lrs_adagrad, seeds=range(50), **setting) -> dict:
+def sparse_tradeoff(
+    lrs_sgd, lrs_adagrad, seeds=range(50), scalar=False, lrs_scalar=None, **setting
+) -> dict:
     """Final errors (RMS over seeds) of both weights for each alpha of SGD and of Adagrad.
 
+    ``scalar=True`` adds ``scalar``: the control `scalar_adagrad_sparse` over ``lrs_scalar``.
     Returns ``sgd`` (A, 2) and ``adagrad`` (B, 2) arrays of (frequent, rare) errors, the alphas,
     and the mean number of rare updates.
     """
     x, y = sparse_data(list(seeds), **{**SPARSE_SETTING, **setting})
     sgd_final = sgd_sparse(x, y, lrs_sgd)[:, -1]
     ada_final = np.stack([adagrad_sparse(x, y, lr)[0][-1] for lr in lrs_adagrad])
+    extra = {}
+    if scalar:
+        extra["scalar"] = _rms_error(
+            np.stack([scalar_adagrad_sparse(x, y, lr) for lr in lrs_scalar])
+        )
+        extra["lrs_scalar"] = np.asarray(lrs_scalar, dtype=np.float64)
     return dict(
+        **extra,
         sgd=_rms_error(sgd_final),
         adagrad=_rms_error(ada_final),
         lrs_sgd=np.asarray(lrs_sgd, dtype=np.float64),
@@ -137,14 +161,18 @@ def rarity_study(p_values, seeds=range(50), lr_adagrad=0.3, lrs_sgd=None, lrs_ad
 
 def plot_sparse_tradeoff(ax, tradeoff: dict, highlight: float | None = None):
     """SGD's trade-off curve over alpha and Adagrad's, in (frequent error, rare error), log-log."""
-    for key, marker in (("sgd", "o"), ("adagrad", "s")):
+    names = {"sgd": "SGD", "adagrad": "Adagrad", "scalar": "scalar Adagrad (one G)"}
+    colors = {**OPTIMIZER_COLORS, "scalar": "#7f7f7f"}
+    for key, marker in (("sgd", "o"), ("adagrad", "s"), ("scalar", "^")):
+        if key not in tradeoff:
+            continue
         err, lrs = tradeoff[key], tradeoff[f"lrs_{key}"]
-        name = "SGD" if key == "sgd" else "Adagrad"
+        name = names[key]
         ax.plot(
             err[:, 0],
             err[:, 1],
             f"-{marker}",
-            color=OPTIMIZER_COLORS[key],
+            color=colors[key],
             ms=5,
             label=f"{name}, α from {lrs.min():.3g} to {lrs.max():.3g}",
         )
@@ -155,7 +183,7 @@ def plot_sparse_tradeoff(ax, tradeoff: dict, highlight: float | None = None):
                 textcoords="offset points",
                 xytext=(6, 4),
                 fontsize=8,
-                color=OPTIMIZER_COLORS[key],
+                color=colors[key],
             )
     if highlight is not None:
         i = int(np.argmin(np.abs(tradeoff["lrs_adagrad"] - highlight)))

@@ -282,3 +282,12 @@ def test_panels_keep_their_axes_while_the_main_sliders_move(factory, moves):
     for move in moves:
         p.set(**move)
     assert p._fig.canvas._background is not None  # widgets.py's fast path was taken
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_sub_sqrt_eps_gradients_keep_appearing_and_the_drift_spreads(fashion, seed):
+    X, y = fashion
+    a = lab.drift_anatomy(X, y, steps=40, seed=seed)
+    assert np.all(a["tiny"] > 0)
+    assert np.all(np.diff(a["ever_tiny"]) >= 0) and a["ever_tiny"][-1] > 3 * a["ever_tiny"][0]
+    assert a["apart"][-1] > 10 * max(a["apart"][1], 1)

@@ -177,3 +177,13 @@ def test_sparse_edge_depends_on_rarity(seeds):
     assert all(r[p]["matched"] > 4 for p in (0.005, 0.01, 0.02))  # really rare: several times
     assert r[0.2]["matched"] < 1  # 20 %: SGD, as quiet, has the smaller rare error
     assert all(1.15 < v["tuned"] < 2 for v in r.values())  # both tuned: a modest, steady edge
+
+
+@pytest.mark.parametrize("seeds", [range(50), range(50, 100)])
+@pytest.mark.parametrize("lr", [0.2, 0.3, 0.5])
+def test_the_per_coordinate_denominator_is_what_helps_the_rare_weight(seeds, lr):
+    # Scalar Adagrad (one G) decays its step like Adagrad but is as bad as SGD on the rare weight.
+    trade = demos.sparse_tradeoff([0.05], [lr], seeds=seeds, scalar=True, lrs_scalar=[lr])
+    (f_ada, r_ada), (f_sc, r_sc) = trade["adagrad"][0], trade["scalar"][0]
+    assert abs(f_sc / f_ada - 1) < 0.2  # about as quiet on the frequent weight
+    assert r_sc > 2 * r_ada
