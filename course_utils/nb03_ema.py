@@ -191,29 +191,33 @@ def plot_gradient_signal(ax, g) -> None:
     ax.set_title("Squared gradients: noise plus two spikes", y=1.0)
 
 
-def plot_ema_vs_accumulation(ax, g, beta2s=BETA2_VALUES, legend: bool = True, average=False):
+def plot_ema_vs_accumulation(
+    ax, g, beta2s=BETA2_VALUES, legend: bool = True, average=False, colors: dict | None = None
+):
     """Figure 2.2: Adagrad's G_t (or its average G_t / t) against the EMAs v_t of g², log y.
 
     ``average=True`` plots G_t / t, which has the units of v_t (a mean of g²), so the two compare
-    like with like; ``False`` plots the sum itself, as the slides' figure 2.2 does.
+    like with like; ``False`` plots the sum itself, as the slides' figure 2.2 does. ``colors``
+    maps "adagrad" and each beta2 to a colour (default: the course's colours).
     """
+    colors = {"adagrad": OPTIMIZER_COLORS["adagrad"], **_BETA_COLORS, **(colors or {})}
     g2 = np.asarray(g, dtype=np.float64) ** 2
     t = np.arange(1, g2.size + 1)
     G = accumulate(g2)
     label = r"Adagrad: $G_t/t$ = mean of all $g^2$" if average else r"Adagrad: $G_t = \Sigma g^2$"
-    ax.plot(t, G / t if average else G, color=OPTIMIZER_COLORS["adagrad"], lw=2.5, label=label)
+    ax.plot(t, G / t if average else G, color=colors["adagrad"], lw=2.5, label=label)
     for beta2 in beta2s:
         ax.plot(
             t,
             np.maximum(ema(g2, beta2), 1e-6),
-            color=_BETA_COLORS.get(beta2, None),
+            color=colors.get(beta2, None),
             label=f"EMA $v_t$, β₂ = {beta2:g}",
         )
     log_axis(ax)
     ax.set_xlabel("step t")
     ax.set_ylabel("average of g²" if average else "accumulated g²")
     title = (
-        "G_t / t keeps every spike; EMAs forget them"
+        "$G_t/t$ keeps every spike; EMAs forget them"
         if average
         else "Sum of squares grows forever; EMAs stabilize and recover"
     )
@@ -242,8 +246,28 @@ def plot_bias_correction(
     t = np.arange(1, g.size + 1)
     m, v = ema(g, beta1), ema(g * g, beta2)
     panels = (
-        (ax_m, m, bias_correct(m, beta1), true_m, "m", "β₁", beta1, "first moment (mean of g)", r"\beta_1"),
-        (ax_v, v, bias_correct(v, beta2), true_v, "v", "β₂", beta2, "second moment (mean of g²)", r"\beta_2"),
+        (
+            ax_m,
+            m,
+            bias_correct(m, beta1),
+            true_m,
+            "m",
+            "β₁",
+            beta1,
+            "first moment (mean of g)",
+            r"\beta_1",
+        ),
+        (
+            ax_v,
+            v,
+            bias_correct(v, beta2),
+            true_v,
+            "v",
+            "β₂",
+            beta2,
+            "second moment (mean of g²)",
+            r"\beta_2",
+        ),
     )
     for ax, raw, corrected, true, sym, bsym, beta, ylabel, btex in panels:
         ax.plot(t, raw, color=_CORRECTED_COLOR, ls="--", lw=2, label=f"uncorrected ${sym}_t$")
@@ -271,7 +295,9 @@ def section2_figure(fig, lr: float = 0.1, eps: float = 1e-8, seed: int = 0):
     axes = fig.subplots(2, 2)
     plot_effective_lr(axes[0, 0], lr=lr, eps=eps, seed=seed)
     axes[0, 0].set_title("2.1  Adagrad effective learning rate α/√(G + ε)", y=1.0)
-    plot_ema_vs_accumulation(axes[0, 1], spiky_gradients(seed=seed))
+    # Slide 10's colours: Adagrad red; the EMAs blue, green and purple.
+    slide_colors = {"adagrad": "#d62728", 0.9: "#1f77b4", 0.99: "#2ca02c", 0.999: "#9467bd"}
+    plot_ema_vs_accumulation(axes[0, 1], spiky_gradients(seed=seed), colors=slide_colors)
     axes[0, 1].set_title("2.2  Σ g² grows; EMAs stabilize and recover", y=1.0)
     g = spiky_gradients(steps=300, spike_at=(), seed=seed)
     plot_bias_correction(axes[1, 0], axes[1, 1], g, true_m=1.0, true_v=1.25)
