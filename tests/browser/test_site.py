@@ -135,13 +135,9 @@ OVERFLOW = """() => {
 
 
 def _panel_count(notebook: Path) -> int:
-    nb = nbformat.read(notebook, as_version=4)
-    return sum(
-        build_html.site_panels.is_panel_output(out)
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for out in cell.outputs
-    )
+    """The notebook's live panels that the site draws (site_panels.OFFERED names them)."""
+    panels = build_html.site_panels.panel_cells(nbformat.read(notebook, as_version=4))
+    return sum((notebook.stem, name) in build_html.site_panels.OFFERED for _, _, name in panels)
 
 
 @pytest.mark.parametrize("name", PAGES)
