@@ -3,10 +3,11 @@
 * `train`: one cached run of a contender (``adamw``, ``muon+adamw``, ``adam``, ``signsgd``,
   ``signum``) with given hyperparameters and seed, on a training subset with held-out
   validation images; the test set is evaluated once, after the last epoch;
-* `random_search` and `confirm`: the same tuning rules for every contender: the same number of
-  trials drawn log-uniformly from each contender's box (two hyperparameters each) with the same
-  sampler seed, scored by the last epoch's validation accuracy; the winner re-run on fresh,
-  paired seeds (the same initial network and batch order for both contenders);
+* `random_search` and `confirm`: notebook 09's tuning rules for every contender: the same number
+  of quasi-random (Halton) trials, log-uniform over each contender's box (two hyperparameters
+  each), the points shifted by a fixed offset per contender, scored by the last epoch's
+  validation accuracy; the winner re-run on fresh, paired seeds (the same initial network and
+  batch order for both contenders);
 * `time_optimizer_steps`: the seconds of one ``optimizer.step()`` per contender, interleaved
   repeats, minimum and spread.
 
@@ -27,6 +28,7 @@ import torch
 from course_utils.cli import limit_threads
 from course_utils.data import holdout_split, load_fashion_mnist
 from course_utils.models import make_mlp
+from course_utils.nb09_trials import halton
 from course_utils.optimizers import CourseMuon, CourseSignDescent
 from course_utils.paths import results_dir
 from course_utils.runs import write_result
@@ -137,18 +139,26 @@ def final_val_acc(result: dict) -> float:
     return 0.0 if acc is None or not math.isfinite(acc) or result["history"].get("diverged") else acc
 
 
-def sample_box(box: dict, trials: int, seed: int = SEARCH_SEED) -> list[dict]:
-    """``trials`` points drawn log-uniformly from ``box`` ({name: (low, high)}), 3 significant digits."""
-    rng = np.random.default_rng(seed)
-    draws = {k: np.exp(rng.uniform(np.log(lo), np.log(hi), trials)) for k, (lo, hi) in box.items()}
-    return [{k: float(f"{draws[k][i]:.3g}") for k in box} for i in range(trials)]
+def sample_box(box: dict, trials: int, shift: float = 0.0) -> list[dict]:
+    """``trials`` quasi-random points of ``box`` ({name: (low, high)}), log-uniform, 3 digits.
+
+    Notebook 09's rule: the Halton sequence (skipping its first point), shifted by ``shift``
+    modulo 1 so that two contenders do not share the very same quantiles.
+    """
+    u = (halton(trials, len(box)) + shift) % 1.0
+    return [
+        {k: float(f"{10 ** (np.log10(lo) + x * (np.log10(hi) - np.log10(lo))):.3g}")
+         for (k, (lo, hi)), x in zip(box.items(), row)}
+        for row in u
+    ]
 
 
 def random_search(name: str, size: str = "small") -> dict:
     """Equal-budget random search: {"trials": [(hp, val_acc)], "best": hp, "best_acc": float}."""
     spec = SIZES[size]
+    shift = (list(SEARCH_BOXES).index(name) + 1) * 0.1234  # notebook 09's per-method offset
     trials = [(hp, final_val_acc(train(name, hp, SEARCH_SEED, size)))
-              for hp in sample_box(SEARCH_BOXES[name], spec["trials"])]
+              for hp in sample_box(SEARCH_BOXES[name], spec["trials"], shift)]
     best_hp, best_acc = max(trials, key=lambda t: t[1])
     return {"trials": trials, "best": best_hp, "best_acc": best_acc}
 

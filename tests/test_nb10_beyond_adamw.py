@@ -114,8 +114,9 @@ def test_rotation_panel_draws_every_setting():
 
 def test_box_draws_are_log_uniform_inside_the_box_and_repeatable():
     box = fashion.SEARCH_BOXES["adamw"]
-    draws = fashion.sample_box(box, 200, seed=3)
-    assert draws == fashion.sample_box(box, 200, seed=3)
+    draws = fashion.sample_box(box, 200, shift=0.3)
+    assert draws == fashion.sample_box(box, 200, shift=0.3)
+    assert draws != fashion.sample_box(box, 200, shift=0.1)
     lr = np.array([d["lr"] for d in draws])
     assert lr.min() >= 1e-4 * 0.999 and lr.max() <= 1e-2 * 1.001
     assert 0.35 < np.mean(lr < 1e-3) < 0.65  # the box's geometric middle splits it in half
