@@ -235,7 +235,7 @@ class RotationRaceDrawer:
     """Left: loss per step with axis-aligned inputs; right: inputs rotated by the slider's angle."""
 
     def setup(self, fig) -> dict:
-        axes = [fig.add_axes((0.08, 0.14, 0.38, 0.74)), fig.add_axes((0.58, 0.14, 0.38, 0.74))]
+        axes = [fig.add_axes((0.11, 0.14, 0.36, 0.74)), fig.add_axes((0.61, 0.14, 0.36, 0.74))]
         lines = {}
         for k, ax in enumerate(axes):
             for m, (label, color) in RACE_METHODS.items():
@@ -244,7 +244,7 @@ class RotationRaceDrawer:
             ax.set_ylim(_FLOOR / 2, 1e2)
             log_axis(ax)
             ax.set(xlim=(0, RACE_STEPS), xlabel="step t")
-        axes[0].set_ylabel("loss L(Wₜ)  (floored at 1e-12)")
+        axes[0].set_ylabel("loss L(Wₜ)")
         axes[0].set_title("inputs X (axis-aligned scales)")
         axes[0].legend(loc="lower left", fontsize=9)
         return {"axes": axes, "lines": lines}

@@ -169,3 +169,9 @@ def test_exercise_checkers_accept_correct_forms_and_name_mistakes():
             assert not result.passed and result.hint == "Likely mistake: " + hint
     assert ex.check_shampoo_memory(59200, verbose=False).passed  # 3 significant figures
     assert not ex.check_shampoo_memory(784.0, verbose=False).passed
+
+
+def test_rotation_panel_text_stays_inside_the_figure():
+    from course_utils.widgets import text_overflow_at_extremes
+
+    assert text_overflow_at_extremes(muon.make_rotation_panel()) == []
