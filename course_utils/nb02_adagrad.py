@@ -87,9 +87,14 @@ def plot_effective_lr(
         ax.plot(t, course[:, i], color=color, label=f"{name} |g| ≈ {scale:g}")
         if torch_conv is not None:
             ax.plot(t, torch_conv[:, i], **_TORCH_ON_TOP)
+    for scale in scales.values():  # the law alpha / (|g| sqrt(t)): slope -1/2 on log-log axes
+        ax.plot(t, lr / (scale * np.sqrt(t)), ":", color="black", lw=1)
+    ax.plot([], [], ":", color="black", lw=1, label="α/(|g|√t)")
     if show_torch:
         ax.plot([], [], label="torch: α/(√G + ε), on top", **_TORCH_ON_TOP)
+    ax.set_xscale("log")
     ax.set_yscale("log")
+    log_axis(ax, "x")
     log_axis(ax)
     ax.set_xlabel("step t")
     ax.set_ylabel("effective learning rate α / √(G + ε)")

@@ -360,9 +360,12 @@ class RaceDrawer:
         for name in _METHODS:
             # One artist per path (line and markers together) keeps the redraw fast.
             thin = name == "heavy_ball"  # its wide swings would hide the other paths
+            # Adagrad's path starts along Adam's (both step about alpha per coordinate): drawn
+            # thinner on top of Adam's wider one, both stay visible.
+            lw, ms, z = {"heavy_ball": (0.8, 2.5, 1), "adagrad": (0.9, 1.8, 3),
+                         "adam": (2.4, 4.0, 2)}.get(name, (1.3, 2.5, 2))
             (paths[name],) = ax_path.plot([], [], "-" if thin else "o-", color=colors[name],
-                                          lw=0.8 if thin else 1.3, ms=2.5, alpha=0.6 if thin else 1,
-                                          zorder=1 if thin else 2)
+                                          lw=lw, ms=ms, alpha=0.6 if thin else 1, zorder=z)
             (curves[name],) = ax_loss.plot([], [], color=colors[name], label=name)
         ax_loss.set_yscale("log")
         ax_loss.set_ylim(_LOSS_FLOOR / 2, 1e3)

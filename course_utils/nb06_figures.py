@@ -7,6 +7,7 @@ matplotlib figure (the notebook saves it with ``plotting.save_figure``).
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 
 from course_utils.nb06_theory import tau_weights
@@ -115,9 +116,9 @@ def plot_tau_weights(N: int = 30, beta1s=(0.0, 0.5, 0.9)):
 
 
 MOMENTUM_LABELS = {
-    "adagrad": "Adagrad, α_n = α = 0.5 (Theorem 3)",
-    "adagrad, step α(1-β1)": "Adagrad, α_n = 0.5 (1 − β₁): same step size",
-    "adam": "Adam, α = 0.05, β₂ = 0.99 (Theorem 4's α_n)",
+    "adagrad": "Adagrad, $\\alpha_n$ = α = 0.5 (Theorem 3)",
+    "adagrad, step α(1-β1)": "Adagrad, $\\alpha_n$ = 0.5 (1 − β₁): same step size",
+    "adam": "Adam, α = 0.05, β₂ = 0.99 (Theorem 4's $\\alpha_n$)",
 }
 
 
@@ -137,6 +138,10 @@ def plot_momentum(momentum: dict, bounds: dict, beta1s):
                   label=f"{name} ({theorem})")
     for ax in (ax_m, ax_b):
         log_axis(ax, "y")
+        # Each panel spans about one decade: label 2x and 5x too, so the levels can be read.
+        ax.yaxis.set_minor_locator(mticker.LogLocator(base=10, subs=(2.0, 5.0)))
+        ax.yaxis.set_minor_formatter(mticker.FuncFormatter(lambda v, _: f"{v:.0e}"))
+        ax.tick_params(axis="y", which="minor", labelsize=9)
         ax.set_xlabel("β₁")
     ax_m.set(ylabel="measured " + EXPECTED_GRAD_SQ, title="Measured at N = 10⁴ (mean, 10–90 % band)")
     ax_b.set(ylabel="bound", title="Bound at N = 10⁴")

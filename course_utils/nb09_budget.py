@@ -56,6 +56,19 @@ def best_of_k_curve(scores) -> tuple[np.ndarray, np.ndarray]:
     return np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
 
 
+def best_of_k_quantiles(scores, k: int, qs=(0.1, 0.9)) -> list[float]:
+    """Quantiles over orders of the best of the first ``k`` scores (exact, from the weights)."""
+    x = np.sort(np.asarray(scores, dtype=float))
+    cdf = np.cumsum(order_weights(len(x), k))
+    return [float(x[min(int(np.searchsorted(cdf, q - 1e-12)), len(x) - 1)]) for q in qs]
+
+
+def best_of_k_bands(scores, qs=(0.1, 0.9)) -> tuple[np.ndarray, np.ndarray]:
+    """`best_of_k_quantiles` for ``k = 1 .. n``: (lower, upper) arrays."""
+    rows = [best_of_k_quantiles(scores, k, qs) for k in range(1, len(scores) + 1)]
+    return np.array([r[0] for r in rows]), np.array([r[1] for r in rows])
+
+
 def bootstrap_best_of_k(scores, k: int, n_boot: int = 1000, seed: int = 0) -> np.ndarray:
     """The expected best-of-``k`` of ``n_boot`` resamples (with replacement) of the trials."""
     x = np.asarray(scores, dtype=float)
@@ -70,17 +83,23 @@ def bootstrap_best_of_k(scores, k: int, n_boot: int = 1000, seed: int = 0) -> np
 DETECT_FACTOR = 1.959963984540054 + 0.8416212335729143
 
 
-def compare_at_k(a, b, k: int, n_boot: int = 2000, seed: int = 0) -> dict:
+def compare_at_k(a, b, k: int, n_boot: int = 2000, seed: int = 0, seed_sd: float = 0.0) -> dict:
     """Expected best-of-``k`` of two searches, their difference and its bootstrap SE.
 
     The two searches are resampled independently (their trials are different points of
-    different spaces), so the SE is that of the difference of two bootstrap means.
+    different spaces), so ``se`` is that of the difference of two bootstrap means: it covers only
+    which trials were drawn. ``se_all`` adds the seed noise of each side's best score
+    (``seed_sd``, the standard deviation of one configuration's score over seeds).
     """
     ma, mb = expected_best_of_k(a, k)[0], expected_best_of_k(b, k)[0]
     ba = bootstrap_best_of_k(a, k, n_boot, seed)
     bb = bootstrap_best_of_k(b, k, n_boot, seed + 1)
     se = float(np.std(ba - bb, ddof=1))
-    return {"a": ma, "b": mb, "diff": ma - mb, "se": se, "detectable": DETECT_FACTOR * se}
+    se_all = math.sqrt(se**2 + 2 * seed_sd**2)
+    return {
+        "a": ma, "b": mb, "diff": ma - mb, "se": se, "detectable": DETECT_FACTOR * se,
+        "se_all": se_all, "detectable_all": DETECT_FACTOR * se_all,
+    }
 
 
 def ranking_by_budget(searches: dict, workload: str, space: str, ks) -> list[dict]:
@@ -152,8 +171,8 @@ def steps_to_target(steps, acc, target: float) -> np.ndarray:
 def best_of_k_steps(times, k: int) -> dict:
     """Distribution over orders of the fastest time among the first ``k`` trials.
 
-    Returns ``median`` (inf if the fastest of ``k`` reaches the target in under half of the
-    orders), ``p_reach`` (the probability that at least one of ``k`` trials reaches it), and
+    Returns ``median`` (the lower median; inf if the fastest of ``k`` reaches the target in
+    under half of the orders), ``p_reach`` (the probability that at least one of ``k`` trials reaches it), and
     ``values``/``weights`` of the distribution.
     """
     t = np.sort(np.asarray(times, dtype=float))
@@ -163,6 +182,19 @@ def best_of_k_steps(times, k: int) -> dict:
     cum = np.cumsum(w)
     median = float(t[int(np.searchsorted(cum, 0.5))])
     return {"median": median, "p_reach": p_reach, "values": t, "weights": w}
+
+
+def describe_order(steps: dict, seconds_per_step: dict) -> str:
+    """Methods by steps to a target ("=" between equal step counts), seconds in brackets."""
+    order = sorted(steps, key=lambda m: (steps[m], seconds_per_step[m]))
+    text = ""
+    for j, m in enumerate(order):
+        if j:
+            text += " = " if steps[m] == steps[order[j - 1]] else " < "
+        value = "never" if not math.isfinite(steps[m]) else f"{steps[m]:.0f} steps"
+        extra = "" if not math.isfinite(steps[m]) else f" ({steps[m] * seconds_per_step[m]:.2f} s)"
+        text += f"{METHOD_LABELS[m]} {value}{extra}"
+    return text
 
 
 def performance_profile(times: dict, taus) -> dict[str, np.ndarray]:
@@ -178,6 +210,14 @@ def performance_profile(times: dict, taus) -> dict[str, np.ndarray]:
             ratio = times[w][m] / best if math.isfinite(best) else math.inf
             rho[m] += (ratio <= taus) / len(workloads)
     return rho
+
+
+def benchmark_score(rho: np.ndarray, taus: np.ndarray, r_max: float = 4.0) -> float:
+    """AlgoPerf's score: the area under rho(tau) from 1 to ``r_max``, divided by ``r_max - 1``."""
+    taus = np.asarray(taus, dtype=float)
+    keep = (taus >= 1) & (taus <= r_max)
+    t, r = taus[keep], np.asarray(rho, dtype=float)[keep]
+    return float(np.sum(np.diff(t) * r[:-1]) / (r_max - 1))  # rho is a step function
 
 
 def workload_target(searches: dict, workload: str, space: str = "full", slack=0.01) -> float:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course_utils.nb09_budget import best_of_k_curve, performance_profile
-from course_utils.nb09_trials import METHOD_LABELS, METHODS, WORKLOAD_LABELS
+from course_utils.nb09_budget import best_of_k_bands, best_of_k_curve, performance_profile
+from course_utils.nb09_trials import METHOD_LABELS, METHODS
 
 COLORS = {"sgd": "#1f77b4", "adam": "#d62728", "adagrad": "#2ca02c"}
 SPACE_LABELS = {"lr": "learning rate only", "full": "all hyperparameters"}
@@ -44,7 +44,7 @@ def plot_pair_crossing(steps, pair: dict, crossings) -> plt.Figure:
                     ax.plot(steps, 100 * row, ls=ls, lw=0.7, alpha=0.4, color=COLORS[m])
         if running:
             for step in crossings:
-                ax.axvline(step, color="gray", ls=":", lw=1.5)
+                ax.axvline(step, color="gray", ls=":", lw=1.5, label="the means cross")
         ax.set(xlabel="training step",
                title="running maximum (thin: each seed)" if running else "as measured (mean)")
         ax.legend(loc="lower right", fontsize=10)
@@ -103,21 +103,23 @@ def plot_inclusion(paths: dict, eps_values, gaps, gaps_plain) -> plt.Figure:
 
 
 def plot_best_of_k(searches: dict, workload: str = "mlp", k_mark: int | None = None):
-    """Expected best-of-K validation accuracy (± sd over orders), one panel per search space."""
+    """Expected best-of-K validation accuracy (band: 10-90 % of the orders), one panel per space."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
     for ax, space in zip(axes, ("lr", "full")):
         for m in METHODS:
             s = searches[(workload, m, space)]
-            mean, sd = best_of_k_curve(s.score())
+            mean, _ = best_of_k_curve(s.score())
+            low, high = best_of_k_bands(s.score())
             k = np.arange(1, len(mean) + 1)
             ax.plot(k, 100 * mean, "o-", ms=3, color=COLORS[m], label=METHOD_LABELS[m])
-            ax.fill_between(k, 100 * (mean - sd), 100 * (mean + sd), color=COLORS[m], alpha=0.15)
+            ax.fill_between(k, 100 * low, 100 * high, color=COLORS[m], alpha=0.15)
         if k_mark:
             ax.axvline(k_mark, color="gray", ls=":")
         ax.set(xlabel="tuning budget K (trials)", title=f"search: {SPACE_LABELS[space]}",
                xscale="log")
         ax.set_xticks([1, 2, 4, 8, 16], labels=["1", "2", "4", "8", "16"])
-        ax.legend(loc="lower right", fontsize=10)
+        ax.legend(loc="lower right", fontsize=10, title="line: mean; band: 10-90 % of orders",
+                  title_fontsize=9)
     axes[0].set_ylabel("expected best validation acc. (%)")
     axes[0].set_ylim(bottom=max(axes[0].get_ylim()[0], 60))
     fig.tight_layout()
@@ -152,10 +154,12 @@ def plot_short_horizon(searches: dict, upto: int, workload="mlp", space="full"):
         s = searches[(workload, m, space)]
         short, long = 100 * s.score(upto), 100 * s.score()
         ax.plot(short, long, "o", color=COLORS[m], alpha=0.7)
+        hidden = int(np.sum((short < 50) | (long < 50)))
         i_s, i_l = int(np.argmax(short)), int(np.argmax(long))
         ax.plot(short[i_s], long[i_s], "s", mfc="none", mec="black", ms=12, label="short pick")
         ax.plot(short[i_l], long[i_l], "*", color="gold", mec="black", ms=14, label="long pick")
-        ax.set(title=METHOD_LABELS[m], xlabel=f"best val. acc. in first {upto} evals (%)")
+        ax.set(title=f"{METHOD_LABELS[m]}\n({hidden} trials below 50 % not shown)",
+               xlabel=f"best val. acc. in first {upto} evals (%)")
         ax.legend(loc="lower right", fontsize=9)
     axes[0].set_ylabel("best val. acc., whole run (%)")
     axes[0].set_xlim(left=50)
@@ -164,20 +168,21 @@ def plot_short_horizon(searches: dict, upto: int, workload="mlp", space="full"):
     return fig
 
 
-def plot_profiles(times: dict, taus) -> plt.Figure:
-    """AlgoPerf-style performance profiles: rho(tau) per method."""
-    rho = performance_profile(times, taus)
-    fig, ax = plt.subplots(figsize=(8, 4))
-    for j, m in enumerate(METHODS):
-        ax.step(taus, rho[m], where="post", color=COLORS[m], lw=5 - 1.5 * j, alpha=0.8,
-                label=METHOD_LABELS[m])
-    ax.set_xscale("log")
-    ticks = [t for t in (1, 1.25, 1.5, 2, 3, 4) if taus[0] <= t <= taus[-1]]
-    ax.set_xticks(ticks, labels=[f"{t:g}" for t in ticks])
-    ax.minorticks_off()
-    ax.set(xlabel=r"$\tau$ (time ratio to the fastest method)",
-           ylabel=r"$\rho(\tau)$: fraction of workloads", ylim=(-0.05, 1.08),
-           title=f"{len(times)} workloads: " + ", ".join(WORKLOAD_LABELS[w] for w in times))
-    ax.legend(loc="lower right", fontsize=10)
+def plot_profiles(times_steps: dict, times_seconds: dict, taus) -> plt.Figure:
+    """AlgoPerf-style performance profiles rho(tau) per method: in steps (left), in seconds."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    for ax, times, unit in zip(axes, (times_steps, times_seconds), ("steps", "seconds")):
+        rho = performance_profile(times, taus)
+        for j, m in enumerate(METHODS):
+            ax.step(taus, rho[m], where="post", color=COLORS[m], lw=5 - 1.5 * j, alpha=0.8,
+                    label=METHOD_LABELS[m])
+        ax.set_xscale("log")
+        ticks = [t for t in (1, 1.25, 1.5, 2, 3, 4) if taus[0] <= t <= taus[-1]]
+        ax.set_xticks(ticks, labels=[f"{t:g}" for t in ticks])
+        ax.minorticks_off()
+        ax.set(xlabel=r"$\tau$ (ratio to the fastest method)", ylim=(-0.05, 1.08),
+               title=f"time in {unit}")
+        ax.legend(loc="lower right", fontsize=10)
+    axes[0].set_ylabel(r"$\rho(\tau)$: fraction of the 3 workloads")
     fig.tight_layout()
     return fig

@@ -1,7 +1,7 @@
 """Notebook 09's live panel over the stored trials: the budget K and the target as sliders.
 
-Left: the expected best-of-K validation accuracy of each optimizer's search (± sd over the
-orders of the trials), with the chosen K marked. Right: time-to-result at that K: for each
+Left: the expected best-of-K validation accuracy of each optimizer's search (band: 10-90 %
+of the orders of the trials), with the chosen K marked. Right: time-to-result at that K: for each
 optimizer the median, over orders, of the fastest of K trials to reach the target (steps; the
 seconds beside use the measured seconds per step), ranked; "never" where the fastest of K
 trials reaches the target in fewer than half of the orders. Only arrays are updated on a
@@ -14,7 +14,12 @@ import math
 
 import numpy as np
 
-from course_utils.nb09_budget import best_of_k_curve, best_of_k_steps, steps_to_target
+from course_utils.nb09_budget import (
+    best_of_k_bands,
+    best_of_k_curve,
+    best_of_k_steps,
+    steps_to_target,
+)
 from course_utils.nb09_figures import COLORS
 from course_utils.nb09_trials import METHOD_LABELS, METHODS
 from course_utils.widgets import SliderPanel, float_slider, int_slider
@@ -27,6 +32,7 @@ class BudgetDrawer:
         self.s = {m: searches[(workload, m, space)] for m in METHODS}
         self.n = len(next(iter(self.s.values())).score())
         self.curves = {m: best_of_k_curve(s.score()) for m, s in self.s.items()}
+        self.bands = {m: best_of_k_bands(s.score()) for m, s in self.s.items()}
         self.seconds = seconds
         self._steps_cache: dict = {}
 
@@ -45,11 +51,12 @@ class BudgetDrawer:
         for m in METHODS:
             mean, sd = self.curves[m]
             ax.plot(k, 100 * mean, "o-", ms=3, color=COLORS[m], label=METHOD_LABELS[m])
-            ax.fill_between(k, 100 * (mean - sd), 100 * (mean + sd), color=COLORS[m], alpha=0.15)
-            lows.append(100 * (mean - sd)[0])
+            low, high = self.bands[m]
+            ax.fill_between(k, 100 * low, 100 * high, color=COLORS[m], alpha=0.15)
+            lows.append(100 * low[0])
         vline = ax.axvline(1, color="gray", ls=":")
         hline = ax.axhline(80, color="black", lw=0.8, ls="--", label="target")
-        top = max(100 * (c[0] + c[1]).max() for c in self.curves.values())
+        top = max(100 * b[1].max() for b in self.bands.values())
         ax.set(xlabel="budget K (trials)", ylabel="expected best val. acc. (%)",
                xlim=(0.8, self.n + 0.2), ylim=(max(min(lows) - 1, 50), top + 0.8))
         ax.legend(loc="lower right", fontsize=12)
@@ -68,10 +75,13 @@ class BudgetDrawer:
                     title_left=ax.set_title(""), max_steps=max_steps)
 
     def ranking(self, k: int, target: float) -> list[tuple[str, dict]]:
-        """Methods ordered by the median fastest-of-K steps to ``target`` (never: last)."""
+        """Methods ordered by the median fastest-of-K steps to ``target`` (never: last; equal
+        steps: the smaller per-step cost first)."""
         steps = self.steps(target)
         rows = [(m, best_of_k_steps(steps[m], k)) for m in METHODS]
-        return sorted(rows, key=lambda r: (r[1]["median"], -r[1]["p_reach"]))
+        return sorted(
+            rows, key=lambda r: (r[1]["median"], -r[1]["p_reach"], self.seconds[r[0]])
+        )
 
     def update(self, state, K=4, target=0.84) -> None:
         k = int(min(max(K, 1), self.n))

@@ -1,9 +1,11 @@
 """Seconds per training step, measured so that the machine's load cannot decide a ranking.
 
 The optimizers take turns (interleaved: one block of steps for each, then again, in a rotating
-order), so a burst of load from another program hits all of them alike; each optimizer's time is
-the *minimum* over the repeats (load only ever adds time), and the spread of the repeats is
-reported beside it. Seconds to a target are then ``steps to target x seconds per step``: the
+order), so a burst of load from another program hits all of them alike. Each block is timed in
+CPU time of the training thread (``time.thread_time``, torch held to one thread), which does not
+count the time the thread waits while other programs run; each optimizer's time is the *minimum*
+over the repeats (load only ever adds time), and the spread of the repeats is reported beside it.
+`distinguishable` says whether two per-step costs differ by more than that spread. Seconds to a target are then ``steps to target x seconds per step``: the
 step count is the measurement that does not depend on the machine.
 """
 
@@ -27,8 +29,8 @@ from course_utils.nb09_trials import (
 def seconds_per_step(
     workload: str,
     data,
-    repeats: int = 5,
-    steps: int = 20,
+    repeats: int = 7,
+    steps: int = 40,
     batch_size: int = 128,
     methods=METHODS,
     threads: int = 1,
@@ -49,13 +51,13 @@ def seconds_per_step(
             order = list(methods[r % len(methods):]) + list(methods[: r % len(methods)])
             for m in order:
                 model, opt = runs[m]
-                start = time.perf_counter()
+                start = time.thread_time()
                 for xb, yb in batches:
                     loss = loss_fn(model(xb), yb)
                     opt.zero_grad(set_to_none=True)
                     loss.backward()
                     opt.step()
-                elapsed = (time.perf_counter() - start) / len(batches)
+                elapsed = (time.thread_time() - start) / len(batches)
                 if r > 0:
                     samples[m].append(elapsed)
     out = {}
@@ -74,3 +76,10 @@ def all_seconds_per_step(data, workloads, **kw) -> dict[str, dict]:
 def fastest_per_step(table: dict[str, dict]) -> dict[str, float]:
     """``{method: min seconds per step}`` from one workload's `seconds_per_step` table."""
     return {method: row["min"] for method, row in table.items()}
+
+
+def distinguishable(a: dict, b: dict) -> bool:
+    """Whether two `seconds_per_step` rows differ by more than their repeats' spread: the ratio
+    of the minima is further from 1 than the larger relative spread."""
+    ratio = max(a["min"], b["min"]) / min(a["min"], b["min"])
+    return ratio - 1 > max(a["spread"], b["spread"])

@@ -215,12 +215,17 @@ def test_only_real_panels_become_site_panels(built, notebook: Path):
     outputs = _outputs(nbformat.read(notebook, as_version=4))
     real = sum(site_panels.is_panel_output(out) for out in outputs)
     widgets = sum(build_html.WIDGET_MIME in out.get("data", {}) for out in outputs)
-    assert len(parse(page).panels) == real, page.name
+    drawn = [p for p in records[notebook]["panels"] if not p.get("note")]
+    assert len(parse(page).panels) == len(drawn), page.name
+    assert len(records[notebook]["panels"]) == real, page.name
+    assert page.read_text(encoding="utf-8").count('class="course-live-note"') == real - len(drawn)
+    assert all((notebook.stem, p["name"]) in site_panels.OFFERED for p in drawn)
     assert records[notebook]["bars_dropped"] == widgets - real
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=IDS)
 def test_panel_frames_exist_change_and_fit_the_budget(built, notebook: Path):
+    """Drawn panels: frames on the site, each slider changes the picture, page under 15 MB."""
     site, records = built
     page = _page(site, notebook)
     record = records[notebook]
@@ -312,8 +317,9 @@ def _tiny_notebooks(tmp_path: Path) -> Path:
     return folder
 
 
-def test_tiny_site_drops_markers_bars_and_hidden_cells(tmp_path):
+def test_tiny_site_drops_markers_bars_and_hidden_cells(tmp_path, monkeypatch):
     folder = _tiny_notebooks(tmp_path)
+    monkeypatch.setitem(site_panels.OFFERED, ("10_tiny", "panel"), ("a",))
     first, tiny = build_html.build(
         tmp_path / "site", folder, cache=tmp_path / "cache", work=tmp_path / "work"
     )

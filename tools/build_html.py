@@ -12,10 +12,11 @@ is executed):
   listed by a generated ``index.md``;
 * code lines starting with ``# NBVAL`` (test markers) are dropped; cells tagged ``remove-cell``,
   ``remove-input``, ``remove-output`` or ``hide-*`` are removed or folded by myst-nb;
-* each live panel (a kernel-side widget) becomes the course's frame panel: one or two of its
-  sliders as range inputs over frames the panel itself draws at build time (tools/site_panels.py
-  finds and rebuilds the panel, tools/site_frames.py draws and caches the frames, which the site
-  keeps under ``frames/`` and loads lazily); other widgets (progress bars) are dropped.
+* each live panel (a kernel-side widget) named in ``site_panels.OFFERED`` becomes the course's
+  frame panel: one or two of its sliders as range inputs over frames the panel itself draws at
+  build time (tools/site_panels.py finds and rebuilds the panel, tools/site_frames.py draws and
+  caches the frames, which the site keeps under ``frames/`` and loads lazily); a panel not named
+  there gets a note pointing to JupyterLab; other widgets (progress bars) are dropped.
 
 The download button of each page gives the repository's notebook (test-marker lines dropped).
 A staged notebook is rewritten only when it changed, so Sphinx rebuilds only what changed.
@@ -72,9 +73,18 @@ def drop_test_markers(nb) -> int:
     return dropped
 
 
+PANEL_NOTE = (
+    '<div class="course-live-note">Live panel: the figure above shows its default setting. '
+    "To move its sliders, open this notebook in JupyterLab (<code>make lab</code>).</div>"
+)
+
+
 def _panel_output(nb, stem: str, cell: int, name: str | None, ctx: dict) -> tuple[str, dict]:
     """The site's version of one live panel, and its record (with a problem if it failed)."""
     record = {"name": name, "offers": [], "frames": 0, "drawn": 0, "errors": []}
+    if (stem, name) not in site_panels.OFFERED:  # not drawn for the site: a note
+        record["note"] = True
+        return PANEL_NOTE, record
     try:
         if name is None:
             raise LookupError("the display cell shows no expression")
@@ -321,6 +331,9 @@ def describe(record: dict, site: Path) -> str:
         f"with its images and frames {record.get('weight', 0) / 1e6:.2f} MB"
     )
     for panel in record["panels"]:
+        if panel.get("note"):
+            line += f"\n    panel {panel['name']}: a note (not named in site_panels.OFFERED)"
+            continue
         offers = " x ".join(panel["offers"]) or "none"
         line += (
             f"\n    panel {panel['name']}: sliders {offers}, {panel['frames']} frames "

@@ -135,13 +135,9 @@ OVERFLOW = """() => {
 
 
 def _panel_count(notebook: Path) -> int:
-    nb = nbformat.read(notebook, as_version=4)
-    return sum(
-        build_html.site_panels.is_panel_output(out)
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for out in cell.outputs
-    )
+    """The notebook's live panels that the site draws (site_panels.OFFERED names them)."""
+    panels = build_html.site_panels.panel_cells(nbformat.read(notebook, as_version=4))
+    return sum((notebook.stem, name) in build_html.site_panels.OFFERED for _, _, name in panels)
 
 
 @pytest.mark.parametrize("name", PAGES)
@@ -239,6 +235,7 @@ def test_next_and_search_over_http(site, server, reader):
     assert any("Adagrad" in t for t in titles), titles
     snippets = [s for s in results.locator("p.context").all_inner_texts() if s.strip()]
     assert any("adagrad" in s.lower() for s in snippets), f"no snippets: {snippets[:3]}"
+    assert not any("Light Dark" in s for s in snippets), f"theme buttons in {snippets[:3]}"
     assert not blocked, f"asked the network for {blocked}"
     assert not errors, f"JavaScript errors {errors}"
 

@@ -23,3 +23,19 @@ document.addEventListener("DOMContentLoaded", function () {
     a.removeAttribute("target");
   });
 });
+
+// Search snippets from the article's own text, not from the theme's buttons ("Light Dark") or
+// the page title, which the result shows already. (Sphinx's search defines `Search`.)
+document.addEventListener("DOMContentLoaded", function () {
+  if (typeof Search === "undefined" || !Search.htmlToText) return;
+  var sphinxHtmlToText = Search.htmlToText;
+  Search.htmlToText = function (htmlString, anchor) {
+    var doc = new DOMParser().parseFromString(htmlString, "text/html");
+    var article = doc.querySelector("article.bd-article");
+    if (anchor || !article) return sphinxHtmlToText(htmlString, anchor);
+    article.querySelectorAll(".headerlink, script, style, h1").forEach(function (el) {
+      el.remove();
+    });
+    return article.textContent.replace(/\s+/g, " ");
+  };
+});
