@@ -176,7 +176,7 @@ def plot_zigzag_grid(fig, kappas=(2, 50), lr_factors=(0.1, 1.8), angle_deg=45.0,
             traj = gradient_descent(q, w0, f / max(q.h), steps)
             draw_landscape(ax, q, traj)
             ax.set_title(
-                f"$\\kappa$ = {kappa}, $\\alpha$ = {f}/$\\lambda_{{max}}$, "
+                f"$\\kappa$ = {kappa}, $\\alpha$ = {f}/$h_1$, "
                 f"loss after {steps}: {traj.losses[-1]:.1e}",
                 fontsize=11,
             )
@@ -185,10 +185,32 @@ def plot_zigzag_grid(fig, kappas=(2, 50), lr_factors=(0.1, 1.8), angle_deg=45.0,
     return fig
 
 
-def jacobi_step(q: Quadratic) -> np.ndarray:
-    """Per-coordinate steps d_i / H_ii times the best fixed step of the Jacobi-scaled problem."""
+# Step grid in units of 1/(largest curvature), the same for GD and the per-coordinate method.
+STEP_GRID = (0.5, 1.0, 1.5, 1.8, 1.9, 1.95, 1.99)
+
+
+def _tuned(q: Quadratic, w0, steps: int, scale: np.ndarray, lam_max: float) -> np.ndarray:
+    """The step vector scale * c / lam_max, c from STEP_GRID, with the lowest loss after steps."""
+    best = None
+    for c in STEP_GRID:
+        step = scale * c / lam_max
+        loss = run_update_rule(q, w0, lambda w, g, t, s=step: w - s * g, steps).losses[-1]
+        if best is None or loss < best[0]:
+            best = (loss, step)
+    return best[1]
+
+
+def jacobi_step(q: Quadratic, w0=None, steps: int | None = None) -> np.ndarray:
+    """Per-coordinate steps c d_i with d_i = 1 / H_ii, c in units of 1/lambda_max(D^1/2 H D^1/2).
+
+    Without ``w0`` and ``steps``, c is the best asymptotic step 2/(lambda_max + lambda_min) of
+    the scaled problem; with them, the value of STEP_GRID best after ``steps`` from ``w0``.
+    """
     d = 1.0 / np.diag(q.H)
-    return d * best_fixed_step(np.linalg.eigvalsh(np.sqrt(d)[:, None] * q.H * np.sqrt(d)[None, :]))
+    ev = np.linalg.eigvalsh(np.sqrt(d)[:, None] * q.H * np.sqrt(d)[None, :])
+    if w0 is None or steps is None:
+        return d * best_fixed_step(ev)
+    return _tuned(q, w0, steps, d, ev[-1])
 
 
 def jacobi_kappa(q: Quadratic) -> float:
@@ -199,12 +221,14 @@ def jacobi_kappa(q: Quadratic) -> float:
 
 
 def preconditioning_runs(kappa=50.0, angle_deg=0.0, steps=30, w0=(-1.0, 0.6)):
-    """GD at its best fixed step and GD with Jacobi per-coordinate steps on one quadratic."""
+    """GD and GD with Jacobi per-coordinate steps on one quadratic, each step tuned for ``steps``."""
     q = Quadratic.from_kappa(kappa, angle_deg=angle_deg)
-    step = jacobi_step(q)
+    step = jacobi_step(q, w0, steps)
+    lr_gd = float(_tuned(q, w0, steps, np.ones(1), max(q.h))[0])
     return {
         "q": q,
-        "gd": gradient_descent(q, w0, best_fixed_step(q.h), steps),
+        "lr_gd": lr_gd,
+        "gd": gradient_descent(q, w0, lr_gd, steps),
         "jacobi": run_update_rule(q, w0, lambda w, g, t: w - step * g, steps),
     }
 
@@ -223,7 +247,7 @@ def plot_preconditioning(fig, kappa=50.0, angles=(0.0, 10.0, 45.0), steps=30):
             lw=4,
             ms=5,
             alpha=0.45,
-            label=f"GD, α = 2/(h₁+h₂): loss {gd.losses[-1]:.1e}",
+            label=f"GD, α = {runs['lr_gd'] * max(q.h):g}/$h_1$: loss {gd.losses[-1]:.1e}",
         )
         ax.plot(
             *pre.path.T,
@@ -239,9 +263,12 @@ def plot_preconditioning(fig, kappa=50.0, angles=(0.0, 10.0, 45.0), steps=30):
             f"κ after scaling {jacobi_kappa(q):.3g}",
             fontsize=11,
         )
+        reach = max(1.25, 1.05 * float(np.abs(pre.path).max()))  # keep every point in view
+        ax.set_xlim(-reach, reach)
+        ax.set_ylim(-reach, reach)
         ax.legend(loc="lower right", fontsize=8)
     fig.suptitle(
-        "Per-coordinate steps 1/H_ii: their gain shrinks as the bowl rotates "
+        "Per-coordinate steps $c/H_{ii}$ ($c$ tuned): their gain shrinks as the bowl rotates "
         f"($\\kappa$={kappa:g}, {steps} steps)"
     )
     fig.tight_layout()
@@ -280,8 +307,15 @@ def plot_sgd_noise_floor(
         floor = sgd_loss_floor(q.h, lr, noise_std)
         ax.axhline(floor, color=color, ls="--", lw=1.5)
         out[f] = (losses, floor)
-    ax.plot([], [], color="gray", alpha=0.4, lw=0.8, label="one seed (faint)")
-    ax.plot([], [], color="gray", ls="--", lw=1.5, label="theory $\\mathbb{E}[L]$ (dashed)")
+    ax.plot([], [], color="gray", alpha=0.4, lw=0.8, label="one seed (faint, same colours)")
+    ax.plot(
+        [],
+        [],
+        color="gray",
+        ls="--",
+        lw=1.5,
+        label="theory $\\mathbb{E}[L]$ (dashed, same colours)",
+    )
     _loss_axis(ax)
     ax.set_title(
         f"Noisy gradients ($\\sigma$={noise_std}): mean over {len(list(seeds))} seeds settles "
@@ -399,7 +433,7 @@ class GDPanelDrawer:
             label.set_text(f"h{i + 1} = {q.h[i]:.3g}")
         st["diverged1"].set_text(f"diverged at step {traj.diverged_at}" if traj.diverged else "")
         st["diverged1"].set_visible(traj.diverged)
-        ax1.set_title(f"κ = {kappa:.3g},  α·λmax = {lr_scaled:.2f},  rotation {angle:.0f}°")
+        ax1.set_title(f"κ = {kappa:.3g},  α·h₁ = {lr_scaled:.2f},  rotation {angle:.0f}°")
 
         k = np.arange(len(traj.losses))
         losses = np.maximum(traj.losses, LOSS_FLOOR)
@@ -430,7 +464,7 @@ class GDPanelDrawer:
         ax2.set_xlim(0, steps)
         diverges = lr_scaled > 2
         ax2.set_title(
-            "DIVERGES: α·λmax > 2"
+            "DIVERGES: α·h₁ > 2"
             if diverges
             else f"slowest factor max |1 - α·hᵢ| = {rho.max():.4f}",
             color="#b00020" if diverges else "black",
@@ -443,7 +477,7 @@ def make_gd_panel() -> SliderPanel:
     """Notebook 01's live panel: kappa, alpha*lambda_max, rotation, steps, noise, start point."""
     controls = {
         "kappa": log_slider("κ (cond.)", 10.0, 1.0, 1000.0),
-        "lr_scaled": float_slider("α·λmax", 1.0, 0.05, 2.1, step=0.05),
+        "lr_scaled": float_slider("α·h₁", 1.0, 0.05, 2.1, step=0.05),
         "angle": float_slider("rotation °", 45.0, 0.0, 90.0, step=5.0),
         "steps": int_slider("steps k", 60, 5, 400, step=5),
         "noise": float_slider("noise σ", 0.0, 0.0, 0.5, step=0.01),

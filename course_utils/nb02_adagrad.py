@@ -29,6 +29,8 @@ GRADIENT_SCALES = {"small": 0.01, "medium": 0.1, "large": 1.0}
 # The slides colour the large-gradient parameter green.
 _SCALE_COLORS = {"small": "#1f77b4", "medium": "#ff7f0e", "large": "#2ca02c"}
 _TORCH_COLOR = "#7f7f7f"
+# torch's curves: thin black dashes drawn over the course's, visible where the two coincide.
+_TORCH_ON_TOP = dict(color="black", lw=1.0, ls=(0, (3, 3)), zorder=3)
 # The course's MLP (course_utils.models.make_mlp) with narrower hidden layers: 52,650 weights.
 MLP_HIDDEN = (64, 32)
 
@@ -84,10 +86,15 @@ def plot_effective_lr(
         color = _SCALE_COLORS.get(name, None)
         ax.plot(t, course[:, i], color=color, label=f"{name} |g| ≈ {scale:g}")
         if torch_conv is not None:
-            ax.plot(t, torch_conv[:, i], "--", color=color, lw=1.5)
+            ax.plot(t, torch_conv[:, i], **_TORCH_ON_TOP)
+    for scale in scales.values():  # the law alpha / (|g| sqrt(t)): slope -1/2 on log-log axes
+        ax.plot(t, lr / (scale * np.sqrt(t)), ":", color="black", lw=1)
+    ax.plot([], [], ":", color="black", lw=1, label="α/(|g|√t)")
     if show_torch:
-        ax.plot([], [], "--", color=_TORCH_COLOR, lw=1.5, label="torch: α/(√G + ε)")
+        ax.plot([], [], label="torch: α/(√G + ε), on top", **_TORCH_ON_TOP)
+    ax.set_xscale("log")
     ax.set_yscale("log")
+    log_axis(ax, "x")
     log_axis(ax)
     ax.set_xlabel("step t")
     ax.set_ylabel("effective learning rate α / √(G + ε)")
@@ -123,7 +130,7 @@ def plot_measured_steps(ax, lr=0.1, eps=1e-8, scales=None, steps=500, seed=0):
     log_axis(ax, "x")
     log_axis(ax, "y")
     ax.set_xlabel("step t")
-    ax.set_ylabel("measured step |Δw_t| = η_t |g_t|")
+    ax.set_ylabel(r"measured step $|\Delta w_t| = \eta_t\,|g_t|$")
     ax.set_title("The steps themselves: the same for all three", y=1.0)
     ax.legend(loc="lower left")
     return ax
@@ -202,7 +209,7 @@ def compare_with_torch_on_mlp(
         torch.set_num_threads(threads)
 
 
-def _lockstep(X, y, convention, dtype, steps, lr, eps, batch_size, seed):
+def _lockstep(X, y, convention, dtype, steps, lr, eps, batch_size, seed, record=None):
     ref, ours = (make_mlp(seed=seed, hidden=MLP_HIDDEN).to(dtype) for _ in range(2))
     ref_opt = torch.optim.Adagrad(ref.parameters(), lr=lr, eps=eps)
     ours_params = list(ours.parameters())
@@ -235,6 +242,8 @@ def _lockstep(X, y, convention, dtype, steps, lr, eps, batch_size, seed):
             drift[k] = max(
                 (a - b).abs().max().item() for a, b in zip(ours.parameters(), ref.parameters())
             )
+            if record is not None:
+                _record_anatomy(record, ours_params, ref.parameters(), lr, eps)
     label = "adagrad_update" if convention == "course" else "CourseAdagrad(eps_inside_sqrt=False)"
     result = compare(
         f"{label} vs torch.optim.Adagrad, {steps} steps, {str(dtype).replace('torch.', '')}",
@@ -242,6 +251,36 @@ def _lockstep(X, y, convention, dtype, steps, lr, eps, batch_size, seed):
         [p.detach() for p in ref.parameters()],
     )
     return result, drift
+
+
+def _record_anatomy(record: dict, ours, ref, lr: float, eps: float) -> None:
+    g = torch.cat([p.grad.flatten() for p in ours]).abs()
+    tiny = (g > 0) & (g < eps**0.5)
+    record.setdefault("ever", torch.zeros_like(tiny))
+    record["ever"] |= tiny
+    diff = torch.cat([(a - b).flatten() for a, b in zip(ours, ref)]).abs()
+    record.setdefault("tiny", []).append(int(tiny.sum()))
+    record.setdefault("ever_tiny", []).append(int(record["ever"].sum()))
+    record.setdefault("apart", []).append(int((diff > lr).sum()))
+
+
+def drift_anatomy(X, y, steps: int = 200, lr: float = 0.01, eps: float = 1e-10, seed: int = 0):
+    """Where the course-vs-torch drift comes from, step by step (float64, one thread).
+
+    Returns arrays over steps: ``tiny``, gradient entries of the course run that are nonzero but
+    below sqrt(eps); ``ever_tiny``, weights that have had such a gradient at least once so far;
+    ``apart``, weights more than ``lr`` apart from torch's; and ``n``, the number of weights.
+    """
+    record: dict = {}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        _lockstep(X, y, "course", torch.float64, steps, lr, eps, 128, seed, record)
+    finally:
+        torch.set_num_threads(threads)
+    out = {key: np.array(record[key]) for key in ("tiny", "ever_tiny", "apart")}
+    out["n"] = int(record["ever"].numel())
+    return out
 
 
 def plot_drift(ax, drifts: dict):
@@ -254,9 +293,9 @@ def plot_drift(ax, drifts: dict):
         ax.plot(np.arange(1, d.size + 1), d, label=label, **style)
     ax.set_ylim(bottom=0)
     ax.set_xlabel("training step")
-    ax.set_ylabel("max |w_ours − w_torch|")
+    ax.set_ylabel(r"max $|w_{ours} - w_{torch}|$")
     ax.set_title("Difference from torch.optim.Adagrad (same batches, same init)", y=1.0)
-    ax.legend(loc="center right", fontsize=9)
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 0.06), fontsize=9)  # under the curves
     return ax
 
 
@@ -306,9 +345,9 @@ class EffectiveLrDrawer:
         for name in GRADIENT_SCALES:
             color = _SCALE_COLORS[name]
             st["course"].append(ax1.plot([], [], color=color, label=name)[0])
-            st["torch"].append(ax1.plot([], [], "--", color=color, lw=1.5)[0])
+            st["torch"].append(ax1.plot([], [], **_TORCH_ON_TOP)[0])
             st["marks"].append(ax2.plot([], [], "o", color=color, ms=8, clip_on=False)[0])
-        ax1.plot([], [], "--", color=_TORCH_COLOR, lw=1.5, label="torch: α/(√G + ε)")
+        ax1.plot([], [], label="torch: α/(√G + ε), on top", **_TORCH_ON_TOP)
         ax1.set_yscale("log")
         log_axis(ax1)
         ax1.set_xlim(0, self.steps)

@@ -21,7 +21,7 @@ from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullLocator
 
 from .optimizers import adagrad_update, rmsprop_update, validate_hyperparameters
 from .plotting import OPTIMIZER_COLORS, log_axis
-from .quadratic import Quadratic, best_fixed_step, gradient_descent, run_update_rule
+from .quadratic import Quadratic, gradient_descent, run_update_rule
 
 # The sparse demo's setting: noisy targets, a rare feature active in 1 % of the examples.
 SPARSE_SETTING = dict(p_frequent=0.9, p_rare=0.01, noise=0.5, steps=3000)
@@ -78,21 +78,45 @@ def adagrad_sparse(x, y, lr: float, eps: float = 1e-8):
     return np.stack(path), np.stack(eta)
 
 
+def scalar_adagrad_sparse(x, y, lr: float, eps: float = 1e-8) -> np.ndarray:
+    """Final w (S, 2) of Adagrad with ONE accumulator for all weights, G += |g|^2 (a control).
+
+    Its step decays like Adagrad's, but it is the same for both coordinates, as in SGD.
+    """
+    validate_hyperparameters(lr=lr, eps=eps)
+    w, G = np.zeros(x.shape[1:]), np.zeros(x.shape[1:-1] + (1,))
+    for x_t, y_t in zip(x, y):
+        grad = ((w * x_t).sum(-1) - y_t)[..., None] * x_t
+        G = G + (grad * grad).sum(-1, keepdims=True)
+        w = w - lr * grad / np.sqrt(G + eps)
+    return w
+
+
 def _rms_error(w_final) -> np.ndarray:
     """RMS over seeds of w_T - w* for each coordinate: shape (..., 2)."""
     return np.sqrt(np.mean((w_final - 1.0) ** 2, axis=-2))
 
 
-def sparse_tradeoff(lrs_sgd, lrs_adagrad, seeds=range(50), **setting) -> dict:
+def sparse_tradeoff(
+    lrs_sgd, lrs_adagrad, seeds=range(50), scalar=False, lrs_scalar=None, **setting
+) -> dict:
     """Final errors (RMS over seeds) of both weights for each alpha of SGD and of Adagrad.
 
+    ``scalar=True`` adds ``scalar``: the control `scalar_adagrad_sparse` over ``lrs_scalar``.
     Returns ``sgd`` (A, 2) and ``adagrad`` (B, 2) arrays of (frequent, rare) errors, the alphas,
     and the mean number of rare updates.
     """
     x, y = sparse_data(list(seeds), **{**SPARSE_SETTING, **setting})
     sgd_final = sgd_sparse(x, y, lrs_sgd)[:, -1]
     ada_final = np.stack([adagrad_sparse(x, y, lr)[0][-1] for lr in lrs_adagrad])
+    extra = {}
+    if scalar:
+        extra["scalar"] = _rms_error(
+            np.stack([scalar_adagrad_sparse(x, y, lr) for lr in lrs_scalar])
+        )
+        extra["lrs_scalar"] = np.asarray(lrs_scalar, dtype=np.float64)
     return dict(
+        **extra,
         sgd=_rms_error(sgd_final),
         adagrad=_rms_error(ada_final),
         lrs_sgd=np.asarray(lrs_sgd, dtype=np.float64),
@@ -111,16 +135,44 @@ def sgd_best_rare_error(tradeoff: dict, frequent_error: float) -> float:
     return float(sgd[quiet, 1].min()) if quiet.any() else float("inf")
 
 
+def rarity_study(p_values, seeds=range(50), lr_adagrad=0.3, lrs_sgd=None, lrs_adagrad=None):
+    """How Adagrad's edge on sparse features depends on the rare feature's frequency p.
+
+    For each p: ``matched``, SGD's best rare error among its alphas at least as quiet on the
+    frequent weight as Adagrad at ``lr_adagrad``, over Adagrad's rare error (the section's
+    comparison); ``tuned``, SGD's over Adagrad's smallest total error sqrt(e_freq^2 + e_rare^2),
+    each over its own alpha grid (SGD 25 values, Adagrad 20). Returns {p: dict(matched, tuned, rare_updates)}.
+    """
+    lrs_sgd = np.geomspace(2e-4, 1.0, 25) if lrs_sgd is None else np.asarray(lrs_sgd)
+    lrs_adagrad = np.geomspace(0.02, 2.0, 20) if lrs_adagrad is None else np.asarray(lrs_adagrad)
+    out = {}
+    for p in p_values:
+        trade = sparse_tradeoff(lrs_sgd, [lr_adagrad, *lrs_adagrad], seeds, p_rare=p)
+        freq, rare = trade["adagrad"][0]
+        total_sgd = np.hypot(*trade["sgd"].T).min()
+        total_ada = np.hypot(*trade["adagrad"][1:].T).min()
+        out[p] = dict(
+            matched=sgd_best_rare_error(trade, freq) / rare,
+            tuned=float(total_sgd / total_ada),
+            rare_updates=trade["rare_updates"],
+        )
+    return out
+
+
 def plot_sparse_tradeoff(ax, tradeoff: dict, highlight: float | None = None):
     """SGD's trade-off curve over alpha and Adagrad's, in (frequent error, rare error), log-log."""
-    for key, marker in (("sgd", "o"), ("adagrad", "s")):
+    names = {"sgd": "SGD", "adagrad": "Adagrad", "scalar": "scalar Adagrad (one G)"}
+    colors = {**OPTIMIZER_COLORS, "scalar": "#7f7f7f"}
+    for key, marker in (("sgd", "o"), ("adagrad", "s"), ("scalar", "^")):
+        if key not in tradeoff:
+            continue
         err, lrs = tradeoff[key], tradeoff[f"lrs_{key}"]
-        name = "SGD" if key == "sgd" else "Adagrad"
+        name = names[key]
         ax.plot(
             err[:, 0],
             err[:, 1],
             f"-{marker}",
-            color=OPTIMIZER_COLORS[key],
+            color=colors[key],
             ms=5,
             label=f"{name}, α from {lrs.min():.3g} to {lrs.max():.3g}",
         )
@@ -131,7 +183,7 @@ def plot_sparse_tradeoff(ax, tradeoff: dict, highlight: float | None = None):
                 textcoords="offset points",
                 xytext=(6, 4),
                 fontsize=8,
-                color=OPTIMIZER_COLORS[key],
+                color=colors[key],
             )
     if highlight is not None:
         i = int(np.argmin(np.abs(tradeoff["lrs_adagrad"] - highlight)))
@@ -155,6 +207,8 @@ def plot_sparse_tradeoff(ax, tradeoff: dict, highlight: float | None = None):
         y=1.0,
         fontsize=10,
     )
+    low, high = ax.get_ylim()
+    ax.set_ylim(low, high * 2.5)  # room above the curves for the legend
     ax.legend(loc="upper right", fontsize=9)
     return ax
 
@@ -227,7 +281,7 @@ def plot_stall(ax_gap, ax_step, run: dict, title: str | None = None):
     ax_gap.set_title(title or f"Adagrad stalls on a long slope (α = {run['lr']:g})", y=1.0)
     ax_gap.legend(loc="upper right", fontsize=9)
     if "gap_rmsprop" in run:  # zoom on the last steps: the limit cycle around w*
-        inset = ax_gap.inset_axes([0.42, 0.3, 0.55, 0.32])
+        inset = ax_gap.inset_axes([0.45, 0.12, 0.52, 0.3])  # below the Adagrad curve
         last = slice(len(t) - 12, len(t))
         inset.plot(t[last], run["gap_rmsprop"][last], "o-", color=OPTIMIZER_COLORS["rmsprop"], ms=3)
         inset.axhline(0, color="black", lw=0.8)
@@ -282,18 +336,78 @@ def adagrad_step_fn(lr: float, eps: float = 1e-8, full_matrix: bool = False) -> 
 
 QUADRATIC_W0 = (-4.0, 3.0)
 QUADRATIC_METHODS = {
-    "gd": ("GD, best fixed step", OPTIMIZER_COLORS["gd"]),
+    "gd": ("GD, step tuned for the horizon", OPTIMIZER_COLORS["gd"]),
     "adagrad": ("Adagrad (diagonal G)", OPTIMIZER_COLORS["adagrad"]),
     "full": ("full-matrix Adagrad", FULL_MATRIX_COLOR),
 }
+# Each method's grid (7 values each, the same budget): GD's step in units of 1/h_max up to the
+# stability limit 2/h_max, Adagrad's alpha (a distance) by factors of 2.
+GD_STEP_GRID = (0.5, 1.0, 1.5, 1.8, 1.9, 1.95, 1.99)
+ADAGRAD_LR_GRID = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+LOG_FLOOR = -30.0  # log10 loss ratios below this are rounding-level ties when tuning
 
 
-def quadratic_runs(kappa=100.0, angle_deg=0.0, lr=2.0, steps=60, w0=QUADRATIC_W0) -> dict:
-    """GD at its best fixed step 2/(h_max + h_min), diagonal and full-matrix Adagrad (alpha = lr)."""
+def _gd_log_ratios(q: Quadratic, W0, lrs, steps: int) -> np.ndarray:
+    """log10(L_T / L_0) of GD at every step in ``lrs`` (A,) from every start in W0: (A, n)."""
+    W0 = np.atleast_2d(np.asarray(W0, dtype=np.float64))
+    W = np.repeat(W0[None], len(lrs), axis=0)
+    a = np.asarray(lrs, dtype=np.float64)[:, None, None]
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(int(steps)):
+            W = W - a * q.grad(W)
+        ratio = q.loss(W) / q.loss(W0)
+    return np.log10(np.clip(np.nan_to_num(ratio, nan=np.inf), 1e-300, np.inf))
+
+
+def horizon_tuned_gd_step(q: Quadratic, W0, steps: int, grid=GD_STEP_GRID) -> float:
+    """GD's step (absolute) from ``grid`` x 1/h_max with the lowest median log10(L_T/L_0) over W0."""
+    scores = np.median(
+        np.maximum(_gd_log_ratios(q, W0, np.asarray(grid) / max(q.h), steps), LOG_FLOOR), axis=1
+    )
+    return float(grid[int(np.argmin(scores))] / max(q.h))
+
+
+def _adagrad_log_ratios(q: Quadratic, W0, lr: float, steps: int, eps: float = 1e-8):
+    W0 = np.atleast_2d(np.asarray(W0, dtype=np.float64))
+    W, state = W0.copy(), []
+    for _ in range(int(steps)):
+        (W,), state = adagrad_update([W], [q.grad(W)], state, lr=lr, eps=eps)
+    return np.log10(np.maximum(q.loss(W) / q.loss(W0), 1e-300))
+
+
+def tuned_adagrad_lr(q: Quadratic, W0, steps: int, grid=ADAGRAD_LR_GRID) -> float:
+    """Adagrad's alpha from ``grid`` with the lowest median log10(L_T/L_0) over the starts W0."""
+    scores = [
+        np.median(np.maximum(_adagrad_log_ratios(q, W0, lr, steps), LOG_FLOOR)) for lr in grid
+    ]
+    return float(grid[int(np.argmin(scores))])
+
+
+def tuned_steps(kappa=100.0, angle_deg=45.0, steps=60, n_starts=24, radius=5.0) -> dict:
+    """Both methods tuned the same way for one bowl and horizon: {"gd": step, "adagrad": alpha}.
+
+    Each gets the value of its 7-point grid with the lowest median log10(L_T/L_0) over the
+    `start_points`; GD's step is returned in absolute units (h_max = 1 here).
+    """
+    q = Quadratic.from_kappa(kappa, angle_deg=angle_deg)
+    W0 = start_points(n_starts, radius)
+    return {"gd": horizon_tuned_gd_step(q, W0, steps), "adagrad": tuned_adagrad_lr(q, W0, steps)}
+
+
+def quadratic_runs(
+    kappa=100.0, angle_deg=0.0, lr=2.0, steps=60, w0=QUADRATIC_W0, lr_gd: float | None = None
+) -> dict:
+    """GD, diagonal and full-matrix Adagrad (alpha = lr) from ``w0``.
+
+    GD's step is ``lr_gd``; by default the step of `GD_STEP_GRID` best for this start and horizon.
+    """
     q = Quadratic.from_kappa(kappa, h_max=1.0, angle_deg=angle_deg)
+    if lr_gd is None:
+        lr_gd = horizon_tuned_gd_step(q, [w0], steps)
     return {
         "q": q,
-        "gd": gradient_descent(q, w0, best_fixed_step(q.h), steps),
+        "lr_gd": lr_gd,
+        "gd": gradient_descent(q, w0, lr_gd, steps),
         "adagrad": run_update_rule(q, w0, adagrad_step_fn(lr), steps),
         "full": run_update_rule(q, w0, adagrad_step_fn(lr, full_matrix=True), steps),
     }
@@ -305,29 +419,34 @@ def start_points(n: int = 24, radius: float = 5.0) -> np.ndarray:
     return radius * np.stack([np.cos(angle), np.sin(angle)], axis=1)
 
 
-def log_loss_ratios(q: Quadratic, W0, lr=2.0, steps=60, eps=1e-8) -> dict:
-    """log10(L_T / L_0) from each start point in W0 (n, 2), for GD, Adagrad and full-matrix."""
-    W = {key: np.array(W0, dtype=np.float64) for key in QUADRATIC_METHODS}
-    diag_state: list = []
+def log_loss_ratios(q: Quadratic, W0, lr=2.0, steps=60, eps=1e-8, lr_gd=None) -> dict:
+    """log10(L_T / L_0) from each start point in W0 (n, 2), for GD, Adagrad and full-matrix.
+
+    GD runs at ``lr_gd`` (default: `horizon_tuned_gd_step` over these starts and ``steps``).
+    """
+    if lr_gd is None:
+        lr_gd = horizon_tuned_gd_step(q, W0, steps)
     G = np.zeros(W0.shape + W0.shape[-1:])
-    lr_gd = best_fixed_step(q.h)
+    W = np.array(W0, dtype=np.float64)
     for _ in range(steps):
-        W["gd"] = W["gd"] - lr_gd * q.grad(W["gd"])
-        (W["adagrad"],), diag_state = adagrad_update(
-            [W["adagrad"]], [q.grad(W["adagrad"])], diag_state, lr=lr, eps=eps
-        )
-        W["full"], G = full_matrix_adagrad_update(W["full"], q.grad(W["full"]), G, lr, eps)
+        W, G = full_matrix_adagrad_update(W, q.grad(W), G, lr, eps)
     start = q.loss(W0)
-    return {key: np.log10(np.maximum(q.loss(w) / start, 1e-300)) for key, w in W.items()}
+    return {
+        "gd": _gd_log_ratios(q, W0, [lr_gd], steps)[0],
+        "adagrad": _adagrad_log_ratios(q, W0, lr, steps, eps),
+        "full": np.log10(np.maximum(q.loss(W) / start, 1e-300)),
+    }
 
 
 def start_point_study(
-    kappa=100.0, angles=(0.0, 45.0), lr=2.0, steps=60, n_starts=24, radius=5.0
+    kappa=100.0, angles=(0.0, 45.0), lr=2.0, steps=60, n_starts=24, radius=5.0, lr_gd=None
 ) -> dict:
     """`log_loss_ratios` from `start_points` at each rotation angle: {angle: {method: (n,)}}."""
     W0 = start_points(n_starts, radius)
     return {
-        angle: log_loss_ratios(Quadratic.from_kappa(kappa, angle_deg=angle), W0, lr, steps)
+        angle: log_loss_ratios(
+            Quadratic.from_kappa(kappa, angle_deg=angle), W0, lr, steps, lr_gd=lr_gd
+        )
         for angle in angles
     }
 
@@ -338,7 +457,7 @@ def plot_start_point_study(ax, study: dict, steps: int = 60):
     for a, ratios in enumerate(study.values()):
         for m, (key, (label, color)) in enumerate(QUADRATIC_METHODS.items()):
             x = a + (m - 1) * width
-            r = ratios[key]
+            r = np.maximum(ratios[key], LOG_FLOOR)  # below: rounding level, drawn on the floor
             jitter = np.linspace(-0.06, 0.06, r.size)
             ax.plot(
                 x + jitter, r, "o", color=color, ms=4, alpha=0.7, label=label if a == 0 else None
@@ -347,5 +466,15 @@ def plot_start_point_study(ax, study: dict, steps: int = 60):
     ax.set_xticks(range(len(study)), [f"rotation {angle:g}°" for angle in study])
     ax.set_ylabel(f"log₁₀ (loss after {steps} steps / start loss)")
     ax.set_title("One dot per start point on a circle (black bars: medians)", y=1.0)
-    ax.legend(loc="center", bbox_to_anchor=(0.5, 0.72), fontsize=9)
+    ax.axhline(LOG_FLOOR, color="#888888", ls=":", lw=1)
+    ax.text(
+        0.5,
+        LOG_FLOOR + 0.6,
+        "rounding level (10⁻³⁰ and below)",
+        ha="center",
+        fontsize=8,
+        color="#555555",
+    )
+    ax.set_ylim(LOG_FLOOR - 2, 1)
+    ax.legend(loc="center", bbox_to_anchor=(0.5, 0.5), fontsize=9)
     return ax

@@ -152,12 +152,23 @@ class QuadraticDrawer:
         ax_loss.set_ylim(1e-17, 1e3)  # the 1e-16 floor above the bottom spine
         ax_loss.set_xlabel("step")
         ax_loss.set_ylabel("loss L(w)")
-        ax_loss.set_title("Loss (floored at 1e-16)", y=1.0)
+        st["loss_title"] = ax_loss.set_title("", y=1.0)
         ax_loss.legend(loc="lower left", fontsize=9)  # the runs start at the top left
         return st
 
-    def update(self, st, lr, angle_deg, kappa, steps, w1_0=QUADRATIC_W0[0], w2_0=QUADRATIC_W0[1]):
-        runs = quadratic_runs(kappa, angle_deg, lr, steps, w0=(w1_0, w2_0))
+    def update(
+        self,
+        st,
+        lr,
+        angle_deg,
+        kappa,
+        steps,
+        w1_0=QUADRATIC_W0[0],
+        w2_0=QUADRATIC_W0[1],
+        lr_gd=None,
+    ):
+        # GD's step: the best of its grid for this start and horizon unless given.
+        runs = quadratic_runs(kappa, angle_deg, lr, steps, w0=(w1_0, w2_0), lr_gd=lr_gd)
         q = runs["q"]
         if st["key"] != (kappa, angle_deg):
             if st["contours"] is not None:
@@ -180,6 +191,7 @@ class QuadraticDrawer:
         st["diverged"].set_visible(bool(notes))
         st["ax_loss"].set_xlim(0, steps)
         st["title"].set_text(f"κ = {q.kappa:.3g}, axes rotated by {angle_deg:g}°")
+        st["loss_title"].set_text(f"Loss (floored at 1e-16); GD's step {runs['lr_gd']:.3g}$/h_1$")
 
 
 def make_quadratic_panel() -> SliderPanel:
@@ -200,7 +212,7 @@ def make_quadratic_panel() -> SliderPanel:
 
 
 def quadratic_comparison_figure(
-    fig, angles=(0.0, 45.0), lr=2.0, kappa=100.0, steps=60, w0=QUADRATIC_W0
+    fig, angles=(0.0, 45.0), lr=2.0, kappa=100.0, steps=60, w0=QUADRATIC_W0, lr_gd=None
 ):
     """The quadratic panel's view at several rotation angles, one row each (static figure)."""
     drawer = QuadraticDrawer()
@@ -213,5 +225,6 @@ def quadratic_comparison_figure(
             steps=steps,
             w1_0=w0[0],
             w2_0=w0[1],
+            lr_gd=lr_gd,
         )
     return fig

@@ -169,7 +169,7 @@ def plot_adam_step_ratio(ax, beta1=0.9, beta2=0.999, steps=1000):
     log_axis(ax, "x")
     log_axis(ax, "y")
     ax.set_xlabel("step t")
-    ax.set_ylabel("Adam's step |Δw_t| / α (constant gradient)")
+    ax.set_ylabel(r"Adam's step $|\Delta w_t|/\alpha$ (constant gradient)")
     ax.set_title(
         f"Adam's step with and without bias correction (β₁ = {beta1:g}, β₂ = {beta2:g})", y=1.0
     )
@@ -187,33 +187,37 @@ def plot_gradient_signal(ax, g) -> None:
     t = np.arange(1, len(g) + 1)
     ax.plot(t, np.maximum(np.asarray(g) ** 2, 1e-6), color="#555555", lw=0.6)
     log_axis(ax)
-    ax.set_ylabel("g_t²")
+    ax.set_ylabel(r"$g_t^2$")
     ax.set_title("Squared gradients: noise plus two spikes", y=1.0)
 
 
-def plot_ema_vs_accumulation(ax, g, beta2s=BETA2_VALUES, legend: bool = True, average=False):
+def plot_ema_vs_accumulation(
+    ax, g, beta2s=BETA2_VALUES, legend: bool = True, average=False, colors: dict | None = None
+):
     """Figure 2.2: Adagrad's G_t (or its average G_t / t) against the EMAs v_t of g², log y.
 
     ``average=True`` plots G_t / t, which has the units of v_t (a mean of g²), so the two compare
-    like with like; ``False`` plots the sum itself, as the slides' figure 2.2 does.
+    like with like; ``False`` plots the sum itself, as the slides' figure 2.2 does. ``colors``
+    maps "adagrad" and each beta2 to a colour (default: the course's colours).
     """
+    colors = {"adagrad": OPTIMIZER_COLORS["adagrad"], **_BETA_COLORS, **(colors or {})}
     g2 = np.asarray(g, dtype=np.float64) ** 2
     t = np.arange(1, g2.size + 1)
     G = accumulate(g2)
-    label = "Adagrad: G_t / t = mean of all g²" if average else "Adagrad: G_t = Σ g²"
-    ax.plot(t, G / t if average else G, color=OPTIMIZER_COLORS["adagrad"], lw=2.5, label=label)
+    label = r"Adagrad: $G_t/t$ = mean of all $g^2$" if average else r"Adagrad: $G_t = \Sigma g^2$"
+    ax.plot(t, G / t if average else G, color=colors["adagrad"], lw=2.5, label=label)
     for beta2 in beta2s:
         ax.plot(
             t,
             np.maximum(ema(g2, beta2), 1e-6),
-            color=_BETA_COLORS.get(beta2, None),
-            label=f"EMA v_t, β₂ = {beta2:g}",
+            color=colors.get(beta2, None),
+            label=f"EMA $v_t$, β₂ = {beta2:g}",
         )
     log_axis(ax)
     ax.set_xlabel("step t")
     ax.set_ylabel("average of g²" if average else "accumulated g²")
     title = (
-        "G_t / t keeps every spike; EMAs forget them"
+        "$G_t/t$ keeps every spike; EMAs forget them"
         if average
         else "Sum of squares grows forever; EMAs stabilize and recover"
     )
@@ -242,24 +246,44 @@ def plot_bias_correction(
     t = np.arange(1, g.size + 1)
     m, v = ema(g, beta1), ema(g * g, beta2)
     panels = (
-        (ax_m, m, bias_correct(m, beta1), true_m, "m", "β₁", beta1, "first moment (mean of g)"),
-        (ax_v, v, bias_correct(v, beta2), true_v, "v", "β₂", beta2, "second moment (mean of g²)"),
+        (
+            ax_m,
+            m,
+            bias_correct(m, beta1),
+            true_m,
+            "m",
+            "β₁",
+            beta1,
+            "first moment (mean of g)",
+            r"\beta_1",
+        ),
+        (
+            ax_v,
+            v,
+            bias_correct(v, beta2),
+            true_v,
+            "v",
+            "β₂",
+            beta2,
+            "second moment (mean of g²)",
+            r"\beta_2",
+        ),
     )
-    for ax, raw, corrected, true, sym, bsym, beta, ylabel in panels:
-        ax.plot(t, raw, color=_CORRECTED_COLOR, ls="--", lw=2, label=f"uncorrected {sym}_t")
+    for ax, raw, corrected, true, sym, bsym, beta, ylabel, btex in panels:
+        ax.plot(t, raw, color=_CORRECTED_COLOR, ls="--", lw=2, label=f"uncorrected ${sym}_t$")
         ax.plot(
             t,
             corrected,
             color=_CORRECTED_COLOR,
             lw=1.5,
-            label=f"corrected {sym}̂_t = {sym}_t / (1 − {bsym}ᵗ)",
+            label=f"corrected $\\hat {{{sym}}}_t = {sym}_t/(1-{btex}^t)$",
         )
         if true is not None:
             ax.axhline(true, color="black", ls=":", lw=1.5, label=f"true value {true:.3g}")
         ax.set_xlabel("step t")
         ax.set_ylabel(ylabel)
-        ax.set_title(f"{sym}_t with {bsym} = {beta:g}", y=1.0)
-        ax.legend(loc="center right", fontsize=9)
+        ax.set_title(f"${sym}_t$ with {bsym} = {beta:g}", y=1.0)
+        ax.legend(loc="lower right" if sym == "m" else "center right", fontsize=9)
         top = max(float(np.max(corrected)), float(np.max(raw)), true or 0.0)
         ax.set_ylim(min(0.0, float(np.min(corrected))) - 0.05 * top, 1.15 * top + 1e-12)
     return ax_m, ax_v
@@ -271,7 +295,9 @@ def section2_figure(fig, lr: float = 0.1, eps: float = 1e-8, seed: int = 0):
     axes = fig.subplots(2, 2)
     plot_effective_lr(axes[0, 0], lr=lr, eps=eps, seed=seed)
     axes[0, 0].set_title("2.1  Adagrad effective learning rate α/√(G + ε)", y=1.0)
-    plot_ema_vs_accumulation(axes[0, 1], spiky_gradients(seed=seed))
+    # Slide 10's colours: Adagrad red; the EMAs blue, green and purple.
+    slide_colors = {"adagrad": "#d62728", 0.9: "#1f77b4", 0.99: "#2ca02c", 0.999: "#9467bd"}
+    plot_ema_vs_accumulation(axes[0, 1], spiky_gradients(seed=seed), colors=slide_colors)
     axes[0, 1].set_title("2.2  Σ g² grows; EMAs stabilize and recover", y=1.0)
     g = spiky_gradients(steps=300, spike_at=(), seed=seed)
     plot_bias_correction(axes[1, 0], axes[1, 1], g, true_m=1.0, true_v=1.25)
@@ -314,7 +340,7 @@ class EmaDrawer:
         fig.subplots_adjust(left=0.05, right=0.99, bottom=0.13, top=0.9, wspace=0.3)
         st = {"ax_m": ax_m, "ax_v": ax_v}
         (st["G"],) = ax_acc.plot(
-            [], [], color=OPTIMIZER_COLORS["adagrad"], lw=2.5, label="G_t/t (Adagrad)"
+            [], [], color=OPTIMIZER_COLORS["adagrad"], lw=2.5, label=r"$G_t/t$ (Adagrad)"
         )
         (st["v_before"],) = ax_acc.plot(
             [], [], color="black", ls=":", lw=1, label="2 v before burst"
@@ -375,7 +401,7 @@ class EmaDrawer:
             # raw), so x's range bounds them for every β: the axes stay put while β moves.
             bottom, top = min(0.0, float(x.min())), max(float(x.max()), true)
             st[f"ax_{sym}"].set_ylim(*_snapped_limits(bottom, top))
-            st[f"title_{sym}"].set_text(f"{sym}_t with {bsym} = {beta:g} (true {true:.3g})")
+            st[f"title_{sym}"].set_text(f"${sym}_t$ with {bsym} = {beta:g} (true {true:.3g})")
 
 
 def make_ema_panel() -> SliderPanel:

@@ -111,8 +111,8 @@ def warmup_exercise(beta2: float = 0.999, fraction: float = 0.9) -> Exercise:
         f"steps until v_t reaches {fraction * 100:g} % (β₂ = {beta2:g})",
         lambda: t,
         mistakes={
-            f"rounded the wrong way: t >= ln(0.1)/ln(β₂) = {t_real:.1f} is not a whole number of "
-            f"steps, and the first whole step after it is {t} (round up).": t_real,
+            f"t >= ln(0.1)/ln(β₂) = {t_real:.1f} is not a whole number of steps; the first whole "
+            f"step after it is {t}: round up (not down, and not leave it unrounded).": t_real,
             f"off by one: at t = {t} already 1 - β₂^t = {1 - beta2**t:.5f} >= {fraction:g}. "
             "(ln β₂ ≈ -(1 - β₂) gives a slightly larger t: use ln β₂ itself.)": t + 1,
             f"{1 / (1 - beta2):.0f} = 1/(1 - β₂) is the EMA's memory; there v_t has reached only "

@@ -422,20 +422,29 @@ def plot_effective_step(run: EffectiveStepRun):
 
     fig, (ax_eff, ax_upd) = plt.subplots(1, 2, figsize=(12, 4.4))
     t = np.arange(1, len(run.effective_step) + 1)
+    # Identical curves must stay visible: widest solid below, narrower dashed and dotted on top.
+    widths, styles = (4.0, 2.4, 1.2), ("-", "--", ":")
     for i, s in enumerate(run.scales):
         label = f"gradient scale s = {s:g}"
         ax_eff.plot(t, run.effective_step[:, i], color=_SCALE_COLORS[i % 3], label=label)
-        ax_upd.plot(t, run.update[:, i] / run.lr, color=_SCALE_COLORS[i % 3], lw=1.2, label=label)
+        ax_upd.plot(t, run.update[:, i] / run.lr, color=_SCALE_COLORS[i % 3], lw=widths[i % 3],
+                    ls=styles[i % 3], label=label)
     log_axis(ax_eff, "y")
-    ax_eff.set(xlabel="step t", ylabel="α / (√v̂ + ε)")
+    ax_eff.set(xlabel="step t", ylabel=r"$\alpha\,/\,(\sqrt{\hat v_t}+\epsilon)$")
     ax_eff.set_title(f"effective step per parameter (α = {run.lr:g})")
-    ax_eff.legend(loc="center right", fontsize=9)
-    ax_upd.axhline(1.0, color="black", ls="--", lw=1, label="|Δw| = α")
-    ax_upd.set(xlabel="step t", ylabel="|Δw_t| / α", ylim=(0, 1.6))
+    # between the curves at 1e-2 and 1e-5, clear of both
+    ax_eff.legend(loc="center right", bbox_to_anchor=(1.0, 0.3), fontsize=9)
+    ax_upd.axhline(1.0, color="black", ls="--", lw=1, label=r"$|\Delta w_t| = \alpha$")
+    ax_upd.set(xlabel="step t", ylabel=r"$|\Delta w_t|\,/\,\alpha$", ylim=(0, 1.6))
     ax_upd.set_title("actual step |Δw|/α: the same curve for every scale")
     ax_upd.legend(loc="upper right", fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def _math_label(name: str) -> str:
+    """A variant's name with m_t and v_t in mathtext (no raw underscores in a legend)."""
+    return name.replace("m_t", "$m_t$").replace("v_t", "$v_t$")
 
 
 def plot_bias_correction(steps: dict[str, np.ndarray], mlp: dict[str, np.ndarray], lr: float):
@@ -446,14 +455,15 @@ def plot_bias_correction(steps: dict[str, np.ndarray], mlp: dict[str, np.ndarray
     styles = ("-", "--", "-.", ":")
     fig, (ax_step, ax_loss) = plt.subplots(1, 2, figsize=(12, 4.4))
     for (name, ratio), c, ls in zip(steps.items(), colors, styles):
-        ax_step.plot(np.arange(1, len(ratio) + 1), ratio, color=c, ls=ls, label=name)
+        ax_step.plot(np.arange(1, len(ratio) + 1), ratio, color=c, ls=ls, label=_math_label(name))
     log_axis(ax_step, "x")
     log_axis(ax_step, "y")
-    ax_step.set(xlabel="step t", ylabel="|Δw_t| / α")
+    ax_step.set(xlabel="step t", ylabel=r"$|\Delta w_t|\,/\,\alpha$")
     ax_step.set_title("constant gradient g = 1: step length relative to α")
     ax_step.legend(fontsize=9)
     for (name, losses), c, ls in zip(mlp.items(), colors, styles):
-        ax_loss.plot(np.arange(1, len(losses) + 1), losses, color=c, ls=ls, lw=1.4, label=name)
+        ax_loss.plot(np.arange(1, len(losses) + 1), losses, color=c, ls=ls, lw=1.4,
+                     label=_math_label(name))
     log_axis(ax_loss, "y")
     ax_loss.set(xlabel="step t", ylabel="training loss (mini-batch)")
     ax_loss.set_title(f"course MLP on Fashion-MNIST, Adam α = {lr:g}")

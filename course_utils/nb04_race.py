@@ -7,8 +7,10 @@ vs Adagrad on notebook 01's quadratic, axis-aligned and rotated, with a slider p
   tests and the notebook assert);
 * `start_direction_sweep`: the same race from many start directions at once (one batched
   array), to tell what holds from every start from what holds only from RACE_W0;
-* `tuned_steps`: GD's and heavy ball's parameters, re-tuned for noisy gradients from their
-  exact (closed-form) mean loss, so the baselines are tuned as well as the sliders let Adam be;
+* `tuned_steps`: GD's and heavy ball's parameters, tuned for the race's horizon and score from
+  their exact (closed-form) mean loss, with exact or noisy gradients;
+* `noisy_race_comparison`: Adam (alpha tuned on held-out seeds) against tuned SGD with noisy
+  gradients, by paired differences over shared noise draws (`course_utils.stats`);
 * `make_race_panel`: sliders for alpha, beta1, beta2, the problem and the gradient noise.
 
 Adam and Adagrad run `course_utils.optimizers`; GD is `quadratic.gradient_descent`.
@@ -130,26 +132,50 @@ def momentum_mean_losses(q: Quadratic, w0, lrs, mus, sigma: float, steps: int) -
     return np.where(np.isfinite(out), out, np.inf)
 
 
+def gd_mean_losses(q: Quadratic, w0, lrs, sigma: float, steps: int) -> np.ndarray:
+    """E[L(w_t)] of (stochastic) GD for each step size in ``lrs``, exact: shape (len(lrs), steps + 1).
+
+    Per eigendirection z_t = a z_{t-1} - lr sigma xi_t with a = 1 - lr h: its mean is a^t z_0 and
+    its variance lr^2 sigma^2 (1 + a^2 + ... + a^(2(t-1))). The same as `momentum_mean_losses`
+    with mu = 0, in closed form (cheap enough for a fine grid).
+    """
+    lrs = np.asarray(lrs, dtype=np.float64)[:, None, None]
+    h = np.asarray(q.h, dtype=np.float64)[None, None, :]
+    t = np.arange(steps + 1, dtype=np.float64)[None, :, None]
+    a2 = (1 - lrs * h) ** 2
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        mean_sq = a2**t * q.to_eigenbasis(w0)[None, None, :] ** 2
+        geometric = np.where(np.isclose(a2, 1.0), t, (1 - a2**t) / (1 - a2))
+        out = 0.5 * (h * (mean_sq + (lrs * sigma) ** 2 * geometric)).sum(axis=-1)
+    return np.where(np.isfinite(out), out, np.inf)
+
+
+def _mean_log_score(losses: np.ndarray, steps: int) -> np.ndarray:
+    """Mean of log10 (floored at 1e-300) over steps steps//2..steps, per row: `mean_log_loss`'s score."""
+    return np.log10(np.maximum(losses[:, steps // 2 :], 1e-300)).mean(axis=1)
+
+
 @functools.lru_cache(maxsize=64)
 def tuned_steps(problem: str, sigma: float, steps: int = RACE_STEPS) -> dict:
     """GD's and heavy ball's parameters for the race: {"sgd": (lr, 0), "heavy_ball": (lr, mu)}.
 
-    Exact gradients (sigma = 0): GD's best fixed step 2/(h_max + h_min) and Polyak's heavy ball.
-    Noisy gradients: the pair on a grid that minimises the mean of log10 E[L(w_t)] over the
-    second half of the run (closed form, `momentum_mean_losses`): a baseline tuned for the noise.
+    Tuned for the horizon and the measure the race judges them by: the parameters that minimise
+    the mean of log10 E[L(w_t)] over steps steps//2..steps from the race's start (exact gradients
+    when sigma = 0, the exact expected loss with noise). GD: a fine grid of 801 steps up to
+    2/h_max plus the asymptotically best 2/(h_max + h_min) (`gd_mean_losses`); heavy ball: a grid of (lr, mu) pairs plus Polyak's asymptotically
+    optimal pair (`momentum_mean_losses`).
     """
     q = RACE_PROBLEMS[problem]
-    if sigma == 0:
-        return {"sgd": (best_fixed_step(q.h), 0.0), "heavy_ball": heavy_ball_parameters(q.h)}
+    w0 = start_point(q)
+    gd_grid = np.append(np.geomspace(0.01, 2.0, 801) / max(q.h), best_fixed_step(q.h))
+    lr_gd = float(gd_grid[np.argmin(_mean_log_score(gd_mean_losses(q, w0, gd_grid, sigma, steps), steps))])
     lr_grid = np.geomspace(0.01, 2.0, 61) / max(q.h)
     mu_grid = np.array([0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95])
     lrs, mus = (g.ravel() for g in np.meshgrid(lr_grid, mu_grid))
-    losses = momentum_mean_losses(q, start_point(q), lrs, mus, sigma, steps)
-    with np.errstate(divide="ignore"):
-        score = np.log10(losses[:, steps // 2 :]).mean(axis=1)
-    best_gd = int(np.argmin(np.where(mus == 0, score, np.inf)))
-    best_hb = int(np.argmin(score))
-    return {"sgd": (float(lrs[best_gd]), 0.0), "heavy_ball": (float(lrs[best_hb]), float(mus[best_hb]))}
+    polyak = heavy_ball_parameters(q.h)
+    lrs, mus = np.append(lrs, polyak[0]), np.append(mus, polyak[1])
+    best_hb = int(np.argmin(_mean_log_score(momentum_mean_losses(q, w0, lrs, mus, sigma, steps), steps)))
+    return {"sgd": (lr_gd, 0.0), "heavy_ball": (float(lrs[best_hb]), float(mus[best_hb]))}
 
 
 def race(
@@ -211,6 +237,43 @@ def race_verdicts(lrs, beta1s, noise: float = 0.0, seeds=(0,)) -> dict:
     return out
 
 
+NOISY_ADAM_LRS = (0.05, 0.1, 0.2, 0.5, 1.0)
+
+
+def noisy_race_comparison(
+    noise: float = 0.5, beta1s=(0.0, 0.9), seeds=range(20), tune_seeds=range(100, 110),
+    adam_lrs=NOISY_ADAM_LRS,
+) -> dict:
+    """Adam against tuned SGD with noisy gradients, judged by paired differences over seeds.
+
+    Every method sees the same noise draws for a seed, so the comparison is paired. GD's step and
+    heavy ball's parameters are tuned for the noise exactly (`tuned_steps`); Adam's alpha (shared
+    with Adagrad) is tuned on the grid ``adam_lrs`` by its mean score over ``tune_seeds``, seeds
+    kept apart from the ``seeds`` it is then judged on. Returns {(problem, beta1): {"lr": Adam's
+    tuned alpha, "scores": {method: array over seeds}, "adam_minus_sgd": `stats.paired_difference`
+    of the scores, "detectable": the smallest true difference this many seeds detect with 80 %
+    power at the 5 % level (`stats.detectable_difference`)}}.
+    """
+    from course_utils.stats import detectable_difference, paired_difference
+
+    seeds, tune_seeds = list(seeds), list(tune_seeds)
+    if set(seeds) & set(tune_seeds):
+        raise ValueError("The seeds that tune Adam's alpha must differ from the seeds that judge it.")
+    out = {}
+    for beta1 in beta1s:
+        tuning = race_verdicts(adam_lrs, [beta1], noise=noise, seeds=tune_seeds)
+        for problem in RACE_PROBLEMS:
+            lr = min(adam_lrs, key=lambda a: tuning[problem, a, beta1]["adam"].mean())
+            scores = race_verdicts([lr], [beta1], noise=noise, seeds=seeds)[problem, lr, beta1]
+            diff = paired_difference(scores["adam"], scores["sgd"])
+            sd = float(np.std(scores["adam"] - scores["sgd"], ddof=1))
+            out[problem, beta1] = dict(
+                lr=lr, scores=scores, adam_minus_sgd=diff,
+                detectable=detectable_difference(sd, len(seeds)),
+            )
+    return out
+
+
 START_ANGLES_DEG = np.arange(0.0, 180.0, 5.0)  # 36 directions; w -> -w runs the same race
 
 
@@ -239,20 +302,28 @@ def start_direction_sweep(
 ) -> dict:
     """Exact-gradient race from starts of RACE_W0's norm at ``angles_deg`` (eigen-coordinates).
 
-    Returns the mean log10 losses (steps 50-100) per start, "gd" (best fixed step, the same on
-    both problems), "adam_aligned" and "adam_rotated", and the fractions of starts where
-    rotated Adam beats GD ("rotated_beats_gd") and is worse than aligned Adam
+    Returns the mean log10 losses (steps 50-100) per start, "gd" (GD at "gd_step", the grid step
+    with the best score averaged over the starts; the same on both problems), "adam_aligned" and
+    "adam_rotated", and the fractions of starts where
+    rotated Adam beats GD ("rotated_beats_gd"), aligned Adam beats GD ("aligned_beats_gd") and
+    rotated Adam is worse than aligned Adam
     ("rotated_worse_than_aligned").
     """
     angles = np.radians(np.asarray(angles_deg, dtype=np.float64))
     z0 = np.linalg.norm(RACE_W0) * np.stack([np.cos(angles), np.sin(angles)], axis=-1)
     aligned, rotated = RACE_PROBLEMS.values()
-    lr_gd = best_fixed_step(aligned.h)
+    # GD's step, like Adam's alpha, is one value for all starts: the grid step with the best
+    # average score over the starts (its horizon and measure, exactly: `gd_mean_losses`).
+    grid = np.geomspace(0.01, 2.0, 801) / max(aligned.h)
+    by_start = np.stack([_mean_log_score(gd_mean_losses(aligned, z, grid, 0.0, steps), steps) for z in z0])
+    lr_gd = float(grid[np.argmin(by_start.mean(axis=0))])
     out = {"gd": _batched_mean_log_loss(aligned, z0, lambda w, g, t: w - lr_gd * g, steps)}
+    out["gd_step"] = lr_gd
     for name, q in (("adam_aligned", aligned), ("adam_rotated", rotated)):
         step = _adam_step(lr, beta1, beta2)
         out[name] = _batched_mean_log_loss(q, z0 @ q.Q.T, step, steps)
     out["rotated_beats_gd"] = float(np.mean(out["adam_rotated"] < out["gd"]))
+    out["aligned_beats_gd"] = float(np.mean(out["adam_aligned"] < out["gd"]))
     out["rotated_worse_than_aligned"] = float(np.mean(out["adam_rotated"] > out["adam_aligned"]))
     return out
 
@@ -289,9 +360,12 @@ class RaceDrawer:
         for name in _METHODS:
             # One artist per path (line and markers together) keeps the redraw fast.
             thin = name == "heavy_ball"  # its wide swings would hide the other paths
+            # Adagrad's path starts along Adam's (both step about alpha per coordinate): drawn
+            # thinner on top of Adam's wider one, both stay visible.
+            lw, ms, z = {"heavy_ball": (0.8, 2.5, 1), "adagrad": (0.9, 1.8, 3),
+                         "adam": (2.4, 4.0, 2)}.get(name, (1.3, 2.5, 2))
             (paths[name],) = ax_path.plot([], [], "-" if thin else "o-", color=colors[name],
-                                          lw=0.8 if thin else 1.3, ms=2.5, alpha=0.6 if thin else 1,
-                                          zorder=1 if thin else 2)
+                                          lw=lw, ms=ms, alpha=0.6 if thin else 1, zorder=z)
             (curves[name],) = ax_loss.plot([], [], color=colors[name], label=name)
         ax_loss.set_yscale("log")
         ax_loss.set_ylim(_LOSS_FLOOR / 2, 1e3)

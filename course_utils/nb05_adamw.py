@@ -99,6 +99,46 @@ def effective_decay_l2(
     return EffectiveDecay(per_group, lr * weight_decay, lr, weight_decay, steps)
 
 
+def l2_tail(
+    steps: int = 100, lr: float = 1e-3, weight_decay: float = 1e-4, seed: int = 0,
+    threshold: float = 1e-2,
+) -> dict:
+    """Layer 2 of the course MLP after the Adam+L2 run of `effective_decay_l2`: its weights whose
+    rate lambda*alpha/(sqrt(v_hat)+eps) exceeds ``threshold`` (and 1), and how large they are.
+
+    Returns the layer's size, the counts above ``threshold`` and above 1, the median |w| of
+    each group at the end, the layer's median |w| at the start, and AdamW's total shrinkage
+    1 - (1 - alpha*lambda)^steps for comparison.
+    """
+    from course_utils.cli import limit_threads
+    from course_utils.models import make_mlp
+    from course_utils.nb04_adam import fashion_batches
+
+    validate_hyperparameters(lr=lr, weight_decay=weight_decay)
+    model = make_mlp(seed=seed)
+    layer = model[3].weight
+    w0 = layer.detach().double().abs().numpy().ravel().copy()
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay, eps=1e-8)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    with limit_threads(1):
+        for X, y in fashion_batches(steps):
+            opt.zero_grad()
+            loss_fn(model(X), y).backward()
+            opt.step()
+    state = opt.state[layer]
+    v_hat = state["exp_avg_sq"].double() / (1 - 0.999 ** int(state["step"].item()))
+    rate = (lr * weight_decay / (v_hat.sqrt() + 1e-8)).numpy().ravel()
+    w = layer.detach().double().abs().numpy().ravel()
+    tail, huge = rate > threshold, rate > 1
+    return dict(
+        size=w.size, tail=int(tail.sum()), huge=int(huge.sum()),
+        tail_median_abs_w=float(np.median(w[tail])) if tail.any() else math.nan,
+        huge_median_abs_w=float(np.median(w[huge])) if huge.any() else math.nan,
+        start_median_abs_w=float(np.median(w0)),
+        adamw_shrinkage=1 - (1 - lr * weight_decay) ** steps,
+    )
+
+
 def plot_effective_decay(result: EffectiveDecay):
     """Histogram (log x) of Adam+L2's per-step decay per parameter group, AdamW's rate marked."""
     import matplotlib.pyplot as plt
@@ -132,7 +172,7 @@ def plot_effective_decay(result: EffectiveDecay):
     )
     ax.set_xscale("log")
     ax.set(
-        xlabel="decay per step: fraction of w removed, λα / (√v̂ + ε)",
+        xlabel=r"L2 decay per step and per unit of $w$: $\lambda\alpha\,/\,(\sqrt{\hat v_t}+\epsilon)$",
         ylabel="% of the group's parameters",
     )
     ax.set_title(

@@ -7,6 +7,7 @@ matplotlib figure (the notebook saves it with ``plotting.save_figure``).
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 
 from course_utils.nb06_theory import tau_weights
@@ -24,6 +25,9 @@ TITLES = {
     "adam": "Adam, α = 0.05, β₂ = 0.99 (fixed)",
     "tuned": "Adam, α = 0.5/√N, β₂ = 1 − 1/N",
 }
+
+
+EXPECTED_GRAD_SQ = r"$\mathbb{E}\Vert\nabla F(x_\tau)\Vert^2$"  # mathtext: no raw x_τ
 
 
 def _loglog(ax):
@@ -50,11 +54,13 @@ def plot_bounds_vs_measured(exp, bounds: dict, trivial: float):
         ax.axhspan(trivial, 1e6, color=COLORS["trivial"], alpha=0.07)
         _loglog(ax)
         ax.set(title=TITLES[name], xlabel="iterations N", ylim=(1e-5, 1e5))
-    axes[0].set_ylabel("E‖∇F(x_τ)‖²")
-    axes[0].legend(loc="lower left", fontsize=8.5)
-    fig.suptitle("Measured E‖∇F(x_τ)‖² (logistic regression, d = 10), the paper's bounds, "
+    axes[0].set_ylabel(EXPECTED_GRAD_SQ)
+    # Below the panels: inside any of them the legend would cover a curve.
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=6, fontsize=9.5,
+               frameon=False)
+    fig.suptitle(f"Measured {EXPECTED_GRAD_SQ} (logistic regression, d = 10), the paper's bounds, "
                  "and the trivial bound (shaded above: a bound there says nothing)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig
 
 
@@ -91,7 +97,7 @@ def plot_long_run(long: dict, N_short: int):
     for (lo, hi), slope in long["slopes"].items():
         ax.text(np.sqrt(lo * hi), mean.max() / 3, f"{slope:.2f}", ha="center", fontsize=10)
     _loglog(ax)
-    ax.set(xlabel="iteration j", ylabel="‖∇F(x_j)‖²", ylim=(mean.min() / 3, mean.max() * 1.5),
+    ax.set(xlabel="iteration j", ylabel=r"$\Vert\nabla F(x_j)\Vert^2$", ylim=(mean.min() / 3, mean.max() * 1.5),
            title="Adagrad's slope per decade (printed): it drifts towards −1/2")
     ax.legend(loc="lower left", fontsize=9)
     fig.tight_layout()
@@ -110,9 +116,9 @@ def plot_tau_weights(N: int = 30, beta1s=(0.0, 0.5, 0.9)):
 
 
 MOMENTUM_LABELS = {
-    "adagrad": "Adagrad, α_n = α = 0.5 (Theorem 3)",
-    "adagrad, step α(1-β1)": "Adagrad, α_n = 0.5 (1 − β₁): same step size",
-    "adam": "Adam, α = 0.05, β₂ = 0.99 (Theorem 4's α_n)",
+    "adagrad": "Adagrad, $\\alpha_n$ = α = 0.5 (Theorem 3)",
+    "adagrad, step α(1-β1)": "Adagrad, $\\alpha_n$ = 0.5 (1 − β₁): same step size",
+    "adam": "Adam, α = 0.05, β₂ = 0.99 (Theorem 4's $\\alpha_n$)",
 }
 
 
@@ -132,8 +138,12 @@ def plot_momentum(momentum: dict, bounds: dict, beta1s):
                   label=f"{name} ({theorem})")
     for ax in (ax_m, ax_b):
         log_axis(ax, "y")
+        # Each panel spans about one decade: label 2x and 5x too, so the levels can be read.
+        ax.yaxis.set_minor_locator(mticker.LogLocator(base=10, subs=(2.0, 5.0)))
+        ax.yaxis.set_minor_formatter(mticker.FuncFormatter(lambda v, _: f"{v:.0e}"))
+        ax.tick_params(axis="y", which="minor", labelsize=9)
         ax.set_xlabel("β₁")
-    ax_m.set(ylabel="measured E‖∇F(x_τ)‖²", title="Measured at N = 10⁴ (mean, 10–90 % band)")
+    ax_m.set(ylabel="measured " + EXPECTED_GRAD_SQ, title="Measured at N = 10⁴ (mean, 10–90 % band)")
     ax_b.set(ylabel="bound", title="Bound at N = 10⁴")
     ax_m.legend(fontsize=9)
     ax_b.legend(fontsize=9)

@@ -89,7 +89,7 @@ class BoundsDrawer:
         _log_axes(axes[0], (N_GRID[0], N_GRID[-1]), "iterations N", True)
         _log_axes(axes[1], (N_GRID[0], N_GRID[-1]), "iterations N", False)
         _log_axes(axes[2], (ONE_MINUS_BETA2_GRID[0], ONE_MINUS_BETA2_GRID[-1]), "1 − β₂", False)
-        axes[0].set_ylabel("bound on E‖∇F(x_τ)‖²")
+        axes[0].set_ylabel(r"bound on $\mathbb{E}\Vert\nabla F(x_\tau)\Vert^2$")
         st = {"fig": fig, "axes": axes}
         st["ada"] = self._terms_artists(axes[0], OPTIMIZER_COLORS["adagrad"])
         st["adam"] = self._terms_artists(axes[1], OPTIMIZER_COLORS["adam"])
@@ -220,7 +220,8 @@ class BoundsDrawer:
             st["b2_ada"].set_ydata([np.clip(ada, Y_MIN, Y_MAX)] * 2)
             st["b2_ada"].set_visible(True)
             st["b2_text"].set_text(
-                f"▼ best 1−β₂ ≈ {u[k]:.2g}\n(bound {totals[k]:.3g}; Adagrad {ada:.3g})"
+                # three short lines: one long line runs off the figure's right edge
+                f"▼ best 1−β₂ ≈ {u[k]:.2g}\nbound {totals[k]:.3g}\nAdagrad {ada:.3g}"
             )
             st["b2_warn"].set_text("")
         st["b2_1overN"].set_xdata([1.0 / N] * 2)

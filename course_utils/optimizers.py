@@ -10,6 +10,10 @@ Two layers share one set of formulas:
 * `torch.optim.Optimizer` subclasses (`CourseAdagrad`, `CourseAdam`, `CourseAdamW`) that plug
   into ``zero_grad() / backward() / step()`` and ``state_dict()``.
 
+Notebook 10 adds sign descent (`sign_descent_update`, signSGD and signum), the Newton-Schulz
+iteration and Muon (`newton_schulz`, `muon_update`, checked against torch.optim.Muon) and Shampoo
+(`shampoo_update`), with `CourseSignDescent` and `CourseMuon` as torch optimizers.
+
 The course writes Adagrad with eps *inside* the square root, sqrt(G + eps); torch.optim puts it
 outside, sqrt(G) + eps. `CourseAdagrad(eps_inside_sqrt=False)` follows torch (notebook 02).
 """
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
 import torch
 
 
@@ -247,3 +252,183 @@ class CourseAdamW(CourseAdam):
 
     def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+
+# ------------------------------------------------------------------------------------------------
+# Beyond AdamW (notebook 10): sign descent, Newton-Schulz, Muon and Shampoo as list functions.
+# Parameters may be torch tensors or NumPy arrays; Muon and Shampoo need matrices (a leading
+# batch dimension, ``(..., rows, cols)``, runs several problems at once).
+
+MUON_COEFFICIENTS = (3.4445, -4.7750, 2.0315)  # Jordan et al. (2024), as in torch.optim.Muon
+
+
+def _sign(x):
+    return torch.sign(x) if isinstance(x, torch.Tensor) else np.sign(x)
+
+
+def _mT(x):
+    """The transpose of the last two axes (a batch of matrices stays a batch)."""
+    return x.mT if isinstance(x, torch.Tensor) else np.swapaxes(x, -1, -2)
+
+
+def _frobenius(x):
+    """||X||_F of each matrix in a batch, shaped to broadcast against X."""
+    if isinstance(x, torch.Tensor):
+        return torch.linalg.matrix_norm(x, keepdim=True)
+    return np.linalg.norm(x, axis=(-2, -1), keepdims=True)
+
+
+def _check_matrices(params) -> None:
+    for p in params:
+        if len(p.shape) < 2:
+            raise ValueError(
+                f"Muon and Shampoo update matrices; got a parameter of shape {tuple(p.shape)}. "
+                "Give vectors (biases) to AdamW instead."
+            )
+
+
+def sign_descent_update(params, grads, m_state, lr=0.01, beta1=0.0, weight_decay=0.0):
+    """signSGD (beta1 = 0) or signum (beta1 > 0): m = beta1*m + (1-beta1)*g;  w -= lr * sign(m).
+
+    ``weight_decay`` decays w *= (1 - lr*weight_decay) first, as AdamW does. Returns (params, m).
+    """
+    validate_hyperparameters(lr=lr, betas=(beta1,), weight_decay=weight_decay)
+    _check_lists(params, grads)
+    _grow(m_state, params)
+    for i, (w, g) in enumerate(zip(params, grads)):
+        m_state[i] = beta1 * m_state[i] + (1 - beta1) * g
+        params[i] = w * (1 - lr * weight_decay) - lr * _sign(m_state[i])
+    return params, m_state
+
+
+def newton_schulz(G, steps=5, coefficients=MUON_COEFFICIENTS, eps=1e-7):
+    """About U V^T of G = U S V^T: ``steps`` quintic iterations X <- a X + (b A + c A^2) X, A = X X^T.
+
+    X starts at G / ||G||_F (every singular value <= 1); each iteration maps a singular value s
+    to a s + b s^3 + c s^5, which pushes it towards 1. Wide form inside (rows <= cols).
+    """
+    if len(G.shape) < 2:
+        raise ValueError(f"newton_schulz orthogonalises a matrix, got shape {tuple(G.shape)}.")
+    if int(steps) != steps or steps < 0:
+        raise ValueError(f"steps must be a whole number >= 0, got {steps!r}.")
+    a, b, c = coefficients
+    tall = G.shape[-2] > G.shape[-1]
+    X = _mT(G) if tall else G
+    norm = _frobenius(X)
+    X = X / (norm.clamp(min=eps) if isinstance(norm, torch.Tensor) else np.maximum(norm, eps))
+    for _ in range(int(steps)):
+        A = X @ _mT(X)
+        B = b * A + c * (A @ A)
+        X = a * X + B @ X
+    return _mT(X) if tall else X
+
+
+def muon_update(
+    params,
+    grads,
+    m_state,
+    lr=0.02,
+    momentum=0.95,
+    nesterov=True,
+    ns_steps=5,
+    weight_decay=0.0,
+    coefficients=MUON_COEFFICIENTS,
+    eps=1e-7,
+):
+    """One Muon step for weight matrices (Jordan et al. 2024).  Returns (params, m).
+
+    m = momentum*m + (1-momentum)*g; u = (1-momentum)*g + momentum*m (Nesterov) or m;
+    O = newton_schulz(u); w *= (1 - lr*weight_decay); w -= lr * sqrt(max(1, rows/cols)) * O.
+    torch.optim.Muon computes the same in another order and runs the iteration in bfloat16.
+    """
+    validate_hyperparameters(lr=lr, eps=eps, betas=(momentum,), weight_decay=weight_decay)
+    _check_lists(params, grads)
+    _check_matrices(params)
+    _grow(m_state, params)
+    for i, (w, g) in enumerate(zip(params, grads)):
+        m_state[i] = momentum * m_state[i] + (1 - momentum) * g
+        u = (1 - momentum) * g + momentum * m_state[i] if nesterov else m_state[i]
+        ortho = newton_schulz(u, ns_steps, coefficients, eps)
+        scale = max(1.0, w.shape[-2] / w.shape[-1]) ** 0.5
+        params[i] = w * (1 - lr * weight_decay) - lr * scale * ortho
+    return params, m_state
+
+
+def _inverse_root(M, p: float):
+    """M^(-1/p) of symmetric positive definite matrices (a batch allowed), by eigendecomposition."""
+    if isinstance(M, torch.Tensor):
+        lam, V = torch.linalg.eigh(M)
+        return (V * (lam.clamp(min=1e-30) ** (-1.0 / p)).unsqueeze(-2)) @ V.mT
+    lam, V = np.linalg.eigh(M)
+    return (V * np.maximum(lam, 1e-30)[..., None, :] ** (-1.0 / p)) @ np.swapaxes(V, -1, -2)
+
+
+def _eye_like(p, n: int):
+    """Identity matrices n x n, one per matrix in the batch of p, in p's kind and dtype."""
+    if isinstance(p, torch.Tensor):
+        return torch.eye(n, dtype=p.dtype).expand(*p.shape[:-2], n, n).clone()
+    return np.broadcast_to(np.eye(n), (*p.shape[:-2], n, n)).copy()
+
+
+def shampoo_update(params, grads, L_state, R_state, lr=0.1, eps=1e-4):
+    """One Shampoo step for weight matrices (Gupta et al. 2018, Algorithm 1).  Returns (params, L, R).
+
+    L = eps*I + sum of G G^T (rows x rows), R = eps*I + sum of G^T G (cols x cols);
+    w -= lr * L^(-1/4) G R^(-1/4).
+    """
+    validate_hyperparameters(lr=lr, eps=eps)
+    _check_lists(params, grads)
+    _check_matrices(params)
+    for state, side in ((L_state, -2), (R_state, -1)):
+        if not state:
+            state.extend(eps * _eye_like(p, p.shape[side]) for p in params)
+        elif len(state) != len(params):
+            _grow(state, params)  # raises the course's message
+    for i, (w, g) in enumerate(zip(params, grads)):
+        L_state[i] = L_state[i] + g @ _mT(g)
+        R_state[i] = R_state[i] + _mT(g) @ g
+        params[i] = w - lr * _inverse_root(L_state[i], 4) @ g @ _inverse_root(R_state[i], 4)
+    return params, L_state, R_state
+
+
+class CourseSignDescent(_CourseOptimizer):
+    """signSGD (momentum = 0) or signum (momentum > 0) as a torch optimizer (`sign_descent_update`)."""
+
+    def __init__(self, params, lr=1e-3, momentum=0.9, weight_decay=0.0):
+        validate_hyperparameters(lr=lr, betas=(momentum,), weight_decay=weight_decay)
+        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay))
+
+    def _group_step(self, group, params):
+        for p in params:
+            state = self.state[p]
+            if not state:
+                state["m"] = torch.zeros_like(p)
+            (w,), (state["m"],) = sign_descent_update(
+                [p.detach()], [p.grad], [state["m"]], group["lr"], group["momentum"],
+                group["weight_decay"],
+            )
+            p.copy_(w)
+
+
+class CourseMuon(_CourseOptimizer):
+    """Muon for weight matrices as a torch optimizer (`muon_update`, float32 Newton-Schulz)."""
+
+    def __init__(self, params, lr=0.02, momentum=0.95, nesterov=True, ns_steps=5, weight_decay=0.0):
+        validate_hyperparameters(lr=lr, betas=(momentum,), weight_decay=weight_decay)
+        super().__init__(
+            params,
+            dict(lr=lr, momentum=momentum, nesterov=nesterov, ns_steps=ns_steps,
+                 weight_decay=weight_decay),
+        )
+        _check_matrices([p for group in self.param_groups for p in group["params"]])
+
+    def _group_step(self, group, params):
+        for p in params:
+            state = self.state[p]
+            if not state:
+                state["momentum_buffer"] = torch.zeros_like(p)
+            (w,), (state["momentum_buffer"],) = muon_update(
+                [p.detach()], [p.grad], [state["momentum_buffer"]], group["lr"],
+                group["momentum"], group["nesterov"], group["ns_steps"], group["weight_decay"],
+            )
+            p.copy_(w)

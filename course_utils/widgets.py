@@ -526,3 +526,54 @@ def _extremes(w, default) -> list:
     if isinstance(w, widgets.Checkbox | widgets.ToggleButton):
         return [True, False]
     return [default]
+
+
+def texts_outside_figure(fig, margin_px: float = 1.0) -> list[str]:
+    """The strings of the texts a draw of ``fig`` shows partly outside the figure's edges.
+
+    Counts what is drawn: the figure's texts and suptitle, each visible axes' titles, axis
+    labels, notes (``ax.texts``), the labels of the ticks in view and the visible legend
+    entries. Call it after a draw (the panels draw on every ``set``).
+    """
+    renderer = fig.canvas.get_renderer()
+    texts = list(fig.texts)
+    if getattr(fig, "_suptitle", None) is not None:
+        texts.append(fig._suptitle)
+    for legend in fig.legends:
+        if legend.get_visible():
+            texts += legend.get_texts()
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        texts += [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label]
+        texts += list(ax.texts)
+        for axis in (ax.xaxis, ax.yaxis):
+            for tick in axis._update_ticks():
+                texts += [t for t in (tick.label1, tick.label2) if t.get_visible()]
+        legend = ax.get_legend()
+        if legend is not None and legend.get_visible():
+            texts += legend.get_texts()
+    box = fig.bbox
+    outside = []
+    for text in texts:
+        if not (text.get_visible() and text.get_text().strip()):
+            continue
+        e = text.get_window_extent(renderer)
+        if (e.x0 < box.x0 - margin_px or e.x1 > box.x1 + margin_px
+                or e.y0 < box.y0 - margin_px or e.y1 > box.y1 + margin_px):
+            outside.append(text.get_text())
+    return outside
+
+
+def text_overflow_at_extremes(panel: SliderPanel) -> list[dict]:
+    """Set each control to its extremes in turn (as ``sweep_extremes``) and collect the texts
+    that leave the live figure: [{"setting": {...}, "outside": [...]}] for offending settings."""
+    found = []
+    for name, w in panel.controls.items():
+        for value in _extremes(w, panel.defaults[name]):
+            panel.set(**{**panel.defaults, name: value})
+            outside = texts_outside_figure(panel._fig)
+            if outside:
+                found.append({"setting": {name: value}, "outside": outside})
+    panel.reset()
+    return found

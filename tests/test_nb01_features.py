@@ -44,10 +44,22 @@ def test_gd_suffers_standardising_and_adagrad_help(images, start):
     F, t = _problem(images, start)
     study = feat.feature_scaling_study(F, t, scales=(1.0, 100.0), steps=300)
     gd1, gd100 = study[1.0]["gd"][-1], study[100.0]["gd"][-1]
-    ada100 = study[100.0]["adagrad"][-1]
-    assert gd100 > 100 * gd1 and gd100 > 0.5  # hardly moved
+    ada1, ada100 = study[1.0]["adagrad"][-1], study[100.0]["adagrad"][-1]
+    assert gd100 > 100 * gd1 and gd100 > 0.5  # even horizon-tuned GD hardly moves at scale 100
     assert ada100 < 0.2 * gd100  # Adagrad absorbs most of the change of units
     assert ada100 > 5 * gd1  # standardising is still better
+    assert gd1 < 0.6 * ada1  # and on standardised features tuned GD beats tuned Adagrad
+    for r in study.values():  # both tuned inside their grids' useful range
+        assert r["adagrad_lr"] not in (feat.ADAGRAD_LR_GRID[0], feat.ADAGRAD_LR_GRID[-1])
+        assert r["gd"][-1] <= r["gd_asymptotic"][-1]  # tuning for the horizon never loses
+
+
+@pytest.mark.parametrize("start", [0, 2000])
+def test_the_asymptotic_step_is_far_from_the_best_step_for_300(images, start):
+    F, t = _problem(images, start)
+    r = feat.feature_scaling_study(F, t, scales=(1.0,), steps=300)[1.0]
+    assert r["gd_step"] >= 1.8  # near the stability limit, not at 2/(lmax + lmin) ~ 2
+    assert r["gd_asymptotic"][-1] > 3 * r["gd"][-1]
 
 
 def test_excess_loss_curve_runs_the_package_adagrad(images):

@@ -98,3 +98,16 @@ def test_level_ellipses_lie_on_their_levels(kappa, angle):
     corners = np.array([[1, 1], [1, -1], [-1, 1], [-1, -1]]) * lab.BOX
     assert np.isclose(levels[-1], q.loss(corners).max())
     assert colors.shape == (len(levels), 4)
+
+
+@pytest.mark.parametrize("kappa", [20.0, 50.0, 100.0])
+@pytest.mark.parametrize("w0", [(-1.0, 0.6), (1.0, 0.6), (0.3, -1.0)])
+def test_tuned_per_coordinate_gain_fades_with_rotation(kappa, w0):
+    # Both GD and the per-coordinate method tuned for the 30 steps shown.
+    gain = {}
+    for angle in (0.0, 10.0, 30.0, 45.0):
+        runs = lab.preconditioning_runs(kappa, angle, 30, w0)
+        gain[angle] = runs["gd"].losses[-1] / max(runs["jacobi"].losses[-1], 1e-300)
+    assert gain[0.0] > 1e10 and gain[10.0] > 30  # axis-aligned and slightly rotated: large
+    assert gain[30.0] < 10  # mostly gone by 30 degrees
+    assert gain[45.0] == pytest.approx(1.0, rel=1e-9)  # and nothing at 45

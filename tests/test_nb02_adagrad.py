@@ -205,29 +205,49 @@ def test_log_slider_grid_passes_through_default_inside_the_range():
 # --- the slide's two lines and the cause of the drift --------------------------------------
 
 
+def _slide18_adagrad_update(params, grads, state, lr=0.01, eps=1e-8):
+    """Slide 18's code (its one-line ``if`` split in two)."""
+    for i, (param, grad) in enumerate(zip(params, grads)):
+        if len(state) <= i:
+            state.append(torch.zeros_like(param))
+        state[i].add_(grad * grad)
+        std = torch.sqrt(state[i] + eps)
+        param.addcdiv_(grad, std, value=-lr)
+    return params, state
+
+
 @pytest.mark.parametrize("lr, eps", [(0.5, 1e-10), (0.05, 1e-8), (2.0, 1e-6)])
 @pytest.mark.parametrize("angle", [0.0, 45.0])
-def test_slide_code_equals_the_package_and_torch(lr, eps, angle):
+def test_slide_18_code_is_adagrad_update_on_the_quadratic(lr, eps, angle):
     from course_utils.quadratic import Quadratic
 
     q = Quadratic.from_kappa(100.0, angle_deg=angle)
-    w, G = np.array([-4.0, 3.0]), np.zeros(2)
-    params, state = [w.copy()], []
-    w_t = torch.tensor(w.copy(), requires_grad=True)
-    opt = torch.optim.Adagrad([w_t], lr=lr, eps=eps)
     H = torch.tensor(q.H)
+    w_slide, slide_state = torch.tensor([-4.0, 3.0], dtype=torch.float64), []
+    params, state = [np.array([-4.0, 3.0])], []
     for _ in range(40):
-        g = q.grad(w)
-        G += g * g
-        w -= lr * g / (np.sqrt(G) + eps)
-        params, state = adagrad_update(
-            params, [q.grad(params[0])], state, lr=lr, eps=eps, eps_inside_sqrt=False
-        )
-        opt.zero_grad()
-        (0.5 * w_t @ H @ w_t).backward()
-        opt.step()
-    np.testing.assert_array_equal(w, params[0])
-    np.testing.assert_allclose(w, w_t.detach().numpy(), rtol=1e-12, atol=1e-14)
+        _slide18_adagrad_update([w_slide], [H @ w_slide], slide_state, lr=lr, eps=eps)
+        params, state = adagrad_update(params, [q.grad(params[0])], state, lr=lr, eps=eps)
+    np.testing.assert_allclose(w_slide.numpy(), params[0], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("eps", [1e-10, 1e-8])
+def test_slide_18_code_is_not_torch_adagrad_for_small_gradients(eps):
+    # eps inside the root (slides 3 and 18, the package's default) is not torch's sqrt(G) + eps.
+    g = torch.tensor([1e-9, 1e-6, 1e-4, 0.1, 10.0], dtype=torch.float64)
+    w_slide, st = torch.zeros(5, dtype=torch.float64), []
+    _slide18_adagrad_update([w_slide], [g.clone()], st, lr=0.01, eps=eps)
+    (w_pkg,), _ = adagrad_update([np.zeros(5)], [g.numpy()], [], lr=0.01, eps=eps)
+    w_torch = torch.zeros(5, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Adagrad([w_torch], lr=0.01, eps=eps)
+    w_torch.grad = g.clone()
+    opt.step()
+    (w_tc,), _ = adagrad_update(
+        [np.zeros(5)], [g.numpy()], [], lr=0.01, eps=eps, eps_inside_sqrt=False
+    )
+    np.testing.assert_allclose(w_slide.numpy(), w_pkg, rtol=1e-12)
+    np.testing.assert_allclose(w_torch.detach().numpy(), w_tc, rtol=1e-12)
+    assert np.abs(w_slide.numpy() - w_torch.detach().numpy()).max() > 0.5 * 0.01  # differ by ~alpha
 
 
 def test_the_drift_vanishes_when_eps_is_below_every_squared_gradient(fashion):
@@ -262,3 +282,12 @@ def test_panels_keep_their_axes_while_the_main_sliders_move(factory, moves):
     for move in moves:
         p.set(**move)
     assert p._fig.canvas._background is not None  # widgets.py's fast path was taken
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_sub_sqrt_eps_gradients_keep_appearing_and_the_drift_spreads(fashion, seed):
+    X, y = fashion
+    a = lab.drift_anatomy(X, y, steps=40, seed=seed)
+    assert np.all(a["tiny"] > 0)
+    assert np.all(np.diff(a["ever_tiny"]) >= 0) and a["ever_tiny"][-1] > 3 * a["ever_tiny"][0]
+    assert a["apart"][-1] > 10 * max(a["apart"][1], 1)

@@ -120,6 +120,24 @@ def test_uncorrected_adam_steps_are_too_large_not_too_small(beta1, beta2):
     assert only_v[0] == pytest.approx(1 - beta1)  # the momentum's bias alone: too small
 
 
+@pytest.mark.parametrize("beta1", [0.8, 0.9, 0.95])
+@pytest.mark.parametrize("shift", [-0.5, -0.1, 0.1, 0.5])
+def test_uncorrected_first_step_is_too_large_only_above_the_threshold(beta1, shift):
+    # The uncorrected first step is (1 - beta1) / sqrt(1 - beta2) times alpha: above alpha
+    # exactly when beta2 > 1 - (1 - beta1)^2. Move beta2 a fraction of (1 - threshold) around it.
+    threshold = 1 - (1 - beta1) ** 2
+    beta2 = threshold + shift * (1 - threshold)
+    raw = lab.adam_step_ratio(beta1, beta2, 3, correct_m=False, correct_v=False)
+    assert (raw[0] > 1) == (shift > 0)
+
+
+@pytest.mark.parametrize("beta2", [0.95, 0.98])
+def test_with_common_large_model_beta2_the_first_uncorrected_steps_are_too_small(beta2):
+    raw = lab.adam_step_ratio(0.9, beta2, 200, correct_m=False, correct_v=False)
+    assert raw[0] < 0.75 and raw[1] < 1  # the slide's "overly small" holds here, at first
+    assert raw.max() < 1.6  # and later the excess is far below beta2 = 0.999's 6.6
+
+
 @pytest.mark.parametrize("beta", [0.9, 0.99, 0.999])
 @pytest.mark.parametrize("noise", [0.3, 0.5])
 def test_ema_spread_matches_the_stationary_formula(beta, noise):

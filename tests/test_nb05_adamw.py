@@ -118,3 +118,21 @@ def test_decay_panel_sweep_extremes():
 # ---------------------------------------------------------------- exercise checkers
 
 
+
+
+def test_decay_panel_texts_stay_inside_the_figure_at_every_extreme():
+    from course_utils.nb05_adamw import make_decay_panel
+    from course_utils.widgets import text_overflow_at_extremes
+
+    assert text_overflow_at_extremes(make_decay_panel()) == []
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_l2_tail_is_weights_already_driven_to_zero(seed):
+    from course_utils.nb05_adamw import l2_tail
+
+    tail = l2_tail(steps=100, seed=seed)
+    assert 0.02 < tail["tail"] / tail["size"] < 0.1
+    assert tail["tail_median_abs_w"] < 0.1 * tail["start_median_abs_w"]
+    assert tail["huge"] == 0 or tail["huge_median_abs_w"] < 1e-4
+    assert tail["adamw_shrinkage"] < 2e-5

@@ -463,3 +463,13 @@ def test_bounds_panel_sweeps_extremes_and_redraws_fast():
     print(f"bounds panel: median redraw {wall:.0f} ms wall, {cpu:.0f} ms CPU (25 redraws)")
     # CPU time, not wall time: other jobs on a shared 2-core machine inflate the wall clock.
     # Speed is shown by benchmarks/bench_panels.py, not asserted here (timings are load-dependent).
+
+
+def test_bounds_panel_texts_stay_inside_the_figure_at_every_extreme():
+    from course_utils.nb06_theory_panel import make_bounds_panel
+    from course_utils.widgets import text_overflow_at_extremes, texts_outside_figure
+
+    panel = make_bounds_panel()
+    assert text_overflow_at_extremes(panel) == []
+    panel.set(beta1=0.97)  # where the best-beta2 note used to run off the right edge
+    assert texts_outside_figure(panel._fig) == []

@@ -191,3 +191,21 @@ def test_a_panel_recovers_from_an_error_without_its_message():
     assert not any("could not be drawn" in t.get_text() for t in panel._fig.texts)
     back = _rgb(bytes(panel.image.value))  # the same picture (reused axes move faint grid pixels)
     assert (np.abs(back - good).max(axis=2) > 96).mean() < 0.01
+
+
+def test_texts_outside_figure_finds_a_note_off_the_edge():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from course_utils.widgets import texts_outside_figure
+
+    fig = Figure(figsize=(4, 3))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.text(0.5, 0.5, "inside", transform=ax.transAxes)
+    ax.text(0.9, 0.5, "a note far too long to fit on the right", transform=ax.transAxes)
+    fig.canvas.draw()
+    assert texts_outside_figure(fig) == ["a note far too long to fit on the right"]

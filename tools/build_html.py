@@ -1,88 +1,107 @@
-"""Render every notebook, with its stored outputs, to a static site that works offline (`make html`).
+"""Build the course website (`make html`): Sphinx, myst-nb and sphinx-book-theme, offline.
 
-Usage: python tools/build_html.py [--out site] [--cache .cache/site_frames] [--no-frames]
+Usage: python tools/build_html.py [--out site] [--cache .cache/site_frames] [--work .cache/site_build]
 
-Writes ``site/NN_topic.html`` for each numbered notebook, ``site/solutions/*.html`` for the
-solution notebooks, and ``site/index.html`` listing them in course order. The notebooks are not
-executed: the pages show the outputs committed with them (what CI checks with nbval), every
-stored plot and markdown image (``figures/...``) embedded as a data URI. Formulas are typeset by
-the MathJax that ``jupyter-server-mathjax`` ships, copied to ``site/mathjax/``; no page loads
-anything from the network (require.js, which only widgets need, is left out).
+The generator does the website: sidebar in course order, previous/next, page contents, search,
+a download button for each notebook, typeset formulas (MathJax from ``jupyter-server-mathjax``,
+no CDN), light and dark mode; its configuration is tools/website/conf.py. This file only lays out
+the generator's source folder (``--work``), from the notebooks with their stored outputs (nothing
+is executed):
 
-A live panel cannot work without a kernel, so the site offers its one or two most telling
-sliders as range inputs that swap frames drawn at build time by the panel itself (see
-tools/site_frames.py and tools/site_panels.py); frames are PNG files under ``site/frames/``,
-loaded when a slider asks for them, and cached between builds. Progress bars (tqdm widgets) are
-dropped: a stored bar is only its first frame. Links between notebooks point to the pages.
+* every ``notebooks/NN_*.ipynb`` in the order of its number, then every solutions notebook,
+  listed by a generated ``index.md``;
+* code lines starting with ``# NBVAL`` (test markers) are dropped; cells tagged ``remove-cell``,
+  ``remove-input``, ``remove-output`` or ``hide-*`` are removed or folded by myst-nb;
+* each live panel (a kernel-side widget) named in ``site_panels.OFFERED`` becomes the course's
+  frame panel: one or two of its sliders as range inputs over frames the panel itself draws at
+  build time (tools/site_panels.py finds and rebuilds the panel, tools/site_frames.py draws and
+  caches the frames, which the site keeps under ``frames/`` and loads lazily); a panel not named
+  there gets a note pointing to JupyterLab; other widgets (progress bars) are dropped.
+
+The download button of each page gives the repository's notebook (test-marker lines dropped).
+A staged notebook is rewritten only when it changed, so Sphinx rebuilds only what changed.
 """
 
 from __future__ import annotations
 
 import argparse
-import html
+import io
+import json
 import re
 import shutil
 import sys
 import time
+from html.parser import HTMLParser
 from pathlib import Path
 
-import jupyter_server_mathjax
 import nbformat
 import site_frames  # tools/ is on sys.path when this file runs as a script
 import site_panels
-from nbconvert import HTMLExporter
 
-from course_utils.cli import limit_threads
 from course_utils.paths import REPO_ROOT
 
 REPO = REPO_ROOT
+CONF_DIR = Path(__file__).resolve().parent / "website"  # conf.py and _static/ of the site
+WORK_DIR = REPO / ".cache" / "site_build"
 WIDGET_MIME = site_panels.WIDGET_MIME
-MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"
-# The package ships MathJax's STIX-Web fonts only (MathJax would look for its TeX fonts).
-MATHJAX_FONTS = (
-    '<script>window.MathJax = {"HTML-CSS": {availableFonts: ["STIX-Web"], '
-    'preferredFont: "STIX-Web", webFont: "STIX-Web", imageFont: null}};</script>'
-)
-PANEL_NOTE = (
-    '<div class="course-live-note" style="border-left:4px solid #1f77b4;padding:6px 12px;'
-    'background:#f3f7fb;font-size:14px">Live panel: open this notebook in JupyterLab '
-    "(<code>make lab</code>) to move the sliders. The figure above shows its default "
-    "setting.</div>"
-)
+TEST_MARKER = re.compile(r"^\s*# ?NBVAL")
+COURSE_TITLE = "Adaptive optimization, from the ill-conditioned quadratic to AdamW"
+
+
+def _number(path: Path) -> tuple[int, str]:
+    match = re.match(r"(\d+)_", path.name)
+    return (int(match.group(1)) if match else 10**6, path.name)
 
 
 def course_notebooks(notebook_dir: Path) -> list[Path]:
-    """Numbered notebooks in course order, then their solutions (also in course order)."""
-    main = sorted(notebook_dir.glob("[0-9][0-9]_*.ipynb"))
-    solutions = sorted((notebook_dir / "solutions").glob("*.ipynb"))
+    """Numbered notebooks in course order (by number), then their solutions (also by number)."""
+    main = sorted(notebook_dir.glob("[0-9]*_*.ipynb"), key=_number)
+    solutions = sorted((notebook_dir / "solutions").glob("*.ipynb"), key=_number)
     return main + solutions
 
 
-def title_of(nb, fallback: str) -> str:
-    """The first markdown heading of the notebook, without the leading #s."""
+def drop_test_markers(nb) -> int:
+    """Remove every code line that starts with ``# NBVAL`` (a test marker); return how many."""
+    dropped = 0
     for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("#"):
-                    return line.lstrip("#").strip()
-    return fallback
+        if cell.cell_type != "code":
+            continue
+        lines = cell.source.splitlines(keepends=True)
+        kept = [line for line in lines if not TEST_MARKER.match(line)]
+        dropped += len(lines) - len(kept)
+        cell.source = "".join(kept)
+    return dropped
+
+
+PANEL_NOTE = (
+    '<div class="course-live-note">Live panel: the figure above shows its default setting. '
+    "To move its sliders, open this notebook in JupyterLab (<code>make lab</code>).</div>"
+)
 
 
 def _panel_output(nb, stem: str, cell: int, name: str | None, ctx: dict) -> tuple[str, dict]:
-    """The site's version of one live panel, and its record; the plain note if it cannot be built."""
+    """The site's version of one live panel, and its record (with a problem if it failed)."""
     record = {"name": name, "offers": [], "frames": 0, "drawn": 0, "errors": []}
+    if (stem, name) not in site_panels.OFFERED:  # not drawn for the site: a note
+        record["note"] = True
+        return PANEL_NOTE, record
     try:
         if name is None:
             raise LookupError("the display cell shows no expression")
-        panel, program = site_panels.build_panel(nb, cell, name)
+        program = site_panels.panel_program(nb, cell, name)
         offered = site_panels.OFFERED.get((stem, name), ())
-        with limit_threads(1):
-            frames = site_frames.render_frames(
-                panel, program, offered, ctx["site"] / "frames", ctx["cache"]
-            )
-    except Exception as exc:  # a panel the site cannot rebuild still gets its note
+        frames = site_frames.cached_frames(program, offered, ctx["frames"], ctx["cache"])
+        if frames is None:  # draw them (imports torch and the lesson's modules)
+            from course_utils.cli import limit_threads
+
+            panel, program = site_panels.build_panel(nb, cell, name)
+            with limit_threads(1):
+                frames = site_frames.render_frames(
+                    panel, program, offered, ctx["frames"], ctx["cache"]
+                )
+    except Exception as exc:  # reported as a problem: the build fails
         record["problem"] = f"panel {name!r} in cell {cell}: {type(exc).__name__}: {exc}"
-        return PANEL_NOTE, record
+        return "", record
     record.update(
         offers=[o.name for o in frames.offers],
         frames=len(frames.frames),
@@ -95,7 +114,7 @@ def _panel_output(nb, stem: str, cell: int, name: str | None, ctx: dict) -> tupl
 
 
 def replace_widgets(nb, stem: str, ctx: dict) -> int:
-    """Live panels become frame panels (or a note), progress bars are dropped; return bars dropped."""
+    """Live panels become frame panels, other widgets (progress bars) are dropped; return those."""
     dropped = 0
     panels = {(c, o): name for c, o, name in site_panels.panel_cells(nb)}
     for i, cell in enumerate(nb.cells):
@@ -106,47 +125,29 @@ def replace_widgets(nb, stem: str, ctx: dict) -> int:
             if (i, j) in panels:
                 body, record = _panel_output(nb, stem, i, panels[(i, j)], ctx)
                 ctx["panels"].append(record)
+                if not body:
+                    continue
                 out.data = {"text/html": body}
-            elif "data" in out and WIDGET_MIME in out.data:
+                out.metadata = {}
+            elif WIDGET_MIME in out.get("data", {}):
                 dropped += 1
                 continue
             kept.append(out)
         cell.outputs = kept
-    nb.metadata.pop("widgets", None)
+    nb.metadata.pop("widgets", None)  # else myst-nb loads the widget manager from a CDN
     return dropped
 
 
-def _drop_script_with(body: str, marker: str) -> str:
-    """Remove the inline <script> element whose text contains ``marker`` (if any)."""
-    at = body.find(marker)
-    if at < 0:
-        return body
-    start, end = body.rfind("<script", 0, at), body.find("</script>", at)
-    return body[:start] + body[end + len("</script>") :]
+def _write_if_changed(path: Path, text: str) -> None:
+    """Keep the file (and its time stamp, which Sphinx reads) when the text is the same."""
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
 
 
-def _offline_page(body: str, exporter: HTMLExporter, with_panels: bool) -> str:
-    """Drop require.js (only widgets need it) and the mermaid loader (a CDN import; the course
-    has no diagrams), point MathJax at its fonts, add the panels' style and script."""
-    body = body.replace(f'<script src="{exporter.require_js_url}"></script>', "")
-    if not re.search(r'class="[^"]*jp-Mermaid', body):  # the stylesheet names it too
-        body = _drop_script_with(body, exporter.mermaid_js_url)
-    mathjax = f'<script src="{exporter.mathjax_url}">'
-    body = body.replace(mathjax, MATHJAX_FONTS + "\n" + mathjax, 1)
-    if with_panels:
-        body = body.replace("</head>", site_frames.PANEL_STYLE + "\n</head>", 1)
-        body = body.replace("</body>", site_frames.PANEL_SCRIPT + "\n</body>", 1)
-    return body
-
-
-def _network_loads(body: str) -> list[str]:
-    """Scripts, stylesheets, images, frames or imports that a page would fetch from the network."""
-    tags = re.findall(r'<(?:script|link|img|iframe)[^>]+(?:src|href)="((?:https?:)?//[^"]+)"', body)
-    return tags + re.findall(r"""import\(\s*["']((?:https?:)?//[^"']+)""", body)
-
-
-def render(path: Path, out_path: Path, exporter: HTMLExporter, ctx: dict) -> dict:
-    """Write one notebook's page; return what the index and the checks need."""
+def stage(path: Path, relative: Path, ctx: dict) -> dict:
+    """Write the notebook's page source into the generator's folder; return its record."""
     nb = nbformat.read(path, as_version=4)
     problems = []
     code = [c for c in nb.cells if c.cell_type == "code"]
@@ -154,133 +155,198 @@ def render(path: Path, out_path: Path, exporter: HTMLExporter, ctx: dict) -> dic
         problems.append(
             f"{path.name}: no stored outputs; run `python tools/regenerate.py {path}` first."
         )
-    ctx = {**ctx, "prefix": "../" * (len(out_path.relative_to(ctx["site"]).parts) - 1)}
-    ctx["panels"] = []
+    markers = drop_test_markers(nb)
+    ctx = {**ctx, "prefix": "../" * (len(relative.parts) - 1), "panels": []}
     bars = replace_widgets(nb, path.stem, ctx)
-    exporter.mathjax_url = f"{ctx['prefix']}mathjax/MathJax.js?config={MATHJAX_CONFIG}"
-    body, _ = exporter.from_notebook_node(
-        nb, resources={"metadata": {"path": str(path.parent), "name": path.stem}}
-    )
-    body = _offline_page(body, exporter, bool(ctx["panels"]))
-    body = re.sub(r'href="([^":]+)\.ipynb(#[^"]*)?"', r'href="\1.html\2"', body)
-    missing = re.findall(r'<img[^>]+src="(?!data:|(?:\.\./)*frames/)([^"]+)"', body)
-    if missing:
-        problems.append(f"{path.name}: images not embedded (missing files?): {missing}")
-    if _network_loads(body):
-        problems.append(f"{path.name}: loads from the network: {_network_loads(body)}")
     problems += [f"{path.name}: {r['problem']}" for r in ctx["panels"] if "problem" in r]
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(body, encoding="utf-8")
-    frame_bytes = sum(
-        (ctx["site"] / "frames" / f).stat().st_size
-        for f in {f for r in ctx["panels"] for f in r.get("files", ())}
-    )
+    _write_if_changed(ctx["src"] / relative, nbformat.writes(nb))
     return {
-        "title": title_of(nb, path.stem),
+        "notebook": path,
+        "docname": relative.with_suffix("").as_posix(),
+        "page": ctx["site"] / relative.with_suffix(".html"),
         "panels": ctx["panels"],
         "bars_dropped": bars,
+        "markers_dropped": markers,
         "problems": problems,
-        "page_bytes": len(body.encode()),
-        "frame_bytes": frame_bytes,
     }
 
 
-def copy_mathjax(site: Path) -> Path:
-    """MathJax 2 from the jupyter-server-mathjax package into site/mathjax (offline formulas)."""
-    source = Path(jupyter_server_mathjax.__file__).parent / "static"
-    target = site / "mathjax"
-    if not (target / "MathJax.js").is_file():
-        shutil.copytree(source, target, dirs_exist_ok=True)
-    return target
+def index_source(records: list[dict]) -> str:
+    """index.md: a short welcome and the course order (the sidebar and previous/next follow it)."""
+    lessons = [r["docname"] for r in records if not r["docname"].startswith("solutions/")]
+    solutions = [r["docname"] for r in records if r["docname"].startswith("solutions/")]
+    parts = [
+        f"# {COURSE_TITLE}\n",
+        "The course's notebooks, in order, with the outputs stored in them: read them here, "
+        "offline. Each live panel lets you move one or two of its sliders here, over pictures "
+        "drawn in advance. To run the code and move every slider, download a notebook with the "
+        "download button at the top of its page, or clone the repository and run `make lab`.\n",
+        "```{toctree}\n:caption: Notebooks\n:maxdepth: 1\n\n" + "\n".join(lessons) + "\n```\n",
+    ]
+    if solutions:
+        parts.append(
+            "```{toctree}\n:caption: Solutions\n:maxdepth: 1\n\n" + "\n".join(solutions) + "\n```\n"
+        )
+    return "\n".join(parts)
 
 
-def write_index(site: Path, entries: list[tuple[str, str, str]]) -> None:
-    """index.html: the notebooks in course order, then the solutions."""
-    rows = {"notebook": [], "solution": []}
-    for kind, href, title in entries:
-        rows[kind].append(f'<li><a href="{html.escape(href)}">{html.escape(title)}</a></li>')
-    solutions = (
-        "<h2>Solutions</h2>\n<ul>\n" + "\n".join(rows["solution"]) + "\n</ul>"
-        if rows["solution"]
-        else ""
-    )
-    site.joinpath("index.html").write_text(
-        f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Adaptive optimization: the notebooks</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:760px;margin:2em auto;padding:0 1em;
-line-height:1.5}} ul{{list-style:none;padding-left:0}} li{{margin:.4em 0}}</style></head>
-<body>
-<h1>Adaptive optimization: the notebooks</h1>
-<p>Pages rendered from the notebooks with their stored outputs; they work offline. Each live
-panel lets you move one or two of its sliders here, over pictures drawn in advance. To run the
-code and move every slider, clone the repository and run <code>make lab</code>.</p>
-<h2>Notebooks, in course order</h2>
-<ul>
-{chr(10).join(rows["notebook"])}
-</ul>
-{solutions}
-</body></html>
-""",
-        encoding="utf-8",
-    )
+def _prepare_work(work: Path, notebook_dir: Path) -> Path:
+    """The generator's source folder, with figures/ beside it for markdown images."""
+    src = work / "notebooks"
+    src.mkdir(parents=True, exist_ok=True)
+    figures, link = notebook_dir.parent / "figures", work / "figures"
+    if figures.is_dir() and not link.exists():
+        link.symlink_to(figures.resolve(), target_is_directory=True)
+    return src
+
+
+def _remove_stale(src: Path, keep: set[Path]) -> None:
+    """Staged notebooks whose source is gone (renamed, deleted) leave the site."""
+    for path in src.rglob("*.ipynb"):
+        if path not in keep:
+            path.unlink()
+
+
+def run_sphinx(src: Path, site: Path, doctrees: Path) -> list[str]:
+    """Sphinx's html build of ``src`` into ``site``; return its warnings."""
+    from sphinx.application import Sphinx
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+    warnings = io.StringIO()
+    # As sphinx-build does it: what Sphinx registers in docutils is undone after the build, so
+    # that a second build in one process (the tests) starts clean.
+    with patch_docutils(CONF_DIR), docutils_namespace():
+        app = Sphinx(
+            str(src),
+            str(CONF_DIR),
+            str(site),
+            str(doctrees),
+            "html",
+            status=None,
+            warning=warnings,
+            freshenv=False,
+        )
+        app.build()
+    text = re.sub(r"\x1b\[[0-9;]*m", "", warnings.getvalue())
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def download_notebooks(records: list[dict], site: Path, notebook_dir: Path) -> None:
+    """The download button's file: the repository's notebook, test-marker lines dropped."""
+    for r in records:
+        nb = nbformat.read(r["notebook"], as_version=4)
+        drop_test_markers(nb)
+        target = site / "_sources" / r["notebook"].relative_to(notebook_dir)
+        _write_if_changed(target, nbformat.writes(nb))
+
+
+class _Loads(HTMLParser):
+    """What a page loads: scripts, stylesheets, images (frames included)."""
+
+    def __init__(self):
+        super().__init__()
+        self.images: list[str] = []
+        self.remote: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        url = a.get("src") if tag in ("script", "img", "iframe") else None
+        if tag == "link" and "stylesheet" in (a.get("rel") or ""):
+            url = a.get("href")
+        if url and re.match(r"(https?:)?//", url):
+            self.remote.append(url)
+        if tag == "img" and url:
+            self.images.append(url)
+        if tag == "img" and "data-frames" in a:
+            self.images += json.loads(a["data-frames"]).values()
+
+
+def network_loads(body: str) -> list[str]:
+    """Scripts, stylesheets, images, frames or imports that a page would fetch from the network."""
+    parser = _Loads()
+    parser.feed(body)
+    return parser.remote + re.findall(r"""import\(\s*["']((?:https?:)?//[^"']+)""", body)
+
+
+def page_weight(page: Path) -> int:
+    """Bytes of the page and of every image it can show (each frame of its panels included)."""
+    text = page.read_text(encoding="utf-8")
+    parser = _Loads()
+    parser.feed(text)
+    files = {(page.parent / src.split("#")[0]).resolve() for src in parser.images}
+    return len(text.encode()) + sum(f.stat().st_size for f in files if f.is_file())
 
 
 def build(
     site: Path,
     notebook_dir: Path = REPO / "notebooks",
     cache: Path = site_frames.CACHE_DIR,
+    work: Path = WORK_DIR,
 ) -> list[dict]:
-    """Render every notebook into ``site``; return one record per page (with its problems).
+    """Build the site into ``site``; return one record per page (with its problems).
 
-    ``cache`` keeps the panels' frames between builds (see tools/site_frames.py).
+    ``cache`` keeps the panels' frames between builds (see tools/site_frames.py); ``work`` keeps
+    the generator's source folder and its parsed pages, so a second build redoes only what changed.
     """
-    exporter = HTMLExporter(template_name="lab", embed_images=True)
-    site.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(site / "frames", ignore_errors=True)  # frames of earlier builds
-    copy_mathjax(site)
-    ctx = {"site": site, "cache": cache}
-    records, entries = [], []
-    for path in course_notebooks(notebook_dir):
-        relative = path.relative_to(notebook_dir).with_suffix(".html")
-        start = time.perf_counter()
-        info = render(path, site / relative, exporter, ctx)
-        kind = "solution" if relative.parts[0] == "solutions" else "notebook"
-        entries.append((kind, relative.as_posix(), info["title"]))
-        records.append(
-            {
-                "notebook": path,
-                "page": site / relative,
-                **info,
-                "seconds": time.perf_counter() - start,
-            }
-        )
-    if not records:
+    notebooks = course_notebooks(notebook_dir)
+    if not notebooks:
         raise SystemExit(f"no notebooks found under {notebook_dir}")
-    write_index(site, entries)
+    site.mkdir(parents=True, exist_ok=True)
+    src = _prepare_work(work, notebook_dir)
+    shutil.rmtree(site / "frames", ignore_errors=True)  # frames of earlier builds
+    ctx = {"site": site, "src": src, "cache": cache, "frames": site / "frames"}
+    records = []
+    for path in notebooks:
+        start = time.perf_counter()
+        records.append(stage(path, path.relative_to(notebook_dir), ctx))
+        records[-1]["stage_seconds"] = time.perf_counter() - start
+    _remove_stale(src, {src / r["notebook"].relative_to(notebook_dir) for r in records})
+    _write_if_changed(src / "index.md", index_source(records))
+    start = time.perf_counter()
+    warnings = run_sphinx(src, site, work / "doctrees")
+    sphinx_seconds = time.perf_counter() - start
+    download_notebooks(records, site, notebook_dir)
     site_frames.prune_cache(cache)
+    for r in records:
+        r["sphinx_seconds"] = sphinx_seconds
+        r["problems"] += [w for w in warnings if f"{r['docname']}." in w]
+        if not r["page"].is_file():
+            r["problems"].append(f"{r['page'].name} was not written")
+            continue
+        body = r["page"].read_text(encoding="utf-8")
+        r["page_bytes"] = len(body.encode())
+        r["weight"] = page_weight(r["page"])
+        if network_loads(body):
+            r["problems"].append(f"{r['page'].name} loads {network_loads(body)}")
+    others = [w for w in warnings if not any(f"{r['docname']}." in w for r in records)]
+    if others:
+        records[0]["problems"] += others
     return records
 
 
 def describe(record: dict, site: Path) -> str:
-    """One line per page: time, size, frames, and the sliders each panel offers."""
+    """One line per page: size with its images and frames, and the sliders each panel offers."""
     line = (
-        f"{record['page'].relative_to(site)}: {record['seconds']:.1f} s, "
-        f"page {record['page_bytes'] / 1e6:.2f} MB"
+        f"{record['page'].relative_to(site)}: page {record.get('page_bytes', 0) / 1e6:.2f} MB, "
+        f"with its images and frames {record.get('weight', 0) / 1e6:.2f} MB"
     )
-    if record["panels"]:
-        line += f" + frames {record['frame_bytes'] / 1e6:.2f} MB (loaded on demand)"
     for panel in record["panels"]:
-        offers = " x ".join(panel["offers"]) or "none (plain note)"
+        if panel.get("note"):
+            line += f"\n    panel {panel['name']}: a note (not named in site_panels.OFFERED)"
+            continue
+        offers = " x ".join(panel["offers"]) or "none"
         line += (
             f"\n    panel {panel['name']}: sliders {offers}, {panel['frames']} frames "
-            f"({panel['drawn']} drawn now)"
+            f"({panel['drawn']} drawn now, in {record['stage_seconds']:.1f} s)"
         )
         line += "".join(f"\n    WARNING frame not drawn: {e}" for e in panel["errors"])
     if record["bars_dropped"]:
         line += f"\n    {record['bars_dropped']} stored progress bar(s) left out"
     return line
+
+
+def site_bytes(site: Path) -> int:
+    return sum(f.stat().st_size for f in site.rglob("*") if f.is_file())
 
 
 def main(argv: list[str]) -> int:
@@ -289,17 +355,21 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--cache", type=Path, default=site_frames.CACHE_DIR, help="folder of cached panel frames"
     )
+    parser.add_argument(
+        "--work", type=Path, default=WORK_DIR, help="folder of the generator's sources and state"
+    )
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    records = build(args.out, cache=args.cache)
+    records = build(args.out, cache=args.cache, work=args.work)
     for r in records:
         print(describe(r, args.out))
     panels = [p for r in records for p in r["panels"]]
     print(
-        f"{len(records)} pages and index.html in {args.out.name}/ in "
-        f"{time.perf_counter() - start:.1f} s; {len(panels)} panels, "
-        f"{sum(p['frames'] for p in panels)} frames ({sum(p['drawn'] for p in panels)} drawn, "
-        "the rest from the cache)"
+        f"{len(records)} pages and index.html in {args.out}/ ({site_bytes(args.out) / 1e6:.0f} MB) "
+        f"in {time.perf_counter() - start:.1f} s (Sphinx {records[0]['sphinx_seconds']:.1f} s); "
+        f"{len(panels)} panels, {sum(p['frames'] for p in panels)} frames "
+        f"({sum(p['drawn'] for p in panels)} drawn, the rest from the cache). "
+        f"Open {args.out / 'index.html'}"
     )
     problems = [p for r in records for p in r["problems"]]
     for problem in problems:

@@ -6,12 +6,15 @@ own grids, the default always among them) is drawn at build time by the panel it
 (``panel.set(...)``, then the PNG the live panel would show), saved as ``frames/<hash>.png``, and
 swapped in by a few lines of JavaScript when a range input moves; the page loads only the
 default frame (lazily), the others when the reader asks for them. The remaining sliders stay at
-their defaults, and the page lists them.
+their defaults, and the page lists them. The panels' style and script are the site's own static
+files, tools/website/_static/course-site.css and course-site.js.
 
 Frames are cached in ``.cache/site_frames/`` under a hash of everything that draws them: the
 notebook's program that builds the panel, the source of every ``course_utils`` module it
 reaches, matplotlib's version and the slider values. A rebuild after a notebook or lesson
-module changed redraws only the frames of the panels that changed.
+module changed redraws only the frames of the panels that changed. Each panel's result (its
+offered sliders, readouts and frame files) is cached too, under a hash of the same program and
+sources, so that a build whose panels did not change does not even build them.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import json
 import math
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import matplotlib
@@ -192,10 +195,41 @@ def _course_imports(source: str, _module: str) -> list[str]:
     return [n.split(".")[0] for n in names]
 
 
+def panel_key(program: str, names: tuple[str, ...]) -> str:
+    """Hash of everything that decides a panel's frames and their record, short of building it."""
+    return hashlib.sha256(
+        f"{FRAME_VERSION}|{matplotlib.__version__}|{names!r}|".encode()
+        + code_sources(program).encode()
+    ).hexdigest()
+
+
+def cached_frames(
+    program: str, names: tuple[str, ...], out_dir: Path, cache_dir: Path = CACHE_DIR
+) -> PanelFrames | None:
+    """The panel's frames from the cache into ``out_dir``, without building the panel; None
+    when the cache does not hold them all (then build the panel and call ``render_frames``)."""
+    record = cache_dir / f"panel-{panel_key(program, names)[:20]}.json"
+    if not record.is_file():
+        return None
+    data = json.loads(record.read_text(encoding="utf-8"))
+    files = [cache_dir / name for name in data["frames"].values()]
+    if not all(f.is_file() for f in files):
+        return None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for f in [*files, record]:
+        f.touch()  # last use, for prune_cache
+    for f in files:
+        shutil.copyfile(f, out_dir / f.name)
+    offers = [Offer(**o) for o in data.pop("offers")]
+    return PanelFrames(**{**data, "offers": offers, "fixed": [tuple(f) for f in data["fixed"]]})
+
+
 def render_frames(
     panel, program: str, names: tuple[str, ...], out_dir: Path, cache_dir: Path = CACHE_DIR
 ) -> PanelFrames:
-    """Draw (or take from the cache) every frame of ``panel`` into ``out_dir``."""
+    """Draw (or take from the cache) every frame of ``panel`` into ``out_dir``.
+
+    Also records the result, so that the next build finds it with ``cached_frames``."""
     offers = offers_for(panel, names)
     offered = {o.name for o in offers}
     fixed = [(w.description, _readout(w)) for n, w in panel.controls.items() if n not in offered]
@@ -226,6 +260,10 @@ def render_frames(
         shutil.copyfile(cached, out_dir / name)
         result.frames[key] = name
     panel.reset()
+    record = {**asdict(result), "drawn": 0}
+    tmp = cache_dir / f"panel-{panel_key(program, names)[:20]}.tmp"
+    tmp.write_text(json.dumps(record), encoding="utf-8")
+    tmp.replace(tmp.with_suffix(".json"))
     return result
 
 
@@ -233,6 +271,7 @@ def prune_cache(cache_dir: Path, days: float = 7) -> int:
     """Delete cached frames no build has used for ``days`` days; return how many."""
     cutoff = time.time() - days * 86400
     old = [f for f in cache_dir.glob("*.png") if f.stat().st_mtime < cutoff]
+    old += [f for f in cache_dir.glob("panel-*.json") if f.stat().st_mtime < cutoff]
     for f in old:
         f.unlink(missing_ok=True)
         f.with_suffix(".error").unlink(missing_ok=True)
@@ -284,33 +323,3 @@ def panel_html(frames: PanelFrames, frame_prefix: str, panel_id: str) -> str:
         f'alt="{html.escape(frames.title or "panel")} at the sliders\' positions" '
         f"data-frames='{html.escape(json.dumps(mapping), quote=True)}'></div>"
     )
-
-
-PANEL_STYLE = """<style>
-.course-site-panel{display:flex;flex-flow:row wrap;align-items:flex-start;gap:8px;
- border:1px solid #d0d7de;border-radius:6px;padding:8px;margin:6px 0}
-.course-site-controls{min-width:360px;max-width:420px;font-size:15px}
-.course-site-title{display:block;font-size:17px;margin-bottom:6px}
-.course-site-slider{display:flex;align-items:center;gap:8px;margin:6px 0}
-.course-site-label{width:130px;text-align:right}
-.course-site-slider input{width:170px}
-.course-site-readout{min-width:64px;font-variant-numeric:tabular-nums}
-.course-site-fixed{font-size:13px;color:#57606a}
-.course-site-frame{max-width:100%;height:auto;min-width:0}
-</style>"""
-
-PANEL_SCRIPT = """<script>
-document.querySelectorAll('.course-site-panel').forEach(function (panel) {
-  var img = panel.querySelector('img.course-site-frame');
-  var frames = JSON.parse(img.dataset.frames);
-  var inputs = panel.querySelectorAll('input[type=range]');
-  function show() {
-    var key = Array.prototype.map.call(inputs, function (r) { return r.value; }).join(',');
-    inputs.forEach(function (r) {
-      r.parentNode.querySelector('output').textContent = JSON.parse(r.dataset.readouts)[r.value];
-    });
-    img.src = frames[key];
-  }
-  inputs.forEach(function (r) { r.addEventListener('input', show); });
-});
-</script>"""

@@ -8,8 +8,11 @@ files, no plots. So the frames on the site come from the notebook's own construc
 panel, with the same drawing code, and a panel added, removed or rebuilt differently in a notebook is
 followed without any table to keep in step.
 
-``OFFERED`` names, per panel (notebook and what its display cell shows), the one or two sliders
-the site offers; a panel it does not name offers its first numeric slider.
+``OFFERED`` names the panels the site draws (notebook and what its display cell shows) and the
+one or two sliders it offers for each. A panel it does not name is not drawn: its page shows a
+note that points to JupyterLab under the static figure of its default state that precedes every
+panel. So a build never runs what a panel's construction may need beyond drawing (09's budget
+panel runs the notebook's searches and timings), and a new panel is drawn once it is named here.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ OFFERED = {
     ("04_adam", "panel"): ("lr", "noise"),
     ("05_adamw", "panel"): ("weight_decay", "lr"),
     ("06_convergence_theory", "panel"): ("N", "one_minus_beta2"),
+    ("10_beyond_adamw", "panel"): ("angle", "ns_steps"),
 }
 
 

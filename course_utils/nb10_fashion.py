@@ -1,0 +1,229 @@
+"""Notebook 10 on Fashion-MNIST: sign descent, Muon + AdamW and AdamW on the course MLP.
+
+* `train`: one cached run of a contender (``adamw``, ``muon+adamw``, ``adam``, ``signsgd``,
+  ``signum``) with given hyperparameters and seed, on a training subset with held-out
+  validation images; the test set is evaluated once, after the last epoch;
+* `random_search` and `confirm`: notebook 09's tuning rules for every contender: the same number
+  of quasi-random (Halton) trials, log-uniform over each contender's box (two hyperparameters
+  each), the points shifted by a fixed offset per contender, scored by the last epoch's
+  validation accuracy; the winner re-run on fresh, paired seeds (the same initial network and
+  batch order for both contenders);
+* `time_optimizer_steps`: the seconds of one ``optimizer.step()`` per contender, interleaved
+  repeats, minimum and spread.
+
+Muon (``course_utils.optimizers.CourseMuon``) takes the two hidden weight matrices
+(784 x 256 and 256 x 128 maps); AdamW takes the biases and the output layer, the usual recipe.
+Results are JSON files under ``results/10_beyond_adamw`` (one per run), so a rerun is instant.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+
+import numpy as np
+import torch
+
+from course_utils.cli import limit_threads
+from course_utils.data import holdout_split, load_fashion_mnist
+from course_utils.models import make_mlp
+from course_utils.nb09_trials import halton
+from course_utils.optimizers import CourseMuon, CourseSignDescent
+from course_utils.paths import results_dir
+from course_utils.runs import write_result
+from course_utils.training import confusion_matrix, fit
+
+CONTENDERS = ("adamw", "muon+adamw", "adam", "signsgd", "signum")
+# Sizes: "small" runs in the notebook; "full" is the whole study (python -m course_utils.nb10_fashion).
+SIZES = {
+    "small": dict(train_subset=5000, n_val=5000, epochs=3, trials=6, seeds=(1, 2, 3, 4)),
+    "full": dict(train_subset=None, n_val=10000, epochs=20, trials=24, seeds=tuple(range(1, 9))),
+}
+# Each tuned contender's box: two hyperparameters, drawn log-uniformly.
+SEARCH_BOXES = {
+    "adamw": {"lr": (1e-4, 1e-2), "weight_decay": (1e-5, 1e-1)},
+    "muon+adamw": {"lr": (2e-3, 2e-1), "adamw_lr": (1e-4, 1e-2)},
+}
+SUBSET_SEED = 1234
+SEARCH_SEED = 0  # the network and batch order of every search trial (confirmation seeds differ)
+
+
+class MuonWithAdamW:
+    """Muon for the hidden weight matrices, AdamW (torch.optim) for the rest: one step() for both."""
+
+    def __init__(self, model, lr=0.02, adamw_lr=1e-3, momentum=0.95, ns_steps=5, weight_decay=0.0):
+        hidden, rest = hidden_and_rest(model)
+        self.muon = CourseMuon(hidden, lr=lr, momentum=momentum, ns_steps=ns_steps,
+                               weight_decay=weight_decay)
+        self.adamw = torch.optim.AdamW(rest, lr=adamw_lr, weight_decay=weight_decay)
+        self.param_groups = self.muon.param_groups + self.adamw.param_groups
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        self.muon.zero_grad(set_to_none)
+        self.adamw.zero_grad(set_to_none)
+
+    def step(self) -> None:
+        self.muon.step()
+        self.adamw.step()
+
+
+def hidden_and_rest(model) -> tuple[list, list]:
+    """(the weight matrices of every Linear layer but the last, every other parameter)."""
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    hidden = [m.weight for m in linears[:-1]]
+    ids = {id(p) for p in hidden}
+    return hidden, [p for p in model.parameters() if id(p) not in ids]
+
+
+def make_contender(name: str, model, hp: dict):
+    """The optimizer ``name`` for ``model`` with hyperparameters ``hp`` (see `SEARCH_BOXES`)."""
+    if name == "adamw":
+        return torch.optim.AdamW(model.parameters(), lr=hp["lr"], weight_decay=hp["weight_decay"])
+    if name == "muon+adamw":
+        return MuonWithAdamW(model, lr=hp["lr"], adamw_lr=hp["adamw_lr"])
+    if name == "adam":
+        return torch.optim.Adam(model.parameters(), lr=hp["lr"])
+    if name in ("signsgd", "signum"):
+        return CourseSignDescent(model.parameters(), lr=hp["lr"],
+                                 momentum=0.0 if name == "signsgd" else 0.9)
+    raise ValueError(f"Unknown contender {name!r}: choose one of {', '.join(CONTENDERS)}.")
+
+
+_DATA: dict = {}
+
+
+def fashion_data(train_subset: int | None, n_val: int) -> dict:
+    """Training subset, held-out validation images and the test set, cut once and cached."""
+    key = (train_subset, n_val)
+    if key not in _DATA:
+        X, y, X_test, y_test, _ = load_fashion_mnist()
+        pool, val = holdout_split(len(X), n_val)
+        if train_subset is not None:
+            order = torch.randperm(len(pool), generator=torch.Generator().manual_seed(SUBSET_SEED))
+            pool = pool[order[:train_subset].sort().values]
+        _DATA[key] = {"train": (X[pool], y[pool]), "val": (X[val], y[val]), "test": (X_test, y_test)}
+    return _DATA[key]
+
+
+def _run_name(name: str, hp: dict, seed: int, size: dict) -> str:
+    hps = "_".join(f"{k}{v:.6g}" for k, v in sorted(hp.items()))
+    return (f"{name}_{hps}_n{size['train_subset']}_val{size['n_val']}_e{size['epochs']}"
+            f"_torch{torch.__version__.split('+')[0]}_seed{seed}")
+
+
+def train(name: str, hp: dict, seed: int, size: str | dict = "small", force: bool = False) -> dict:
+    """One run: {"history", "test", "name"}; read from its JSON file when it exists."""
+    size = SIZES[size] if isinstance(size, str) else size
+    path = results_dir("10_beyond_adamw") / f"{_run_name(name, hp, seed, size)}.json"
+    if path.exists() and not force:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    data = fashion_data(size["train_subset"], size["n_val"])
+    with limit_threads(1):
+        model = make_mlp(seed)
+        optimizer = make_contender(name, model, hp)
+        history = fit(model, optimizer, *data["train"], *data["val"], epochs=size["epochs"],
+                      seed=seed, progress=False)
+        test = confusion_matrix(model, *data["test"])
+    result = {"name": name, "hp": hp, "seed": seed, "history": history,
+              "test": {"loss": test["loss"], "acc": test["acc"]}}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_result(path, result)
+    return result
+
+
+def final_val_acc(result: dict) -> float:
+    """The last epoch's validation accuracy (0 for a diverged run)."""
+    acc = result["history"]["val_acc"][-1]
+    return 0.0 if acc is None or not math.isfinite(acc) or result["history"].get("diverged") else acc
+
+
+def sample_box(box: dict, trials: int, shift: float = 0.0) -> list[dict]:
+    """``trials`` quasi-random points of ``box`` ({name: (low, high)}), log-uniform, 3 digits.
+
+    Notebook 09's rule: the Halton sequence (skipping its first point), shifted by ``shift``
+    modulo 1 so that two contenders do not share the very same quantiles.
+    """
+    u = (halton(trials, len(box)) + shift) % 1.0
+    return [
+        {k: float(f"{10 ** (np.log10(lo) + x * (np.log10(hi) - np.log10(lo))):.3g}")
+         for (k, (lo, hi)), x in zip(box.items(), row)}
+        for row in u
+    ]
+
+
+def random_search(name: str, size: str = "small") -> dict:
+    """Equal-budget random search: {"trials": [(hp, val_acc)], "best": hp, "best_acc": float}."""
+    spec = SIZES[size]
+    shift = (list(SEARCH_BOXES).index(name) + 1) * 0.1234  # notebook 09's per-method offset
+    trials = [(hp, final_val_acc(train(name, hp, SEARCH_SEED, size)))
+              for hp in sample_box(SEARCH_BOXES[name], spec["trials"], shift)]
+    best_hp, best_acc = max(trials, key=lambda t: t[1])
+    return {"trials": trials, "best": best_hp, "best_acc": best_acc}
+
+
+def confirm(name: str, hp: dict, size: str = "small") -> dict:
+    """The tuned ``hp`` re-run on the size's confirmation seeds: arrays of val and test accuracy."""
+    runs = [train(name, hp, seed, size) for seed in SIZES[size]["seeds"]]
+    return {"val_acc": np.array([final_val_acc(r) for r in runs]),
+            "test_acc": np.array([r["test"]["acc"] for r in runs]),
+            "val_curves": np.array([r["history"]["val_acc"] for r in runs])}
+
+
+def lr_grid_study(names, lrs: dict, size: str = "small", seeds=(SEARCH_SEED,)) -> dict:
+    """{name: {lr: array over seeds of the last validation accuracy}} for learning-rate-only contenders."""
+    return {name: {lr: np.array([final_val_acc(train(name, {"lr": lr}, s, size)) for s in seeds])
+                   for lr in lrs[name]} for name in names}
+
+
+def time_optimizer_steps(hp: dict, repeats: int = 7, steps: int = 5, seed: int = 0) -> dict:
+    """Seconds per ``optimizer.step()`` on the course MLP: {name: (min, median)} over repeats.
+
+    The contenders take turns (interleaved), so a change of machine load hits both; the
+    minimum is the least disturbed measurement. One thread, one fixed batch of 128 images.
+    "forward + backward" times the loss and gradient computation of that batch, for scale.
+    """
+    X, y, *_ = load_fashion_mnist()
+    xb, yb = X[:128], y[:128]
+    times: dict = {name: [] for name in (*hp, "forward + backward")}
+    with limit_threads(1):
+        setups = {}
+        for name, h in hp.items():
+            model = make_mlp(seed)
+            opt = make_contender(name, model, h)
+            torch.nn.functional.cross_entropy(model(xb), yb).backward()
+            setups[name] = opt.step
+
+        def forward_backward():
+            model.zero_grad()
+            torch.nn.functional.cross_entropy(model(xb), yb).backward()
+
+        setups["forward + backward"] = forward_backward
+        for _ in range(repeats):
+            for name, fn in setups.items():
+                start = time.perf_counter()
+                for _ in range(steps):
+                    fn()
+                times[name].append((time.perf_counter() - start) / steps)
+    return {name: (float(np.min(t)), float(np.median(t))) for name, t in times.items()}
+
+
+def main(argv=None) -> int:
+    """Command line: the tuned comparison at a size, e.g. ``--size full``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=list(SIZES), default="small")
+    args = parser.parse_args(argv)
+    tuned = {name: random_search(name, args.size) for name in SEARCH_BOXES}
+    for name, search in tuned.items():
+        result = confirm(name, search["best"], args.size)
+        print(f"{name:11s} best {search['best']}: validation accuracy "
+              f"{result['val_acc'].mean():.4f}, test accuracy {result['test_acc'].mean():.4f} "
+              f"over seeds {SIZES[args.size]['seeds']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,171 @@
+"""Notebook 10's lessons, over a range of seeds and settings around the ones shown.
+
+* sign descent: Adam with beta2 = 0 runs signSGD's curve; with exact gradients Adam (beta2 = 0.999)
+  ends decades below sign descent's limit cycle; with noise signum settles above Adam;
+* steepest descent: each norm's formula beats random unit directions; Newton-Schulz lifts more
+  singular values with more steps;
+* Shampoo: exact memory; a step much cheaper than full-matrix Adagrad's (timing, wide margins);
+* the rotation race: GD, Newton, full-matrix Adagrad, Shampoo and Muon are invariant at every
+  angle, Adam and signum are not (except at 0 and 90 degrees, a permutation with signs);
+* the panel: every slider setting draws without error;
+* Fashion-MNIST: the runner's rules (log-uniform box draws, caching, Muon on the hidden matrices).
+"""
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils import nb10_fashion as fashion
+from course_utils import nb10_muon as muon
+from course_utils import nb10_norms as norms
+from course_utils import nb10_sign as sign
+from course_utils.models import make_mlp
+
+# ------------------------------------------------------------------------------ section 1
+
+
+@pytest.mark.parametrize("lr", [0.06, 0.09, 0.13, 0.2])
+def test_adam_memory_beats_the_sign_limit_cycle_with_exact_gradients(lr):
+    floors = sign.quadratic_floors([lr])
+    s = floors["signSGD", lr][0]
+    assert abs(floors["Adam, β₁ = β₂ = 0", lr][0] - s) < 0.3  # the same cycle (eps aside)
+    runs = sign.quadratic_runs(lr, steps=int(2.5 / lr))  # before any coordinate arrives
+    path_gap = np.abs(runs["signSGD"][0].path - runs["Adam, β₁ = β₂ = 0"][0].path).max()
+    assert path_gap < 1e-4  # the same path up to eps / |g| per step
+    assert floors["Adam, β₁ = 0, β₂ = 0.999", lr][0] < s - 5
+    assert s > -5  # the cycle: sign descent stalls
+
+
+@pytest.mark.parametrize("sigma", [0.2, 0.3, 0.5])
+def test_signum_settles_above_adam_with_noisy_gradients(sigma):
+    for lr in (0.08, 0.12):
+        noisy = sign.quadratic_floors([lr], noise_std=sigma, seeds=range(8))
+        diff = noisy["signum, β₁ = 0.9", lr] - noisy["Adam, β₁ = 0.9, β₂ = 0.999", lr]
+        assert diff.mean() > 2 * diff.std(ddof=1) / np.sqrt(len(diff)), (sigma, lr)
+
+
+def test_adam_equals_sign_for_other_seeds_and_steps():
+    assert max(sign.adam_equals_sign(n=300, lr=lr, seed=s) for s in range(3) for lr in (0.01, 1.0)) < 1e-14
+
+
+# ------------------------------------------------------------------------------ section 2
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("shape", [(6, 9), (12, 5)])
+def test_steepest_directions_beat_random_directions(seed, shape):
+    G = np.random.default_rng(seed).standard_normal(shape) ** 3  # heavy-tailed entries
+    for name, D in norms.steepest_directions(G).items():
+        assert np.isclose(norms.norm_of(D, name), 1.0)
+        assert np.sum(G * D) >= norms.best_random_gain(G, name, n=300, seed=seed)
+
+
+def test_newton_schulz_lifts_more_singular_values_with_more_steps():
+    G = np.random.default_rng(0).standard_normal((40, 60)) @ np.diag(np.geomspace(1, 1e-3, 60))
+    lifted = [norms.lifted_fraction(G, k) for k in (1, 3, 5, 8)]
+    assert lifted == sorted(lifted) and lifted[0] < lifted[-1]
+    with pytest.raises(ValueError, match="norm"):
+        norms.norm_of(G, "l1")
+
+
+# ------------------------------------------------------------------------------ section 3
+
+
+def test_memory_is_exact_and_shampoo_is_far_cheaper_than_the_full_matrix():
+    assert norms.memory_floats(3, 5) == {"diagonal Adagrad": 15, "Shampoo": 34,
+                                         "full-matrix Adagrad": 225}
+    t = norms.time_preconditioner_steps(20, 20, repeats=3)
+    assert t["full-matrix Adagrad"][0] > 10 * t["Shampoo"][0]
+
+
+# ------------------------------------------------------------------------------ section 4
+
+
+@pytest.mark.parametrize("angle", [15.0, 30.0, 60.0, 75.0])
+def test_rotation_race_invariance_at_every_angle(angle):
+    gaps = muon.invariance_gaps(angle, steps=60)
+    assert all(gaps[m] < 1e-10 for m in muon.INVARIANT), gaps
+    assert gaps["adam"] > 0.05 and gaps["sign"] > 0.05, gaps
+
+
+def test_a_right_angle_is_a_signed_permutation_which_adam_does_not_notice():
+    gaps = muon.invariance_gaps(90.0, steps=60)
+    assert gaps["adam"] < 1e-10 and gaps["sign"] < 1e-10
+
+
+@pytest.mark.parametrize("lr", [0.05, 0.1])
+def test_rotation_costs_adam_a_decade(lr, monkeypatch):
+    monkeypatch.setitem(muon.RACE_LRS, "adam", lr)
+    aligned, rotated = muon.race_runs("adam", (0.0, 45.0))[0]
+    assert np.log10(rotated[-1]) > np.log10(aligned[-1]) + 1
+
+
+def test_rotation_panel_draws_every_setting():
+    panel = muon.make_rotation_panel()
+    tried = panel.sweep_extremes()
+    assert all(t["error"] is None for t in tried)
+    assert len({t["image"] for t in tried}) > 2
+    with pytest.raises(ValueError, match="Unknown method"):
+        muon.race_runs("lion")
+
+
+# ------------------------------------------------------------------------------ section 5
+
+
+def test_box_draws_are_log_uniform_inside_the_box_and_repeatable():
+    box = fashion.SEARCH_BOXES["adamw"]
+    draws = fashion.sample_box(box, 200, shift=0.3)
+    assert draws == fashion.sample_box(box, 200, shift=0.3)
+    assert draws != fashion.sample_box(box, 200, shift=0.1)
+    lr = np.array([d["lr"] for d in draws])
+    assert lr.min() >= 1e-4 * 0.999 and lr.max() <= 1e-2 * 1.001
+    assert 0.35 < np.mean(lr < 1e-3) < 0.65  # the box's geometric middle splits it in half
+
+
+def test_muon_takes_the_hidden_matrices_and_adamw_the_rest():
+    model = make_mlp(0)
+    hidden, rest = fashion.hidden_and_rest(model)
+    assert [tuple(p.shape) for p in hidden] == [(256, 784), (128, 256)]
+    assert sum(p.numel() for p in hidden + rest) == 235_146
+    opt = fashion.make_contender("muon+adamw", model, {"lr": 0.02, "adamw_lr": 1e-3})
+    before = [p.detach().clone() for p in model.parameters()]
+    X = torch.randn(16, 1, 28, 28)
+    torch.nn.functional.cross_entropy(model(X), torch.arange(16) % 10).backward()
+    opt.step()
+    assert all(not torch.equal(b, p) for b, p in zip(before, model.parameters()))
+    with pytest.raises(ValueError, match="Unknown contender"):
+        fashion.make_contender("lion", model, {})
+
+
+def test_a_run_is_cached_and_read_back(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_RESULTS_DIR", str(tmp_path))
+    size = dict(train_subset=256, n_val=256, epochs=1, trials=2, seeds=(1, 2))
+    first = fashion.train("signum", {"lr": 1e-3}, 0, size)
+    assert list(tmp_path.rglob("*.json"))
+    again = fashion.train("signum", {"lr": 1e-3}, 0, size)
+    assert again["history"]["val_acc"] == first["history"]["val_acc"]
+    assert 0.0 < fashion.final_val_acc(first) <= 1.0
+
+
+# ------------------------------------------------------------------------------ exercises
+
+
+def test_exercise_checkers_accept_correct_forms_and_name_mistakes():
+    from course_utils import nb10_exercises as ex
+
+    def signum_torch(w, g, m, lr=0.01, beta1=0.9):
+        w, g, m = (torch.as_tensor(a) for a in (w, g, m))
+        m.mul_(beta1).add_(g, alpha=1 - beta1)
+        return w - lr * m.sign(), m
+
+    assert ex.check_signum(signum_torch, verbose=False).passed
+    for hint, wrong in ex.SIGNUM_MISTAKES.items():
+        result = ex.check_signum(wrong, verbose=False)
+        assert not result.passed and result.hint == "Likely mistake: " + hint
+    assert ex.check_newton_schulz(ex.newton_schulz_reference, verbose=False).passed
+    with np.errstate(over="ignore", invalid="ignore"):
+        for hint, wrong in ex.NS_MISTAKES.items():
+            result = ex.check_newton_schulz(wrong, verbose=False)
+            assert not result.passed and result.hint == "Likely mistake: " + hint
+    assert ex.check_shampoo_memory(59200, verbose=False).passed  # 3 significant figures
+    assert not ex.check_shampoo_memory(784.0, verbose=False).passed
