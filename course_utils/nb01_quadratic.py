@@ -461,7 +461,7 @@ class GDPanelDrawer:
         # The floor fixes the lower limit: κ and α move the curves, not the axes (faster redraws).
         # Four decades under the floor: a run that reaches it shows its plateau above the legend.
         ax2.set_ylim(LOSS_FLOOR / 1e4, decade_limits(LOSS_FLOOR, high)[1])
-        ax2.set_xlim(0, steps)
+        ax2.set_xlim(0, 1.04 * steps)  # the last tick label stays inside the figure
         diverges = lr_scaled > 2
         ax2.set_title(
             "DIVERGES: α·h₁ > 2"

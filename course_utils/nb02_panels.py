@@ -189,7 +189,7 @@ class QuadraticDrawer:
                 notes.append(f"{label} diverged at step {traj.diverged_at}")
         st["diverged"].set_text("\n".join(notes))
         st["diverged"].set_visible(bool(notes))
-        st["ax_loss"].set_xlim(0, steps)
+        st["ax_loss"].set_xlim(0, 1.04 * steps)  # the last tick label stays inside
         st["title"].set_text(f"κ = {q.kappa:.3g}, axes rotated by {angle_deg:g}°")
         st["loss_title"].set_text(f"Loss (floored at 1e-16); GD's step {runs['lr_gd']:.3g}$/h_1$")
 

@@ -20,6 +20,13 @@ def _expected_best(scores, k):
     return expected_best_of_k(scores, int(k))[0]
 
 
+def _with_replacement(scores, k):
+    x = np.sort(np.asarray(scores, dtype=float))
+    n = len(x)
+    cdf = np.arange(1, n + 1) / n
+    return float(np.sum(x * (cdf**k - np.concatenate([[0.0], cdf[:-1]]) ** k)))
+
+
 def _cases_best():
     rng = np.random.default_rng(9)
     return [
@@ -40,6 +47,10 @@ BEST_MISTAKES = {
     ),
     "that is the best of the first k trials in this one order; average over all orders.": (
         lambda s, k: float(max(s[: int(k)]))
+    ),
+    "that draws the k trials with replacement (sum of v_i (F(v_i)^k - F(v_(i-1))^k)); "
+    "here the k trials are distinct, drawn without replacement.": (
+        lambda s, k: _with_replacement(s, int(k))
     ),
 }
 
@@ -100,6 +111,10 @@ def _profile_inverted(times, method, tau):
 PROFILE_MISTAKES = {
     "the ratio is the method's time over the fastest time (>= 1), not the other way round.": (
         _profile_inverted
+    ),
+    "use <= tau: a method exactly at tau times the fastest counts (at tau = 1, the fastest "
+    "itself).": lambda times, m, tau: float(
+        np.mean([t[m] / min(t.values()) < tau for t in times.values()])
     ),
     "count the workloads where the ratio is <= tau and divide by the number of workloads.": (
         lambda times, m, tau: float(sum(t[m] / min(t.values()) <= tau for t in times.values()))

@@ -111,3 +111,18 @@ def test_tuned_per_coordinate_gain_fades_with_rotation(kappa, w0):
     assert gain[0.0] > 1e10 and gain[10.0] > 30  # axis-aligned and slightly rotated: large
     assert gain[30.0] < 10  # mostly gone by 30 degrees
     assert gain[45.0] == pytest.approx(1.0, rel=1e-9)  # and nothing at 45
+
+
+def test_panels_of_00_to_03_keep_their_text_inside_the_figure_at_every_extreme():
+    from course_utils import nb00_decay, nb02_adagrad, nb02_panels, nb03_ema
+    from course_utils.widgets import text_overflow_at_extremes
+
+    for factory in (
+        nb00_decay.make_decay_panel,
+        make_gd_panel,
+        nb02_adagrad.make_effective_lr_panel,
+        nb02_panels.make_sparse_panel,
+        nb02_panels.make_quadratic_panel,
+        nb03_ema.make_ema_panel,
+    ):
+        assert text_overflow_at_extremes(factory()) == [], factory.__name__

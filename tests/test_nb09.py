@@ -189,6 +189,13 @@ def test_exercise_checkers_pass_solutions_and_name_mistakes():
     ).passed
     r = ex.check_profile(lambda t, m, tau: 0.0, verbose=False)
     assert not r.passed
+    strict = ex.check_profile(
+        lambda t, m, tau: float(np.mean([t[w][m] / min(t[w].values()) < tau for w in t])),
+        verbose=False,
+    )
+    assert not strict.passed and "<= tau" in strict.hint
+    r = ex.check_expected_best(ex._with_replacement, verbose=False)
+    assert not r.passed and "replacement" in r.hint
 
 
 def test_the_torch_optimizers_match_their_configs():
