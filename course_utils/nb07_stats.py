@@ -6,6 +6,7 @@ the ``values[optimizer, seed]`` tables they take, and keeps the lesson-specific 
 
 * `paired_table`: final metric per (optimizer, seed), refusing a broken pairing;
 * `two_way_noise`: the pooled residual noise of the table and its degrees of freedom;
+* `early_stopping`: what stopping each run at its best validation epoch would have changed;
 * `per_class_accuracy`: test accuracy per true class from the stored confusion matrices.
 """
 
@@ -21,6 +22,7 @@ from course_utils.stats import binomial_se, method_noise, null_range, t_two_side
 
 __all__ = [
     "binomial_se",
+    "early_stopping",
     "null_range",
     "paired_difference",
     "paired_table",
@@ -61,3 +63,32 @@ def per_class_accuracy(results: Sequence[dict]) -> np.ndarray:
     """Test accuracy per true class (row of the summed confusion matrices) of ``results``."""
     total = np.sum([np.asarray(r["test"]["confusion"]) for r in results], axis=0)
     return np.diag(total) / total.sum(axis=1)
+
+
+def early_stopping(results: Sequence[dict], optimizers: Sequence[str]) -> dict[str, dict]:
+    """Per optimizer, stopping each run at the epoch of its lowest validation loss.
+
+    Returns ``{name: {"epochs", "val_acc_stopped", "val_acc_last", "gain"}}``: per seed the chosen
+    epoch (1-based), the validation accuracy there and after the last epoch, and the paired
+    `stats.paired_difference` of the two. The same validation images choose the epoch and score
+    it, so the gain is optimistic; the test set, evaluated once after the last epoch, cannot
+    score the stopped model.
+    """
+    out = {}
+    for name in optimizers:
+        runs = sorted(
+            (r for r in results if r["config"]["optimizer"] == name),
+            key=lambda r: r["config"]["seed"],
+        )
+        if len(runs) < 2:
+            raise ValueError(f"{name}: early_stopping needs at least two seeds, got {len(runs)}.")
+        best = np.array([int(np.argmin(r["history"]["val_loss"])) for r in runs])
+        stopped = np.array([r["history"]["val_acc"][b] for r, b in zip(runs, best)])
+        last = np.array([r["history"]["val_acc"][-1] for r in runs])
+        out[name] = {
+            "epochs": best + 1,
+            "val_acc_stopped": stopped,
+            "val_acc_last": last,
+            "gain": stats.paired_difference(stopped, last),
+        }
+    return out

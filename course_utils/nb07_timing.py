@@ -1,9 +1,11 @@
-"""Notebook 07: what the optimizers cost, measured so that machine load cannot decide the ranking.
+"""Notebook 07: what the optimizers cost, measured so that a busy moment slows every optimizer alike.
 
-`time_optimizers` trains one model per optimizer in *one* process with a pinned number of
+`time_optimizers` trains one model per optimizer in *one* process with a fixed number of
 threads, interleaved: repeat 1 runs one epoch of each optimizer, then repeat 2 does the same in a
-rotated order, and so on. A busy machine therefore slows every optimizer alike, instead of
-whichever happened to run while it was busy. Each epoch records three times: the whole epoch
+rotated order, and so on. A busy moment therefore slows the optimizers of one repeat alike,
+instead of whichever happened to run while it was busy; other programs only ever *add* time, so
+the fastest repeat is the least disturbed one, and `paired_cost` compares the optimizers repeat
+by repeat. Each epoch records three times: the whole epoch
 (training and validation, as the course times it), the training part, and the time spent inside
 ``optimizer.step()`` alone. `timed_optimizers` stores the measurement in a JSON file whose name
 holds the device, the thread count and the torch version, so measurements made in different
@@ -11,7 +13,7 @@ conditions are never mixed.
 
 `autograd_flops` counts the multiply-adds autograd performs for the MLP (the first layer's
 *input* gradient is never computed: nothing needs it), and `matmul_bound` times exactly those
-matrix shapes to give the fastest an epoch could possibly be on this machine.
+matrix shapes, on the device the training runs on, to give the fastest an epoch could possibly be.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def _sync(device: torch.device) -> None:
 
 def time_optimizers(
     optimizers: Sequence[str] = OPTIMIZERS,
-    repeats: int = 3,
+    repeats: int = 8,
     data=None,
     n_val: int = 10_000,
     threads: int = 1,
@@ -111,7 +113,7 @@ def timing_key(device: str, threads: int, repeats: int, n_train: int) -> dict:
 def timed_optimizers(out_dir: str | Path, **kwargs) -> dict:
     """`time_optimizers`, read back from ``out_dir`` when the same measurement was stored."""
     device, threads = kwargs.get("device", "cpu"), kwargs.get("threads", 1)
-    repeats = kwargs.get("repeats", 3)
+    repeats = kwargs.get("repeats", 8)
     path = Path(out_dir) / (
         f"timing_{device}_t{threads}_torch{torch_version()}_r{repeats}"
         f"_val{kwargs.get('n_val', 10_000)}_n{kwargs.get('train_subset') or 'all'}.json"
@@ -132,19 +134,43 @@ def timed_optimizers(out_dir: str | Path, **kwargs) -> dict:
 
 
 def timing_summary(timing: dict) -> dict[str, dict[str, float]]:
-    """Per optimizer: medians of epoch / train / step seconds, and the epoch time's min and max."""
+    """Per optimizer and part (epoch, train, step): minimum, median and maximum over the repeats.
+
+    Keys ``epoch``, ``train``, ``step`` hold the minimum (the least disturbed repeat: other
+    programs only add time), ``<part>_median``, ``<part>_min`` and ``<part>_max`` the rest.
+    """
     rows = {}
-    for name, epochs in timing["epoch"].items():
-        rows[name] = {
-            "epoch": float(np.median(epochs)),
-            "epoch_min": float(np.min(epochs)),
-            "epoch_max": float(np.max(epochs)),
-            "train": float(np.median(timing["train"][name])),
-            "step": float(np.median(timing["step"][name])),
-            "step_min": float(np.min(timing["step"][name])),
-            "step_max": float(np.max(timing["step"][name])),
-        }
+    for name in timing["epoch"]:
+        row = {}
+        for part in ("epoch", "train", "step"):
+            values = timing[part][name]
+            row[part] = row[f"{part}_min"] = float(np.min(values))
+            row[f"{part}_median"] = float(np.median(values))
+            row[f"{part}_max"] = float(np.max(values))
+        rows[name] = row
     return rows
+
+
+def paired_cost(timing: dict, baseline: str = "sgd", part: str = "train") -> dict[str, dict]:
+    """Per optimizer: ``part`` seconds minus the baseline's *in the same repeat*.
+
+    Returns ``{name: {"diffs", "median", "min", "max"}}`` (seconds per epoch). Within one repeat
+    the optimizers ran back to back, so a busy period that spans a repeat cancels in the
+    difference; the spread of ``diffs`` shows how much it does not.
+    """
+    if baseline not in timing[part]:
+        raise ValueError(f"baseline {baseline!r} was not timed; timed: {list(timing[part])}.")
+    base = np.asarray(timing[part][baseline])
+    out = {}
+    for name, values in timing[part].items():
+        d = np.asarray(values) - base
+        out[name] = {
+            "diffs": d.tolist(),
+            "median": float(np.median(d)),
+            "min": float(d.min()),
+            "max": float(d.max()),
+        }
+    return out
 
 
 def autograd_flops(n_images: int, widths: Sequence[int] = LAYER_WIDTHS) -> dict[str, float]:
@@ -167,15 +193,22 @@ def autograd_flops(n_images: int, widths: Sequence[int] = LAYER_WIDTHS) -> dict[
     }
 
 
-def _best_seconds(left: torch.Tensor, right: torch.Tensor, calls: int, repeats: int) -> float:
-    """Fastest time of ``left @ right`` (best of ``repeats`` averages over ``calls``)."""
+def _best_seconds(
+    left: torch.Tensor, right: torch.Tensor, calls: int, repeats: int, device: torch.device
+) -> float:
+    """Fastest time of ``left @ right`` (best of ``repeats`` averages over ``calls``).
+
+    On CUDA the products run asynchronously: the clock is read after `torch.cuda.synchronize`.
+    """
     for _ in range(10):
         left @ right
+    _sync(device)
     best = math.inf
     for _ in range(repeats):
         start = time.perf_counter()
         for _ in range(calls):
             left @ right
+        _sync(device)
         best = min(best, (time.perf_counter() - start) / calls)
     return best
 
@@ -187,24 +220,29 @@ def matmul_bound(
     threads: int = 1,
     calls: int = 200,
     repeats: int = 5,
+    device: str = "cpu",
 ) -> dict[str, float]:
-    """Seconds per epoch if the CPU did nothing but the epoch's matrix products, each timed alone.
+    """Seconds per epoch if ``device`` did nothing but the epoch's matrix products, each timed alone.
 
-    Times (best of ``repeats``) every product shape autograd uses: forward ``X @ W.T``, weight
-    gradient ``G.T @ X``, input gradient ``G @ W`` (not for the first layer). Returns
-    ``seconds`` (per epoch), ``flops`` (`autograd_flops`) and ``rate`` (FLOP/s over those shapes).
+    Times (best of ``repeats``) every product shape autograd uses, in float32 on ``device`` (the
+    device the training runs on: a CPU bound says nothing about GPU epochs): forward
+    ``X @ W.T``, weight gradient ``G.T @ X``, input gradient ``G @ W`` (not for the first
+    layer). Returns ``seconds`` (per epoch), ``flops`` (`autograd_flops`) and ``rate`` (FLOP/s
+    over those shapes).
     """
+    dev = torch.device(device)
     gen = torch.Generator().manual_seed(0)
     per_batch = 0.0
     with limit_threads(threads):
         for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
-            x = torch.randn(batch, a, generator=gen)
-            w = torch.randn(b, a, generator=gen)
-            g = torch.randn(batch, b, generator=gen)
-            per_batch += _best_seconds(x, w.T, calls, repeats)
-            per_batch += _best_seconds(g.T, x, calls, repeats)
+            x, w, g = (
+                torch.randn(shape, generator=gen).to(dev)
+                for shape in ((batch, a), (b, a), (batch, b))
+            )
+            per_batch += _best_seconds(x, w.T, calls, repeats, dev)
+            per_batch += _best_seconds(g.T, x, calls, repeats, dev)
             if i > 0:
-                per_batch += _best_seconds(g, w, calls, repeats)
+                per_batch += _best_seconds(g, w, calls, repeats, dev)
     seconds = per_batch * n_images / batch
     flops = autograd_flops(n_images, widths)["total"]
     return {"seconds": seconds, "flops": flops, "rate": flops / seconds}

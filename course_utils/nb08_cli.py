@@ -1,6 +1,6 @@
 """Notebook 08's command line: the learning rate x weight decay grid, resumable, and its answers.
 
-``python -m course_utils.nb08_weight_decay --size full --workers 2`` (or ``-m course_utils.nb08_cli``)
+``python -m course_utils.nb08_cli --size full --workers 2`` (notebook 08's one command-line entry)
 trains the grid through the shared runner (one JSON per run, finished runs skipped, so it can be
 stopped with Ctrl-C and resumed) and prints the best cells, how the best decay moves with the
 learning rate and the best AdamW vs best Adam+L2 cell.
@@ -33,14 +33,14 @@ from course_utils.runs import DEVICES, default_device
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m course_utils.nb08_weight_decay",
+        prog="python -m course_utils.nb08_cli",
         description=(
             "Learning rate x weight decay grid, Adam+L2 vs AdamW (paper's parameterisation), "
             "through the resumable runner: one JSON per run, finished runs are skipped, so the "
             "sweep can be stopped (Ctrl-C) and resumed. Prints the best cells, how the best decay "
             "moves with the learning rate, and the best AdamW vs best Adam+L2 cell."
         ),
-        epilog="example: python -m course_utils.nb08_weight_decay --size full --workers 2",
+        epilog="example: python -m course_utils.nb08_cli --size full --workers 2",
     )
     parser.add_argument(
         "--size",
@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for method, grid in grids.items():
         print(describe_trend(method, best_decay_trend(grid)))
     a, b = grids["adam"], grids["adamw"]
-    comparison = compare_cells(a.cell(*best_cell(a)), b.cell(*best_cell(b)))
+    comparison = compare_cells(a.cell(*best_cell(a)), b.cell(*best_cell(b)), paired=True)
     print(describe_comparison("best Adam+L2", "best AdamW", comparison))
     if args.figure:
         import matplotlib

@@ -11,7 +11,10 @@ where the ``lam = 0`` column is drawn on a log axis, which is a choice, not a me
 
 Each comes with a seed-bootstrap standard deviation and the rows whose pick sits on an edge of
 the grid (``lam = 0``: the true best could be any smaller decay; the largest decay: it could be
-larger). `compare_cells` compares two cells over their seeds, paired when they share seeds.
+larger), in both parameterisations: the paper's ``lam`` (decay per step ``eta_t * lam``) and
+torch's ``weight_decay = lam / lr`` (slide 8's ``(1 - alpha * lambda) w``), where every AdamW slope
+is the paper's minus one. `compare_cells` compares two cells over their seeds, paired when they
+share seeds; `best_cell_frequency` says how often each cell wins when the seeds are resampled.
 """
 
 from __future__ import annotations
@@ -50,8 +53,10 @@ def _slope(lrs: np.ndarray, positions: np.ndarray) -> float:
 def decoupling_statistics(grid: Grid, n_boot: int = 1000, rng_seed: int = 0) -> dict[str, dict]:
     """Slope (decades of lam per decade of lr) of each statistic, with its seed bootstrap.
 
-    Returns ``{name: {"picks", "decays", "slope", "boot_sd", "censored"}}``; ``censored[i]`` is
-    "low" when row i picks lam = 0, "high" when it picks the largest decay, else "".
+    Returns ``{name: {"picks", "decays", "slope", "slope_torch", "boot_sd", "censored"}}``;
+    ``slope_torch`` is the slope of torch's ``weight_decay`` (lam / lr for AdamW, lam for Adam+L2)
+    against lr, the same fit in slide 8's parameterisation; ``censored[i]`` is "low" when row i
+    picks lam = 0, "high" when it picks the largest decay, else "".
     """
     rng = np.random.default_rng(rng_seed)
     n_seeds = grid.errors.shape[2]
@@ -59,6 +64,7 @@ def decoupling_statistics(grid: Grid, n_boot: int = 1000, rng_seed: int = 0) -> 
     boot_means = [grid.errors[:, :, pick].mean(axis=2) for pick in resamples]
     out = {}
     last = len(grid.decays) - 1
+    shift = 1.0 if grid.method == "adamw" else 0.0  # log(lam / lr) = log(lam) - log(lr)
     for name, (kind, value) in STATISTICS.items():
         positions = decay_positions(grid.decays, value if kind == "argmin" else None)
         picks = row_picks(grid.mean, kind, value)
@@ -67,6 +73,7 @@ def decoupling_statistics(grid: Grid, n_boot: int = 1000, rng_seed: int = 0) -> 
             "picks": picks,
             "decays": grid.decays[picks],
             "slope": _slope(grid.lrs, positions[picks]),
+            "slope_torch": _slope(grid.lrs, positions[picks]) - shift,
             "boot_sd": float(np.std(boot, ddof=1)),
             "censored": ["low" if j == 0 else "high" if j == last else "" for j in picks],
         }
@@ -138,3 +145,22 @@ def decay_gain_by_row(grid: Grid) -> list[dict]:
             }
         )
     return rows
+
+
+def best_cell_frequency(grid: Grid, n_boot: int = 2000, rng_seed: int = 0) -> dict:
+    """How often each cell is the grid's best when the seeds are resampled (bootstrap).
+
+    Returns ``{(lr index, decay index): fraction}``, most frequent first. A best cell that wins
+    only a fraction of the resamples is a pick among near-equals: rerunning with other seeds,
+    or with the same seeds on another CPU or thread count (whose last digits differ and are
+    amplified by training), can move it.
+    """
+    rng = np.random.default_rng(rng_seed)
+    n_seeds = grid.errors.shape[2]
+    counts: dict[tuple[int, int], int] = {}
+    for _ in range(n_boot):
+        mean = grid.errors[:, :, rng.integers(0, n_seeds, n_seeds)].mean(axis=2)
+        cell = np.unravel_index(np.nanargmin(mean), mean.shape)
+        key = (int(cell[0]), int(cell[1]))
+        counts[key] = counts.get(key, 0) + 1
+    return {k: v / n_boot for k, v in sorted(counts.items(), key=lambda kv: -kv[1])}

@@ -12,14 +12,13 @@ Every run goes through the shared resumable runner (`course_utils.runs`): one ``
 * analysis: per-cell errors over seeds (`grid_errors`), best cells, the best decay per learning
   rate with a slope and a seed bootstrap (`best_decay_trend`); placement-free statistics and
   cell comparisons are in `course_utils.nb08_stats`, figures in `nb08_figures`, the command
-  line (``python -m course_utils.nb08_weight_decay --size full --workers 2``) in `nb08_cli`.
+  line (``python -m course_utils.nb08_cli --size full --workers 2``) in `nb08_cli`.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -430,7 +429,9 @@ def check_decay_prediction(grid: Grid, lr: float, lam: float, within: float = 0.
     interpolated mean error is within ``within`` points of that row's best is a good answer
     (so a flat row accepts many decays, lam = 0 included, and where lam = 0 is drawn plays no
     role). ``lam`` counts as the grid column it is nearest to on a log scale, within half a
-    column step; lam = 0 is the zero column. Prints the checker line; returns whether it passed.
+    column step; lam = 0 is the zero column; a positive lam below that (between no decay and the
+    smallest decay) passes when both of those columns are good, and a lam more than half a step
+    above the largest decay fails. Prints the checker line; returns whether it passed.
     """
     if not (math.isfinite(lr) and grid.lrs[0] <= lr <= grid.lrs[-1]):
         raise ValueError(f"lr must lie between the grid's rates {grid.lrs[0]} and {grid.lrs[-1]}.")
@@ -444,11 +445,16 @@ def check_decay_prediction(grid: Grid, lr: float, lam: float, within: float = 0.
     positions = decay_positions(grid.decays)
     step = float(np.mean(np.diff(positions[1:])))
     if lam == 0:
-        column = 0
+        columns = [0]
     else:
         distance = np.abs(positions[1:] - math.log10(lam))
-        column = int(np.argmin(distance)) + 1 if distance.min() <= step / 2 else None
-    ok = column is not None and bool(good[column])
+        if distance.min() <= step / 2:
+            columns = [int(np.argmin(distance)) + 1]
+        elif math.log10(lam) < positions[1]:  # between no decay and the smallest decay: both good
+            columns = [0, 1]
+        else:  # above the grid's largest decay: nothing measured says it is good
+            columns = []
+    ok = bool(columns) and all(bool(good[c]) for c in columns)
     accepted = ", ".join(fmt_value(v) for v in grid.decays[good])
     print(
         f"{METHOD_LABELS[grid.method]} at α={fmt_value(lr)} | yours: λ={fmt_value(lam)} | "
@@ -457,7 +463,8 @@ def check_decay_prediction(grid: Grid, lr: float, lam: float, within: float = 0.
     if not ok:
         print(
             "  Read the two heatmap rows around this α: which decays are within half a point of "
-            "the row's best in both? A decay between two columns counts as the nearer one."
+            "the row's best in both? A decay near a column counts as that column; one between no "
+            "decay and the smallest decay must be good at both."
         )
     return ok
 
@@ -493,9 +500,3 @@ def grid_cell_label(grid: Grid, cell: tuple[int, int]) -> str:
     """``AdamW α=2e-3 λ=3e-4`` for a (lr index, decay index) cell."""
     i, j = cell
     return f"{METHOD_LABELS[grid.method]} α={fmt_value(grid.lrs[i])} λ={fmt_value(grid.decays[j])}"
-
-
-if __name__ == "__main__":
-    from course_utils.nb08_cli import main
-
-    sys.exit(main())

@@ -114,9 +114,11 @@ RACE_M, RACE_N, RACE_SAMPLES = 4, 8, 64
 RACE_KAPPA = 100.0
 RACE_STEPS = 100
 RACE_FULL_EPS = 0.1  # a tiny eps divides by ~0 in unvisited directions: rounding grows
-RACE_LRS = {"gd": None, "adam": 0.05, "sign": 0.01, "muon": 0.1, "shampoo": 1.0, "full": 0.5}
+# Small step sizes at which every run is numerically stable: the invariance check.
+RACE_LRS = {"gd": 0.3, "adam": 0.05, "sign": 0.01, "muon": 0.1, "shampoo": 1.0, "full": 0.5}
+RACE_LR_GRID = tuple(float(x) for x in 10.0 ** np.arange(-2.0, 2.01, 0.5))  # 0.01 ... 100
 RACE_METHODS = {
-    "gd": ("GD, best fixed step", OPTIMIZER_COLORS["gd"]),
+    "gd": ("GD", OPTIMIZER_COLORS["gd"]),
     "full": ("full-matrix Adagrad", "#17becf"),
     "shampoo": ("Shampoo", "#bcbd22"),
     "muon": ("Muon", "#2ca02c"),
@@ -152,21 +154,19 @@ def _loss_and_grad(W, X, Y):
     return 0.5 * np.sum(E * E, axis=(-2, -1)) / N, E @ np.swapaxes(X, -1, -2) / N
 
 
-def race_runs(method: str, angles=(0.0,), ns_steps: int = 5, steps: int = RACE_STEPS):
+def race_runs(method: str, angles=(0.0,), ns_steps: int = 5, steps: int = RACE_STEPS, lr=None):
     """(losses (len(angles), steps+1), iterates (steps+1, len(angles), m, n)) of ``method``.
 
-    One batched run: every angle's problem is one entry of the batch.
+    One batched run: every angle's problem is one entry of the batch. Every method's step size
+    decays linearly, lr * (1 - (t-1)/steps); ``lr`` defaults to ``RACE_LRS[method]``.
     """
     X0, Y = race_data()
     Q = np.stack([input_rotation(a) for a in angles])
     X = Q @ X0
     W = np.zeros((len(angles), RACE_M, RACE_N))
-    lr = RACE_LRS.get(method)
+    lr = RACE_LRS.get(method) if lr is None else lr
     C = X @ np.swapaxes(X, -1, -2) / X.shape[-1]  # the input covariance: the Hessian is I_m (x) C
-    if method == "gd":
-        lam = np.linalg.eigvalsh(C[0])  # the same eigenvalues at every angle
-        lr = 2.0 / (lam[-1] + lam[0])
-    elif method == "newton":
+    if method == "newton":
         C_inv = np.linalg.inv(C)
     elif method not in RACE_METHODS:
         raise ValueError(f"Unknown method {method!r}: choose one of {list(RACE_METHODS)}.")
@@ -178,20 +178,21 @@ def race_runs(method: str, angles=(0.0,), ns_steps: int = 5, steps: int = RACE_S
     for t in range(1, steps + 1):
         loss, g = _loss_and_grad(W, X, Y)
         losses.append(loss)
+        lr_t = None if lr is None else lr * (1 - (t - 1) / steps)  # the same decay for all
         if method == "gd":
-            W = W - lr * g
+            W = W - lr_t * g
         elif method == "newton":
             W = W - g @ C_inv
         elif method == "adam":
-            (W,), s1, s2 = adam_update([W], [g], s1, s2, lr=lr, t=t)
+            (W,), s1, s2 = adam_update([W], [g], s1, s2, lr=lr_t, t=t)
         elif method == "sign":
-            (W,), s1 = sign_descent_update([W], [g], s1, lr=lr, beta1=0.9)
+            (W,), s1 = sign_descent_update([W], [g], s1, lr=lr_t, beta1=0.9)
         elif method == "muon":
-            (W,), s1 = muon_update([W], [g], s1, lr=lr * (1 - (t - 1) / steps), ns_steps=ns_steps)
+            (W,), s1 = muon_update([W], [g], s1, lr=lr_t, ns_steps=ns_steps)
         elif method == "shampoo":
-            (W,), s1, s2 = shampoo_update([W], [g], s1, s2, lr=lr)
+            (W,), s1, s2 = shampoo_update([W], [g], s1, s2, lr=lr_t)
         else:
-            w, G_full = full_matrix_adagrad_update(W.reshape(-1, d), g.reshape(-1, d), G_full, lr,
+            w, G_full = full_matrix_adagrad_update(W.reshape(-1, d), g.reshape(-1, d), G_full, lr_t,
                                                    eps=RACE_FULL_EPS)
             W = w.reshape(W.shape)
         path.append(W)
@@ -210,9 +211,25 @@ def invariance_gaps(angle_deg: float = 45.0, steps: int = RACE_STEPS) -> dict:
     return gaps
 
 
+@functools.lru_cache(maxsize=1)
+def tuned_race_lrs() -> dict:
+    """Each method's step size from `RACE_LR_GRID`: the lowest `race_score` on the aligned problem."""
+    return {m: min(RACE_LR_GRID, key=lambda lr: race_score(race_runs(m, (0.0,), lr=lr)[0][0]))
+            for m in RACE_METHODS}
+
+
+def race_score(losses) -> float:
+    """Mean of log10 L(W_t) over all steps, floored at 1e-16 (inf if the run blew up)."""
+    losses = np.asarray(losses, dtype=np.float64)
+    if not np.all(np.isfinite(losses)) or losses.max() > 1e12:
+        return float("inf")
+    return float(np.mean(np.log10(np.maximum(losses, 1e-16))))
+
+
 def rotation_race(angle_deg: float = 45.0, ns_steps: int = 5) -> dict:
-    """{method: (losses aligned, losses rotated)} for every method of `RACE_METHODS`."""
-    return {m: tuple(race_runs(m, (0.0, angle_deg), ns_steps)[0]) for m in RACE_METHODS}
+    """{method: (losses aligned, losses rotated)} at the tuned step sizes (`tuned_race_lrs`)."""
+    lrs = tuned_race_lrs()
+    return {m: tuple(race_runs(m, (0.0, angle_deg), ns_steps, lr=lrs[m])[0]) for m in RACE_METHODS}
 
 
 PANEL_ANGLES = np.arange(0.0, 90.1, 5.0)
@@ -222,29 +239,31 @@ PANEL_NS_STEPS = range(0, 11)
 @functools.lru_cache(maxsize=1)
 def panel_table() -> dict:
     """Every curve the panel can show: {(method, ns_steps or None): losses (angles, steps+1)}."""
-    table = {(m, None): race_runs(m, PANEL_ANGLES)[0] for m in RACE_METHODS if m != "muon"}
+    lrs = tuned_race_lrs()
+    table = {(m, None): race_runs(m, PANEL_ANGLES, lr=lrs[m])[0] for m in RACE_METHODS if m != "muon"}
     for k in PANEL_NS_STEPS:
-        table["muon", k] = race_runs("muon", PANEL_ANGLES, k)[0]
+        table["muon", k] = race_runs("muon", PANEL_ANGLES, k, lr=lrs["muon"])[0]
     return table
 
 
-_FLOOR = 1e-12
+_FLOOR = 1e-16
 
 
 class RotationRaceDrawer:
     """Left: loss per step with axis-aligned inputs; right: inputs rotated by the slider's angle."""
 
     def setup(self, fig) -> dict:
-        axes = [fig.add_axes((0.08, 0.14, 0.38, 0.74)), fig.add_axes((0.58, 0.14, 0.38, 0.74))]
+        axes = [fig.add_axes((0.11, 0.14, 0.36, 0.74)), fig.add_axes((0.61, 0.14, 0.36, 0.74))]
         lines = {}
         for k, ax in enumerate(axes):
             for m, (label, color) in RACE_METHODS.items():
-                (lines[k, m],) = ax.plot([], [], color=color, lw=1.8, label=label)
+                (lines[k, m],) = ax.plot([], [], "--" if m == "muon" else "-", color=color, lw=1.8,
+                                         label=label)
             ax.set_yscale("log")
-            ax.set_ylim(_FLOOR / 2, 1e2)
+            ax.set_ylim(1e-16, 1e2)
             log_axis(ax)
             ax.set(xlim=(0, RACE_STEPS), xlabel="step t")
-        axes[0].set_ylabel("loss L(Wₜ)  (floored at 1e-12)")
+        axes[0].set_ylabel("loss L(Wₜ)")
         axes[0].set_title("inputs X (axis-aligned scales)")
         axes[0].legend(loc="lower left", fontsize=9)
         return {"axes": axes, "lines": lines}

@@ -10,7 +10,7 @@
   m x n weight matrix.
 
 Updates run `course_utils.optimizers` (adagrad_update, shampoo_update, newton_schulz) and
-notebook 02's `full_matrix_adagrad_update`.
+notebook 02's full-matrix Adagrad step written with BLAS products (`full_matrix_step`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import torch
 
 from course_utils.cli import limit_threads
 from course_utils.models import make_mlp
-from course_utils.nb02_demos import full_matrix_adagrad_update
 from course_utils.nb04_adam import fashion_batches
 from course_utils.optimizers import adagrad_update, newton_schulz, shampoo_update
 
@@ -126,8 +125,16 @@ def _step_fns(m: int, n: int, seed: int = 0):
     return {
         "diagonal Adagrad": lambda: adagrad_update([w], [g], diag, lr=0.1),
         "Shampoo": lambda: shampoo_update([w], [g], L, R, lr=0.1),
-        "full-matrix Adagrad": lambda: full_matrix_adagrad_update(w.ravel(), g.ravel(), G_full, 0.1),
+        "full-matrix Adagrad": lambda: full_matrix_step(w.ravel(), g.ravel(), G_full, 0.1),
     }
+
+
+def full_matrix_step(w, g, G, lr: float, eps: float = 1e-8):
+    """Notebook 02's full-matrix Adagrad step, G += g g^T; w -= lr (G + eps I)^(-1/2) g, with every
+    product a BLAS call (for timing; equal to `nb02_demos.full_matrix_adagrad_update`)."""
+    G = G + np.outer(g, g)
+    lam, V = np.linalg.eigh(G + eps * np.eye(len(g)))
+    return w - lr * (V @ (lam**-0.5 * (V.T @ g))), G
 
 
 def time_preconditioner_steps(m: int, n: int, repeats: int = 5, seed: int = 0) -> dict:

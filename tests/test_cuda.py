@@ -32,3 +32,27 @@ def test_fused_falls_back_where_cuda_has_no_kernel():
         opt = make_optimizer(name, p)
         assert bool(opt.defaults.get("fused")) == fused_available(name, p)
     assert fused_available("adam", p)  # fused Adam on CUDA exists in every supported torch
+
+
+def test_matmul_bound_on_cuda_times_gpu_products():
+    from course_utils import nb07_timing as tm
+
+    gpu = tm.matmul_bound(60_000, device="cuda", calls=20, repeats=2)
+    cpu = tm.matmul_bound(60_000, device="cpu", calls=20, repeats=2)
+    # synchronized GPU products of these shapes: a positive, finite time per epoch, and the
+    # GPU bound is not the CPU's (the two devices were timed, not one twice)
+    assert 0 < gpu["seconds"] < float("inf") and gpu["seconds"] != cpu["seconds"]
+    assert gpu["flops"] == cpu["flops"]
+
+
+def test_interleaved_timing_on_cuda():
+    from course_utils import nb07_timing as tm
+
+    X, y, X_test, y_test = runs.load_data("cuda")
+    data = (X[:3000], y[:3000], X_test[:500], y_test[:500])
+    t = tm.time_optimizers(("sgd", "adam"), repeats=2, data=data, n_val=1000, device="cuda")
+    assert t["key"]["device"] == "cuda"
+    for name in ("sgd", "adam"):
+        assert all(
+            0 < s < tr <= e for s, tr, e in zip(t["step"][name], t["train"][name], t["epoch"][name])
+        )

@@ -46,3 +46,23 @@ def test_per_class_accuracy():
     confusion[0, 1] = 10
     acc = st.per_class_accuracy([{"test": {"confusion": confusion.tolist()}}] * 2)
     assert acc[0] == pytest.approx(0.5) and acc[1:].tolist() == [1.0] * 9
+
+
+def test_early_stopping_picks_the_lowest_validation_loss():
+    def run(seed, val_loss, val_acc):
+        return {
+            "config": {"optimizer": "adam", "seed": seed, "epochs": len(val_loss)},
+            "history": {"val_loss": val_loss, "val_acc": val_acc},
+        }
+
+    results = [
+        run(0, [0.5, 0.3, 0.4], [0.80, 0.86, 0.85]),
+        run(1, [0.5, 0.35, 0.45], [0.81, 0.87, 0.84]),
+        run(2, [0.6, 0.5, 0.45], [0.80, 0.83, 0.86]),
+    ]
+    out = st.early_stopping(results, ["adam"])["adam"]
+    assert out["epochs"].tolist() == [2, 2, 3]
+    assert out["val_acc_stopped"].tolist() == [0.86, 0.87, 0.86]
+    assert out["gain"]["mean"] == pytest.approx((0.01 + 0.03 + 0.0) / 3)
+    with pytest.raises(ValueError, match="two seeds"):
+        st.early_stopping(results[:1], ["adam"])

@@ -1,8 +1,11 @@
 """Notebook 07's cost measurement: interleaved, pinned threads, step timed apart, FLOPs counted."""
 
+import importlib.util
+
 import pytest
 
 from course_utils import nb07_timing as tm
+from course_utils.paths import REPO_ROOT
 from course_utils.runs import load_data, torch_version
 
 
@@ -36,6 +39,55 @@ def test_interleaved_timing_and_its_key(tmp_path):
     again = tm.timed_optimizers(tmp_path, **kwargs)
     assert again["loaded"] is True and again["epoch"] == first["epoch"]
     rows = tm.timing_summary(first)
-    assert rows["sgd"]["epoch_min"] <= rows["sgd"]["epoch"] <= rows["sgd"]["epoch_max"]
+    for part in ("epoch", "train", "step"):
+        row = rows["sgd"]
+        assert row[part] == row[f"{part}_min"] == min(first[part]["sgd"])
+        assert row[f"{part}_min"] <= row[f"{part}_median"] <= row[f"{part}_max"]
+    paired = tm.paired_cost(first, baseline="sgd")
+    assert paired["sgd"]["diffs"] == [0.0, 0.0]
+    assert paired["adam"]["diffs"] == pytest.approx(
+        [a - b for a, b in zip(first["train"]["adam"], first["train"]["sgd"])]
+    )
+    with pytest.raises(ValueError, match="baseline"):
+        tm.paired_cost(first, baseline="adagrad")
     with pytest.raises(ValueError, match="repeats"):
         tm.time_optimizers(repeats=0, data=data)
+
+
+def test_paired_cost_cancels_a_load_shared_by_one_repeat():
+    load = [0.0, 5.0, 0.0, 9.0]  # busy repeats slow both optimizers of that repeat
+    timing = {
+        "train": {"sgd": [1.0 + x for x in load], "adam": [1.2 + x for x in load]},
+        "epoch": {"sgd": [1.0] * 4, "adam": [1.0] * 4},
+        "step": {"sgd": [0.1] * 4, "adam": [0.2] * 4},
+    }
+    d = tm.paired_cost(timing)["adam"]
+    assert d["median"] == pytest.approx(0.2) and d["max"] - d["min"] < 1e-12
+
+
+def test_matmul_bound_times_products_on_the_device_it_is_given(monkeypatch):
+    seen = []
+
+    def fake_best(left, right, calls, repeats, device):
+        seen.append((left.device.type, right.device.type, device.type))
+        return 1e-3
+
+    monkeypatch.setattr(tm, "_best_seconds", fake_best)
+    out = tm.matmul_bound(1280, device="meta")  # shapes only, no arithmetic: any device works
+    assert len(seen) == 8 and set(seen) == {("meta", "meta", "meta")}
+    assert out["seconds"] == pytest.approx(8e-3 * 1280 / 128)
+
+
+def test_training_benchmark_prints_ratio_and_bound_fraction_per_thread_count(capsys):
+    path = REPO_ROOT / "benchmarks" / "bench_training.py"
+    spec = importlib.util.spec_from_file_location("bench_training", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--epochs", "1", "--threads", "1", "2", "--images", "640"]) == 0
+    out = capsys.readouterr().out
+    table = out[out.index("speed-up vs course loop") :].splitlines()[1:3]
+    assert [line.split()[0] for line in table] == ["1", "2"]
+    for line in table:
+        ratio, fraction = line.split()[1:3]
+        assert float(ratio.rstrip("x")) > 0 and 0 < float(fraction.rstrip("%")) < 1000
+    assert "goal >= 75% of the bound" in out

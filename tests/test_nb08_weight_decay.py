@@ -292,6 +292,11 @@ def test_check_decay_prediction_reads_the_band_not_the_zero_placement(capsys):
     assert "| False" in capsys.readouterr().out
     flat = wd.Grid("adam", adamw.lrs, adamw.decays, np.full_like(adamw.errors, 15.0), SPEC5.seeds)
     assert wd.check_decay_prediction(flat, 7e-4, 0.0)  # a flat row: no decay is as good as any
+    # below the smallest decay, between the zero column and it: good when both neighbours are
+    smallest = float(flat.decays[1])
+    assert wd.check_decay_prediction(flat, 7e-4, smallest / 3)
+    assert not wd.check_decay_prediction(adamw, 7e-4, smallest / 3)  # lam = 0 is not good there
+    assert not wd.check_decay_prediction(flat, 7e-4, float(flat.decays[-1]) * 10)  # above the grid
     with pytest.raises(ValueError, match="lam"):
         wd.check_decay_prediction(adamw, 7e-4, -1.0)
     with pytest.raises(ValueError, match="between"):
@@ -358,3 +363,27 @@ def test_command_line_rejects_bad_arguments(capsys):
     assert "--workers must be >= 1" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["--size", "huge"])
+
+
+def test_torch_slopes_are_the_paper_slopes_shifted_for_adamw_only():
+    grids = wd.grid_errors(_fake_results(SPEC5, _coupled_and_separable), SPEC5)
+    for method, grid in grids.items():
+        out = st.decoupling_statistics(grid, n_boot=20)
+        for s in out.values():
+            shift = 1.0 if method == "adamw" else 0.0
+            assert s["slope_torch"] == pytest.approx(s["slope"] - shift)
+    # the separable AdamW grid (best lam fixed): flat in the paper's lam, -1 in torch's weight_decay
+    best = st.decoupling_statistics(grids["adamw"], n_boot=20)["best positive λ"]
+    assert best["slope"] == pytest.approx(0.0, abs=1e-9) and best["slope_torch"] == pytest.approx(-1.0)
+
+
+def test_best_cell_frequency_separates_a_clear_winner_from_near_equals():
+    rng = np.random.default_rng(0)
+    lrs, decays = np.array([1e-3, 2e-3]), np.array([0.0, 1e-3, 3e-3])
+    clear = 15 + rng.normal(0, 0.1, (2, 3, 4))
+    clear[1, 2] -= 2.0
+    freq = st.best_cell_frequency(wd.Grid("adam", lrs, decays, clear, (0, 1, 2, 3)), n_boot=200)
+    assert next(iter(freq)) == (1, 2) and freq[(1, 2)] == 1.0
+    flat = 15 + rng.normal(0, 0.3, (2, 3, 4))
+    freq = st.best_cell_frequency(wd.Grid("adam", lrs, decays, flat, (0, 1, 2, 3)), n_boot=200)
+    assert max(freq.values()) < 0.9 and sum(freq.values()) == pytest.approx(1.0)

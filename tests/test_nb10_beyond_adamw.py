@@ -169,3 +169,31 @@ def test_exercise_checkers_accept_correct_forms_and_name_mistakes():
             assert not result.passed and result.hint == "Likely mistake: " + hint
     assert ex.check_shampoo_memory(59200, verbose=False).passed  # 3 significant figures
     assert not ex.check_shampoo_memory(784.0, verbose=False).passed
+
+
+def test_rotation_panel_text_stays_inside_the_figure():
+    from course_utils.widgets import text_overflow_at_extremes
+
+    assert text_overflow_at_extremes(muon.make_rotation_panel()) == []
+
+
+def test_the_timed_full_matrix_step_is_notebook_02s():
+    from course_utils.nb02_demos import full_matrix_adagrad_update
+
+    rng = np.random.default_rng(0)
+    w, G = rng.standard_normal(12), np.zeros((12, 12))
+    a, b = (w, G), (w, G)
+    for _ in range(5):
+        g = rng.standard_normal(12)
+        a = norms.full_matrix_step(a[0], g, a[1], 0.1)
+        b = full_matrix_adagrad_update(b[0], g, b[1], 0.1)
+    assert np.allclose(a[0], b[0]) and np.allclose(a[1], b[1])
+
+
+def test_race_step_sizes_are_tuned_by_one_rule_and_rotation_costs_adam():
+    lrs = muon.tuned_race_lrs()
+    assert all(lr in muon.RACE_LR_GRID for lr in lrs.values())
+    race = muon.rotation_race(45.0)
+    for m in ("gd", "full", "shampoo", "muon"):
+        assert abs(muon.race_score(race[m][0]) - muon.race_score(race[m][1])) < 0.02
+    assert np.log10(race["adam"][1][-1] / race["adam"][0][-1]) > 1

@@ -148,14 +148,13 @@ def test_every_relative_link_points_at_an_existing_file(notebook):
 
 
 # nbval reads cell tags (nbval-ignore-output, nbval-skip); a `# NBVAL_` comment is test
-# scaffolding in the student's code. Notebooks 00-03 and their solutions are checked now; the
-# others join this list as they are converted.
-NBVAL_CHECKED = [p for p in ALL_NOTEBOOKS if re.match(r"0[0-3]_", p.name)]
+# scaffolding in the student's code. Every notebook and solutions notebook is checked.
+NBVAL_CHECKED = list(ALL_NOTEBOOKS)
 NBVAL_COMMENT = re.compile(r"^\s*#\s*NBVAL_", re.MULTILINE)
 
 
 def test_nbval_markers_are_checked_in_some_notebooks():
-    assert len(NBVAL_CHECKED) >= 8
+    assert len(NBVAL_CHECKED) >= 22
 
 
 @pytest.mark.parametrize("notebook", NBVAL_CHECKED, ids=lambda p: p.name)
