@@ -1,4 +1,4 @@
-"""Seconds per training step, measured so that the machine's load cannot decide a ranking.
+"""Seconds per training step, measured so that they are robust to the machine's load.
 
 The optimizers take turns (interleaved: one block of steps for each, then again, in a rotating
 order), so a burst of load from another program hits all of them alike. Each block is timed in
