@@ -21,6 +21,7 @@ from .quadratic import (
 from .widgets import SliderPanel, float_slider, int_slider, log_slider
 
 LOSS_FLOOR = 1e-16  # losses below this are drawn at it: machine precision, nothing to see below
+SHALLOW_BOTTOM = 1e-12  # the GD panel's loss axis bottom while the run stays above 1e-9
 BOX = 1.25
 
 
@@ -134,8 +135,14 @@ def plot_rate_per_direction(fig, q: Quadratic, lr: float, steps: int = 80, w0=(1
     return fig
 
 
+def _power_of_ten(x: float) -> str:
+    """Mathtext for x: ``10^{-6}`` for a power of ten, else the plain number."""
+    e = round(float(np.log10(x)))
+    return f"10^{{{e}}}" if np.isclose(x, 10.0**e) else f"{x:g}"
+
+
 def plot_steps_vs_kappa(fig, kappas=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000), tol=1e-6):
-    """Steps to shrink the error by ``tol`` at the best fixed step and at lr = 1/h_max, vs kappa."""
+    """Steps to shrink the error by ``tol`` at the best fixed step and at lr = 1/h_1, vs kappa."""
     w0 = np.array([1.0, 1.0])
     best, simple = [], []
     for kappa in kappas:
@@ -145,9 +152,9 @@ def plot_steps_vs_kappa(fig, kappas=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000), 
     ax = fig.add_subplot()
     k = np.asarray(kappas, dtype=float)
     ax.loglog(
-        k, np.maximum(best, 1), "o-", label="$\\alpha = 2/(h_{max}+h_{min})$ (best fixed step)"
+        k, np.maximum(best, 1), "o-", label="$\\alpha = 2/(h_1+h_2)$ (best fixed step)"
     )
-    ax.loglog(k, np.maximum(simple, 1), "s-", label="$\\alpha = 1/h_{max}$")
+    ax.loglog(k, np.maximum(simple, 1), "s-", label="$\\alpha = 1/h_1$")
     ax.loglog(
         k,
         k * np.log(1 / tol) / 2,
@@ -158,7 +165,7 @@ def plot_steps_vs_kappa(fig, kappas=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000), 
     ax.yaxis.set_minor_locator(NullLocator())
     ax.set(
         xlabel="condition number $\\kappa$",
-        ylabel=f"steps until ‖w_k‖ ≤ {tol:g} ‖w_0‖",
+        ylabel=f"steps until $\\|w_k\\| \\leq {_power_of_ten(tol)}\\,\\|w_0\\|$",
         title="The cost of ill-conditioning: steps grow linearly with $\\kappa$",
     )
     ax.legend(fontsize=10)
@@ -239,7 +246,8 @@ def plot_preconditioning(fig, kappa=50.0, angles=(0.0, 10.0, 45.0), steps=30):
     for ax, angle in zip(axes, angles):
         runs = preconditioning_runs(kappa, angle, steps)
         q, gd, pre = runs["q"], runs["gd"], runs["jacobi"]
-        draw_landscape(ax, q, arrows=False)
+        reach = max(BOX, 1.05 * float(np.abs(pre.path).max()))  # keep every point in view
+        draw_landscape(ax, q, arrows=False, box=reach)  # contours fill the whole frame
         ax.plot(
             *gd.path.T,
             "-o",
@@ -263,7 +271,6 @@ def plot_preconditioning(fig, kappa=50.0, angles=(0.0, 10.0, 45.0), steps=30):
             f"κ after scaling {jacobi_kappa(q):.3g}",
             fontsize=11,
         )
-        reach = max(1.25, 1.05 * float(np.abs(pre.path).max()))  # keep every point in view
         ax.set_xlim(-reach, reach)
         ax.set_ylim(-reach, reach)
         ax.legend(loc="lower right", fontsize=8)
@@ -430,7 +437,7 @@ class GDPanelDrawer:
             v = q.Q[:, i] * (0.9 if q.Q[:, i] @ w0 <= 0 else -0.9)
             arrow.xy = tuple(v)
             label.set_position((v[0] * 1.1, v[1] * 1.1))
-            label.set_text(f"h{i + 1} = {q.h[i]:.3g}")
+            label.set_text(f"h{'₁₂'[i]} = {q.h[i]:.3g}")
         st["diverged1"].set_text(f"diverged at step {traj.diverged_at}" if traj.diverged else "")
         st["diverged1"].set_visible(traj.diverged)
         ax1.set_title(f"κ = {kappa:.3g},  α·h₁ = {lr_scaled:.2f},  rotation {angle:.0f}°")
@@ -458,9 +465,12 @@ class GDPanelDrawer:
             st["floor"].set_ydata([floor, floor])
             st["floor_label"].set_y(floor)
         high = max(losses.max(), predicted.max() if predicted.size else 1.0)
-        # The floor fixes the lower limit: κ and α move the curves, not the axes (faster redraws).
-        # Four decades under the floor: a run that reaches it shows its plateau above the legend.
-        ax2.set_ylim(LOSS_FLOOR / 1e4, decade_limits(LOSS_FLOOR, high)[1])
+        # Two fixed lower limits (few relayouts, fast redraws): a run that stays above 1e-9 gets
+        # an axis down to 1e-12, one that goes lower gets four decades under the floor; either
+        # way the legend sits below the curves and the axis does not run far below the data.
+        low = min(losses.min(), predicted.min() if predicted.size else 1.0, floor)
+        ax2.set_ylim(SHALLOW_BOTTOM if low > 1e-9 else LOSS_FLOOR / 1e4,
+                     decade_limits(LOSS_FLOOR, high)[1])
         ax2.set_xlim(0, 1.04 * steps)  # the last tick label stays inside the figure
         diverges = lr_scaled > 2
         ax2.set_title(

@@ -78,17 +78,22 @@ def adagrad_sparse(x, y, lr: float, eps: float = 1e-8):
     return np.stack(path), np.stack(eta)
 
 
-def scalar_adagrad_sparse(x, y, lr: float, eps: float = 1e-8) -> np.ndarray:
+def scalar_adagrad_sparse(x, y, lr, eps: float = 1e-8) -> np.ndarray:
     """Final w (S, 2) of Adagrad with ONE accumulator for all weights, G += |g|^2 (a control).
 
-    Its step decays like Adagrad's, but it is the same for both coordinates, as in SGD.
+    Its step decays like Adagrad's, but it is the same for both coordinates, as in SGD. An array
+    of learning rates (A,) runs them all at once and returns (A, S, 2).
     """
-    validate_hyperparameters(lr=lr, eps=eps)
-    w, G = np.zeros(x.shape[1:]), np.zeros(x.shape[1:-1] + (1,))
+    lrs = np.asarray(lr, dtype=np.float64)
+    for value in np.atleast_1d(lrs).tolist():
+        validate_hyperparameters(lr=value, eps=eps)
+    a = lrs[..., None, None]
+    w = np.zeros(lrs.shape + x.shape[1:])
+    G = np.zeros(lrs.shape + x.shape[1:-1] + (1,))
     for x_t, y_t in zip(x, y):
         grad = ((w * x_t).sum(-1) - y_t)[..., None] * x_t
         G = G + (grad * grad).sum(-1, keepdims=True)
-        w = w - lr * grad / np.sqrt(G + eps)
+        w = w - a * grad / np.sqrt(G + eps)
     return w
 
 
@@ -112,8 +117,7 @@ def sparse_tradeoff(
     extra = {}
     if scalar:
         extra["scalar"] = _rms_error(
-            np.stack([scalar_adagrad_sparse(x, y, lr) for lr in lrs_scalar])
-        )
+scalar_adagrad_sparse(x, y, np.asarray(lrs_scalar, dtype=np.float64)))
         extra["lrs_scalar"] = np.asarray(lrs_scalar, dtype=np.float64)
     return dict(
         **extra,
@@ -135,26 +139,43 @@ def sgd_best_rare_error(tradeoff: dict, frequent_error: float) -> float:
     return float(sgd[quiet, 1].min()) if quiet.any() else float("inf")
 
 
-def rarity_study(p_values, seeds=range(50), lr_adagrad=0.3, lrs_sgd=None, lrs_adagrad=None):
+def rarity_study(
+    p_values, seeds=range(50), lr_adagrad=0.3, lrs_sgd=None, lrs_adagrad=None, lrs_scalar=None
+):
     """How Adagrad's edge on sparse features depends on the rare feature's frequency p.
 
     For each p: ``matched``, SGD's best rare error among its alphas at least as quiet on the
     frequent weight as Adagrad at ``lr_adagrad``, over Adagrad's rare error (the section's
     comparison); ``tuned``, SGD's over Adagrad's smallest total error sqrt(e_freq^2 + e_rare^2),
-    each over its own alpha grid (SGD 25 values, Adagrad 20). Returns {p: dict(matched, tuned, rare_updates)}.
+    each over its own alpha grid (SGD 25 values, Adagrad 20), split into ``decay`` (SGD's over
+    scalar Adagrad's, one shared G, 24 alphas: what the decaying step alone gains) and
+    ``per_coordinate`` (scalar Adagrad's over Adagrad's), so tuned = decay x per_coordinate.
+    ``edge_of_grid`` lists the methods whose best alpha is an end of its grid.
+    Returns {p: dict(matched, tuned, decay, per_coordinate, rare_updates, edge_of_grid)}.
     """
     lrs_sgd = np.geomspace(2e-4, 1.0, 25) if lrs_sgd is None else np.asarray(lrs_sgd)
     lrs_adagrad = np.geomspace(0.02, 2.0, 20) if lrs_adagrad is None else np.asarray(lrs_adagrad)
+    lrs_scalar = np.geomspace(0.02, 8.0, 24) if lrs_scalar is None else np.asarray(lrs_scalar)
     out = {}
     for p in p_values:
-        trade = sparse_tradeoff(lrs_sgd, [lr_adagrad, *lrs_adagrad], seeds, p_rare=p)
+        trade = sparse_tradeoff(
+            lrs_sgd, [lr_adagrad, *lrs_adagrad], seeds, scalar=True, lrs_scalar=lrs_scalar,
+            p_rare=p,
+        )
         freq, rare = trade["adagrad"][0]
-        total_sgd = np.hypot(*trade["sgd"].T).min()
-        total_ada = np.hypot(*trade["adagrad"][1:].T).min()
+        totals = {
+            "sgd": np.hypot(*trade["sgd"].T),
+            "adagrad": np.hypot(*trade["adagrad"][1:].T),
+            "scalar": np.hypot(*trade["scalar"].T),
+        }
+        best = {k: float(v.min()) for k, v in totals.items()}
         out[p] = dict(
             matched=sgd_best_rare_error(trade, freq) / rare,
-            tuned=float(total_sgd / total_ada),
+            tuned=best["sgd"] / best["adagrad"],
+            decay=best["sgd"] / best["scalar"],
+            per_coordinate=best["scalar"] / best["adagrad"],
             rare_updates=trade["rare_updates"],
+            edge_of_grid=[k for k, v in totals.items() if np.argmin(v) in (0, v.size - 1)],
         )
     return out
 

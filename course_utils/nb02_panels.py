@@ -119,9 +119,8 @@ def make_sparse_panel() -> SliderPanel:
 class QuadraticDrawer:
     """Panel drawer: GD and both Adagrads on the quadratic; contours redrawn when κ or angle move."""
 
-    lim = 5.0
-
-    def __init__(self, n: int = 161):
+    def __init__(self, n: int = 161, lim: float = 5.0):
+        self.lim = float(lim)
         xs = np.linspace(-self.lim, self.lim, n)
         X, Y = np.meshgrid(xs, xs)
         self.X, self.Y, self.W = X, Y, np.stack([X, Y], axis=-1)
@@ -212,10 +211,11 @@ def make_quadratic_panel() -> SliderPanel:
 
 
 def quadratic_comparison_figure(
-    fig, angles=(0.0, 45.0), lr=2.0, kappa=100.0, steps=60, w0=QUADRATIC_W0, lr_gd=None
+    fig, angles=(0.0, 45.0), lr=2.0, kappa=100.0, steps=60, w0=QUADRATIC_W0, lr_gd=None, lim=5.0
 ):
-    """The quadratic panel's view at several rotation angles, one row each (static figure)."""
-    drawer = QuadraticDrawer()
+    """The quadratic panel's view at several rotation angles, one row each (static figure);
+    ``lim`` is the half-width of the path plots' square frame."""
+    drawer = QuadraticDrawer(lim=lim)
     for sub, angle in zip(np.atleast_1d(fig.subfigures(len(angles), 1)), angles):
         drawer.update(
             drawer.setup(sub),

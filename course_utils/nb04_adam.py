@@ -31,6 +31,9 @@ from course_utils.optimizers import (
 from course_utils.plotting import OPTIMIZER_COLORS, log_axis
 from course_utils.quadratic import Quadratic
 
+# One colour per parameter group of the course MLP (layer 1, 2, 3 weights, biases), also in 05.
+GROUP_COLORS = ("#1f77b4", "#2ca02c", "#8c564b", "#ff7f0e")
+
 # ---------------------------------------------------------------------------------------------
 # 1. From scratch vs torch.optim on the course MLP
 # ---------------------------------------------------------------------------------------------
@@ -249,7 +252,7 @@ def plot_mlp_effective_step(grad_rms: dict[str, np.ndarray], lr: float = 1e-3, e
     lo = np.floor(np.log10(everything.min()))
     hi = np.ceil(np.log10(everything.max()))
     bins = np.logspace(lo, hi, int(12 * (hi - lo)) + 1)
-    for (name, eff), color in zip(steps.items(), ("#1f77b4", "#2ca02c", "#8c564b", "#ff7f0e")):
+    for (name, eff), color in zip(steps.items(), GROUP_COLORS):
         ax.hist(eff, bins=bins, weights=np.full(eff.shape, 100.0 / eff.size), histtype="step",
                 lw=2, color=color, label=f"{name}, {eff.size:,} parameters")
     ax.axvline(lr, color="black", ls="--", lw=1.2)

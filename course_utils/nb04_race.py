@@ -44,7 +44,7 @@ RACE_W0 = np.array([-4.0, 3.0])  # start in eigen-coordinates: the same start lo
 RACE_STEPS = 100
 RACE_LR, RACE_BETA1 = 0.2, 0.0  # the static figures' defaults (beta1 = 0: no momentum in Adam)
 HEAVY_BALL_COLOR = "#17becf"
-_XLIM, _YLIM = (-5.0, 5.0), (-4.0, 4.0)
+_XLIM, _YLIM = (-6.0, 6.0), (-5.0, 5.0)  # GD's zigzags fit; heavy ball's first swings do not
 _LOSS_FLOOR = 1e-20
 
 
@@ -155,44 +155,95 @@ def _mean_log_score(losses: np.ndarray, steps: int) -> np.ndarray:
     return np.log10(np.maximum(losses[:, steps // 2 :], 1e-300)).mean(axis=1)
 
 
+TUNE_SEEDS = tuple(range(100, 110))  # the seeds every method is tuned on with noisy gradients
+
+
+def simulated_mean_log_scores(
+    q: Quadratic, w0, lrs, mus, sigma: float, steps: int, seeds
+) -> np.ndarray:
+    """The race's score (`mean_log_loss`), averaged over ``seeds``, of heavy ball at each pair
+    (lrs[k], mus[k]) (mu = 0 is SGD), simulated in one batched array: shape (len(lrs),).
+
+    Each seed draws the same gradient noise as `run_update_rule`, so a tuning seed here is the
+    same run as in `race`; a run whose loss exceeds the divergence threshold scores inf.
+    """
+    from course_utils.quadratic import DIVERGENCE_THRESHOLD
+
+    lrs = np.asarray(lrs, dtype=np.float64)[:, None, None]
+    mus = np.asarray(mus, dtype=np.float64)[:, None, None]
+    seeds = list(seeds)
+    noise = np.stack([np.random.default_rng(s).standard_normal((steps, q.dim)) for s in seeds])
+    w = np.broadcast_to(np.asarray(w0, dtype=np.float64), (lrs.shape[0], len(seeds), q.dim)).copy()
+    previous = w.copy()
+    start = steps // 2
+    total = np.zeros(w.shape[:2])
+    diverged = np.zeros(w.shape[:2], dtype=bool)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for t in range(1, steps + 1):
+            g = q.grad(w) + sigma * noise[:, t - 1][None]
+            w, previous = w - lrs * g + mus * (w - previous), w
+            loss = q.loss(w)
+            diverged |= ~(loss <= DIVERGENCE_THRESHOLD)
+            if t >= start:
+                total += np.log10(np.maximum(np.where(diverged, 1.0, loss), 1e-300))
+    if start == 0:
+        total += np.log10(np.maximum(q.loss(np.asarray(w0, dtype=np.float64)), 1e-300))
+    scores = np.where(diverged, np.inf, total / (steps - start + 1))
+    return scores.mean(axis=1)
+
+
 @functools.lru_cache(maxsize=64)
-def tuned_steps(problem: str, sigma: float, steps: int = RACE_STEPS) -> dict:
+def tuned_steps(
+    problem: str, sigma: float, steps: int = RACE_STEPS, tune_seeds: tuple = TUNE_SEEDS
+) -> dict:
     """GD's and heavy ball's parameters for the race: {"sgd": (lr, 0), "heavy_ball": (lr, mu)}.
 
-    Tuned for the horizon and the measure the race judges them by: the parameters that minimise
-    the mean of log10 E[L(w_t)] over steps steps//2..steps from the race's start (exact gradients
-    when sigma = 0, the exact expected loss with noise). GD: a fine grid of 801 steps up to
-    2/h_max plus the asymptotically best 2/(h_max + h_min) (`gd_mean_losses`); heavy ball: a grid of (lr, mu) pairs plus Polyak's asymptotically
-    optimal pair (`momentum_mean_losses`).
+    Tuned for the horizon and the score the race judges them by (`mean_log_loss`, the mean of
+    log10 L(w_t) over steps steps//2..steps, from the race's start). Exact gradients: from the
+    exact loss curve (`gd_mean_losses`, `momentum_mean_losses` with sigma = 0). Noisy gradients:
+    by simulation on the held-out ``tune_seeds``, as Adam's alpha is tuned
+    (`simulated_mean_log_scores`; the closed-form expected loss would tune log10 E[L], a
+    different score). GD: a grid of steps up to 2/h_max (801 exact, 201 with noise) plus the
+    asymptotically best 2/(h_max + h_min); heavy ball: a grid of (lr, mu) pairs (610 exact, 410
+    with noise) plus Polyak's asymptotically optimal pair.
     """
     q = RACE_PROBLEMS[problem]
     w0 = start_point(q)
-    gd_grid = np.append(np.geomspace(0.01, 2.0, 801) / max(q.h), best_fixed_step(q.h))
-    lr_gd = float(gd_grid[np.argmin(_mean_log_score(gd_mean_losses(q, w0, gd_grid, sigma, steps), steps))])
-    lr_grid = np.geomspace(0.01, 2.0, 61) / max(q.h)
+    # Simulation costs more than the closed form: coarser grids with noise keep a panel redraw fast.
+    n_gd, n_lr = (201, 41) if sigma else (801, 61)
+    gd_grid = np.append(np.geomspace(0.01, 2.0, n_gd) / max(q.h), best_fixed_step(q.h))
+    lr_grid = np.geomspace(0.01, 2.0, n_lr) / max(q.h)
     mu_grid = np.array([0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95])
     lrs, mus = (g.ravel() for g in np.meshgrid(lr_grid, mu_grid))
     polyak = heavy_ball_parameters(q.h)
     lrs, mus = np.append(lrs, polyak[0]), np.append(mus, polyak[1])
-    best_hb = int(np.argmin(_mean_log_score(momentum_mean_losses(q, w0, lrs, mus, sigma, steps), steps)))
-    return {"sgd": (lr_gd, 0.0), "heavy_ball": (float(lrs[best_hb]), float(mus[best_hb]))}
+    if sigma:
+        gd_scores = simulated_mean_log_scores(q, w0, gd_grid, np.zeros_like(gd_grid), sigma, steps,
+                                              tune_seeds)
+        hb_scores = simulated_mean_log_scores(q, w0, lrs, mus, sigma, steps, tune_seeds)
+    else:
+        gd_scores = _mean_log_score(gd_mean_losses(q, w0, gd_grid, 0.0, steps), steps)
+        hb_scores = _mean_log_score(momentum_mean_losses(q, w0, lrs, mus, 0.0, steps), steps)
+    best_hb = int(np.argmin(hb_scores))
+    return {"sgd": (float(gd_grid[np.argmin(gd_scores)]), 0.0),
+            "heavy_ball": (float(lrs[best_hb]), float(mus[best_hb]))}
 
 
 def race(
     problem: str, lr: float, beta1: float, beta2: float = 0.999, steps: int = RACE_STEPS,
-    noise: float = 0.0, seed: int = 0,
+    noise: float = 0.0, seed: int = 0, tune_seeds: tuple = TUNE_SEEDS,
 ) -> dict:
     """The four runs of the race: {name: (Trajectory, color, label)}.
 
     ``noise`` > 0 adds Gaussian noise of that standard deviation to every gradient (the same
     seeded draws for every method), which turns GD into SGD; GD's step and heavy ball's
-    parameters are then re-tuned for that noise (`tuned_steps`).
+    parameters are then re-tuned for that noise on ``tune_seeds`` (`tuned_steps`).
     """
     if problem not in RACE_PROBLEMS:
         raise ValueError(f"Unknown problem {problem!r}: choose one of {list(RACE_PROBLEMS)}.")
     q = RACE_PROBLEMS[problem]
     w0 = start_point(q)
-    tuned = tuned_steps(problem, float(noise), int(steps))
+    tuned = tuned_steps(problem, float(noise), int(steps), tuple(tune_seeds))
     lr_gd = tuned["sgd"][0]
     lr_hb, mu = tuned["heavy_ball"]
     # Short labels without α (the panel's title shows it): the legend stays the same while α
@@ -222,54 +273,61 @@ def mean_log_loss(traj: Trajectory, start: int = RACE_STEPS // 2) -> float:
     return float(np.mean(np.log10(np.maximum(traj.losses[start:], 1e-300))))
 
 
-def race_verdicts(lrs, beta1s, noise: float = 0.0, seeds=(0,)) -> dict:
-    """{(problem, lr, beta1): {method: array over seeds of the mean log10 loss, steps 50-100}}."""
+def race_verdicts(lrs, beta1s, noise: float = 0.0, seeds=(0,), tune_seeds=TUNE_SEEDS) -> dict:
+    """{(problem, lr, beta1): {method: array over seeds of the mean log10 loss, steps 50-100}}.
+
+    With noise, SGD and heavy ball are tuned on ``tune_seeds`` (`tuned_steps`).
+    """
     out = {}
     for problem in RACE_PROBLEMS:
         for lr in lrs:
             for beta1 in beta1s:
                 scores = [
-                    {k: mean_log_loss(tr) for k, (tr, *_) in race(problem, lr, beta1, noise=noise,
-                                                                  seed=seed).items()}
+                    {k: mean_log_loss(tr) for k, (tr, *_) in race(
+                        problem, lr, beta1, noise=noise, seed=seed, tune_seeds=tune_seeds).items()}
                     for seed in seeds
                 ]
                 out[problem, lr, beta1] = {k: np.array([s[k] for s in scores]) for k in scores[0]}
     return out
 
 
-NOISY_ADAM_LRS = (0.05, 0.1, 0.2, 0.5, 1.0)
+NOISY_ADAM_LRS = tuple(float(a) for a in np.round(np.geomspace(0.05, 1.0, 14), 4))
 
 
 def noisy_race_comparison(
-    noise: float = 0.5, beta1s=(0.0, 0.9), seeds=range(20), tune_seeds=range(100, 110),
+    noise: float = 0.5, beta1s=(0.0, 0.9), seeds=range(20), tune_seeds=TUNE_SEEDS,
     adam_lrs=NOISY_ADAM_LRS,
 ) -> dict:
     """Adam against tuned SGD with noisy gradients, judged by paired differences over seeds.
 
-    Every method sees the same noise draws for a seed, so the comparison is paired. GD's step and
-    heavy ball's parameters are tuned for the noise exactly (`tuned_steps`); Adam's alpha (shared
-    with Adagrad) is tuned on the grid ``adam_lrs`` by its mean score over ``tune_seeds``, seeds
-    kept apart from the ``seeds`` it is then judged on. Returns {(problem, beta1): {"lr": Adam's
-    tuned alpha, "scores": {method: array over seeds}, "adam_minus_sgd": `stats.paired_difference`
-    of the scores, "detectable": the smallest true difference this many seeds detect with 80 %
-    power at the 5 % level (`stats.detectable_difference`)}}.
+    Every method sees the same noise draws for a seed, so the comparison is paired. Every method
+    is tuned for the race's score on ``tune_seeds``, seeds kept apart from the ``seeds`` it is
+    then judged on: SGD's step and heavy ball's parameters on fine grids (`tuned_steps`), Adam's
+    alpha (shared with Adagrad) on the grid ``adam_lrs``. Returns {(problem, beta1): {"lr":
+    Adam's tuned alpha, "sgd_lr": SGD's tuned step, "scores": {method: array over seeds},
+    "adam_minus_sgd": `stats.paired_difference` of the scores, "detectable": the smallest true
+    difference this many seeds detect with 80 % power at the 5 % level
+    (`stats.detectable_difference`)}}.
     """
     from course_utils.stats import detectable_difference, paired_difference
 
-    seeds, tune_seeds = list(seeds), list(tune_seeds)
+    seeds, tune_seeds = list(seeds), tuple(tune_seeds)
     if set(seeds) & set(tune_seeds):
-        raise ValueError("The seeds that tune Adam's alpha must differ from the seeds that judge it.")
+        raise ValueError("The seeds that tune the methods must differ from the seeds that judge them.")
     out = {}
     for beta1 in beta1s:
-        tuning = race_verdicts(adam_lrs, [beta1], noise=noise, seeds=tune_seeds)
-        for problem in RACE_PROBLEMS:
-            lr = min(adam_lrs, key=lambda a: tuning[problem, a, beta1]["adam"].mean())
-            scores = race_verdicts([lr], [beta1], noise=noise, seeds=seeds)[problem, lr, beta1]
+        for problem, q in RACE_PROBLEMS.items():
+            w0 = start_point(q)
+            lr = min(adam_lrs, key=lambda a: np.mean([
+                mean_log_loss(adam_path(q, w0, a, beta1, noise_std=noise, seed=s)) for s in tune_seeds
+            ]))
+            scores = race_verdicts([lr], [beta1], noise=noise, seeds=seeds,
+                                   tune_seeds=tune_seeds)[problem, lr, beta1]
             diff = paired_difference(scores["adam"], scores["sgd"])
             sd = float(np.std(scores["adam"] - scores["sgd"], ddof=1))
             out[problem, beta1] = dict(
-                lr=lr, scores=scores, adam_minus_sgd=diff,
-                detectable=detectable_difference(sd, len(seeds)),
+                lr=lr, sgd_lr=tuned_steps(problem, float(noise), RACE_STEPS, tune_seeds)["sgd"][0],
+                scores=scores, adam_minus_sgd=diff, detectable=detectable_difference(sd, len(seeds)),
             )
     return out
 
@@ -355,6 +413,8 @@ class RaceDrawer:
         (start,) = ax_path.plot(*RACE_W0, "s", color="black", markersize=7)
         ax_path.set(xlim=_XLIM, ylim=_YLIM, xlabel="$w_1$", ylabel="$w_2$", aspect="equal")
         ax_path.set(xticks=[-4, -2, 0, 2, 4], yticks=[-4, -2, 0, 2, 4])
+        ax_path.text(0.02, 0.02, "heavy ball's first swings\nrun off the frame", transform=ax_path.transAxes,
+                     fontsize=9, color=HEAVY_BALL_COLOR, va="bottom")
         paths, curves = {}, {}
         colors = dict(OPTIMIZER_COLORS, heavy_ball=HEAVY_BALL_COLOR)
         for name in _METHODS:

@@ -101,34 +101,41 @@ def effective_decay_l2(
 
 def l2_tail(
     steps: int = 100, lr: float = 1e-3, weight_decay: float = 1e-4, seed: int = 0,
-    threshold: float = 1e-2,
+    threshold: float = 1e-2, small: float = 1e-3,
 ) -> dict:
     """Layer 2 of the course MLP after the Adam+L2 run of `effective_decay_l2`: its weights whose
     rate lambda*alpha/(sqrt(v_hat)+eps) exceeds ``threshold`` (and 1), and how large they are.
 
     Returns the layer's size, the counts above ``threshold`` and above 1, the median |w| of
     each group at the end, the layer's median |w| at the start, and AdamW's total shrinkage
-    1 - (1 - alpha*lambda)^steps for comparison.
+    1 - (1 - alpha*lambda)^steps for comparison. To tell how far the tail has gone toward zero,
+    it also reruns plain Adam (no decay, the same batches) and returns the fraction of the tail
+    with |w| < ``small``, the fraction of the whole layer with |w| < ``small`` at the start,
+    after plain Adam and after Adam+L2, and the median over the tail of |w| (Adam+L2) /
+    |w| (plain Adam), weight by weight.
     """
     from course_utils.cli import limit_threads
     from course_utils.models import make_mlp
     from course_utils.nb04_adam import fashion_batches
 
     validate_hyperparameters(lr=lr, weight_decay=weight_decay)
-    model = make_mlp(seed=seed)
-    layer = model[3].weight
-    w0 = layer.detach().double().abs().numpy().ravel().copy()
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay, eps=1e-8)
     loss_fn = torch.nn.CrossEntropyLoss()
-    with limit_threads(1):
-        for X, y in fashion_batches(steps):
-            opt.zero_grad()
-            loss_fn(model(X), y).backward()
-            opt.step()
-    state = opt.state[layer]
+    runs = {}
+    for name, wd in (("l2", weight_decay), ("plain", 0.0)):
+        model = make_mlp(seed=seed)
+        layer = model[3].weight
+        w0 = layer.detach().double().abs().numpy().ravel().copy()
+        opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=wd, eps=1e-8)
+        with limit_threads(1):
+            for X, y in fashion_batches(steps):
+                opt.zero_grad()
+                loss_fn(model(X), y).backward()
+                opt.step()
+        runs[name] = (opt.state[layer], layer.detach().double().abs().numpy().ravel())
+    state, w = runs["l2"]
+    w_plain = runs["plain"][1]
     v_hat = state["exp_avg_sq"].double() / (1 - 0.999 ** int(state["step"].item()))
     rate = (lr * weight_decay / (v_hat.sqrt() + 1e-8)).numpy().ravel()
-    w = layer.detach().double().abs().numpy().ravel()
     tail, huge = rate > threshold, rate > 1
     return dict(
         size=w.size, tail=int(tail.sum()), huge=int(huge.sum()),
@@ -136,6 +143,12 @@ def l2_tail(
         huge_median_abs_w=float(np.median(w[huge])) if huge.any() else math.nan,
         start_median_abs_w=float(np.median(w0)),
         adamw_shrinkage=1 - (1 - lr * weight_decay) ** steps,
+        tail_small_fraction=float(np.mean(w[tail] < small)) if tail.any() else math.nan,
+        layer_small_fraction={"start": float(np.mean(w0 < small)),
+                              "plain Adam": float(np.mean(w_plain < small)),
+                              "Adam+L2": float(np.mean(w < small))},
+        tail_vs_plain=float(np.median(w[tail] / np.maximum(w_plain[tail], 1e-300)))
+        if tail.any() else math.nan,
     )
 
 
@@ -148,8 +161,9 @@ def plot_effective_decay(result: EffectiveDecay):
     lo = math.floor(math.log10(min(rates.min(), result.adamw_rate)))
     hi = math.ceil(math.log10(rates.max()))
     bins = np.logspace(lo, hi, 12 * (hi - lo) + 1)
-    colors = ("#1f77b4", "#ff7f0e", "#2ca02c", "#8c564b")
-    for (name, r), c in zip(result.per_group.items(), colors):
+    from course_utils.nb04_adam import GROUP_COLORS
+
+    for (name, r), c in zip(result.per_group.items(), GROUP_COLORS):
         weights = np.full(r.shape, 100.0 / r.size)
         ax.hist(
             r,

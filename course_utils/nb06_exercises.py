@@ -23,12 +23,12 @@ def best_adagrad_alpha_exercise(N, d, R, L, eps, f0_minus_fstar) -> Exercise:
         "best α (Adagrad)",
         lambda: best,
         mistakes={
-            "that is A/C, not its square root: α* = sqrt(A / C).": best**2,
-            "that is sqrt(C / A), upside down: α* = sqrt(A / C).": 1 / best,
+            "that is the square of the answer: take the square root.": best**2,
+            "that is the answer upside down: check which term goes on top.": 1 / best,
             "a factor 2 is lost: A = 2R(F0 - F*)/sqrt(N): keep the 2.": best / np.sqrt(2),
         },
         tolerance=Tolerance(rtol=0.01, atol=0.0),
-        hint="Write the bound as A/α + B + Cα and set its derivative to zero: α* = sqrt(A / C).",
+        hint="Write the bound as A/α + B + Cα, set its derivative -A/α² + C to zero and solve for α.",
     )
 
 

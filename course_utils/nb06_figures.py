@@ -93,7 +93,7 @@ def plot_long_run(long: dict, N_short: int):
     ax.plot(j, mean, color=COLORS["adagrad"], lw=1, label="Adagrad, per iterate (mean of runs)")
     ref = mean[np.searchsorted(j, N_short)] * (j / N_short) ** -0.5
     ax.plot(j, ref, "k--", lw=1.2, label="slope −1/2 (through N = 10⁴)")
-    ax.axvline(N_short, color="0.5", lw=1)
+    ax.axvline(N_short, color="0.5", lw=1, label=f"N = {N_short:,}: the end of the main experiment")
     for (lo, hi), slope in long["slopes"].items():
         ax.text(np.sqrt(lo * hi), mean.max() / 3, f"{slope:.2f}", ha="center", fontsize=10)
     _loglog(ax)

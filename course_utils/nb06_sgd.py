@@ -87,3 +87,36 @@ def sgd_experiment(problem: LogisticProblem, alphas, Ns, runs: int = 20, seed: i
         for i, (N, a) in enumerate(zip(Ns, tuned_alpha))
     ])
     return {"constant": constant, "tuned": tuned, "tuned_alpha": tuned_alpha, "Ns": np.array(Ns)}
+
+
+SGD_TUNING_GRID = tuple(float(a) for a in np.geomspace(0.01, 8.0, 15))
+
+
+def sgd_measured_tuning(
+    problem: LogisticProblem, Ns, alphas=SGD_TUNING_GRID, runs: int = 20, tune_seed: int = 100,
+    seed: int = 0,
+) -> dict:
+    """SGD with the step tuned by measurement for each horizon, judged on other seeds.
+
+    Every step of the grid ``alphas`` runs ``runs`` times from ``tune_seed`` (one batched run of
+    max(Ns) steps); for each N the step with the lowest mean E_tau||grad F(x_tau)||^2 is chosen,
+    then rerun ``runs`` times from ``seed`` + 1 + i (the seeds `sgd_experiment` uses for its
+    bound-tuned row), so that the tuning cannot fit the runs it is judged on. Returns {"alpha":
+    (len(Ns),), "tuning": (len(alphas), len(Ns)) the tuning means, "measured": (len(Ns), runs)}.
+    """
+    if tune_seed == seed:
+        raise ValueError("The seed that tunes the step must differ from the seed that judges it.")
+    Ns = [int(N) for N in Ns]
+    alphas = np.asarray(alphas, dtype=np.float64)
+    grad_sq = sgd_grad_sq(problem, max(Ns), np.repeat(alphas, runs), runs=alphas.size * runs,
+                          seed=tune_seed)
+    tuning = np.stack([
+        expected_over_tau(grad_sq[:, k * runs : (k + 1) * runs], Ns).mean(axis=1)
+        for k in range(alphas.size)
+    ])
+    best = alphas[np.argmin(tuning, axis=0)]
+    measured = np.stack([
+        expected_over_tau(sgd_grad_sq(problem, N, a, runs=runs, seed=seed + 1 + i), [N])[0]
+        for i, (N, a) in enumerate(zip(Ns, best))
+    ])
+    return {"alpha": best, "tuning": tuning, "measured": measured, "Ns": np.array(Ns)}

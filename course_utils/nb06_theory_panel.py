@@ -63,6 +63,13 @@ def _log_axes(ax, xlim, xlabel, ylabels: bool):
     ax.set_xlabel(xlabel)
 
 
+# On the wide static figure the legends go below the axes, off the curves whatever the values;
+# the compact live figure has no room below them, so there they stay inside (upper right).
+_BELOW = dict(loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=2, fontsize=9, frameon=False)
+_INSIDE = dict(loc="upper right", fontsize=10)
+_STATIC_MIN_WIDTH_IN = 12.0
+
+
 class BoundsDrawer:
     """``setup(fig)`` then ``update(state, **values)``: the SliderPanel's incremental protocol."""
 
@@ -85,6 +92,8 @@ class BoundsDrawer:
     def setup(self, fig):
         """Create the three axes and every artist; return the state ``update`` changes."""
         axes = fig.subplots(1, 3)
+        wide = fig.get_size_inches()[0] >= _STATIC_MIN_WIDTH_IN
+        where = _BELOW if wide else _INSIDE
         # One y-scale for all three plots, labelled once on the left.
         _log_axes(axes[0], (N_GRID[0], N_GRID[-1]), "iterations N", True)
         _log_axes(axes[1], (N_GRID[0], N_GRID[-1]), "iterations N", False)
@@ -101,11 +110,10 @@ class BoundsDrawer:
         ada = st["ada"]
         st["legend"] = axes[0].legend(  # the beta1 = 0 entry last: hidden, it leaves no gap
             handles=[ada["total"], ada["init"], ada["noise"], st["trivial"][0], ada["ref"]],
-            loc="upper right", fontsize=10,
+            **where,
         )
         # Line styles as on the left; only the new entries here.
-        axes[1].legend(handles=[st["adam"]["total"], st["floor"], st["trivial"][1]],
-                       loc="upper right", fontsize=10)
+        axes[1].legend(handles=[st["adam"]["total"], st["floor"], st["trivial"][1]], **where)
         ax = axes[2]
         st["b2_curve"] = ax.plot(
             [], [], color=OPTIMIZER_COLORS["adam"], lw=2.5, label="Adam bound at N"
@@ -118,9 +126,10 @@ class BoundsDrawer:
         st["b2_now"] = ax.axvline(1.0, color="k", lw=1, alpha=0.5)
         st["b2_text"] = ax.text(0.03, 0.04, "", transform=ax.transAxes, fontsize=11)
         st["b2_warn"] = annotate_divergence(ax, text="", color=WARN_COLOR)
-        ax.legend(loc="upper right", fontsize=10)
+        ax.legend(**where)
         st["suptitle"] = fig.suptitle("", fontsize=12)
-        fig.subplots_adjust(left=0.06, right=0.99, bottom=0.13, top=0.83, wspace=0.13)
+        fig.subplots_adjust(left=0.06, right=0.99, bottom=0.3 if wide else 0.13,
+                            top=0.86 if wide else 0.83, wspace=0.13)
         return st
 
     # ---------------------------------------------------------------- data, on every move

@@ -7,6 +7,8 @@ the ``values[optimizer, seed]`` tables they take, and keeps the lesson-specific 
 * `paired_table`: final metric per (optimizer, seed), refusing a broken pairing;
 * `two_way_noise`: the pooled residual noise of the table and its degrees of freedom;
 * `early_stopping`: what stopping each run at its best validation epoch would have changed;
+* `cross_fitted_stopping`: the same, with the epoch chosen on one half of the seeds and scored on
+  the other half (an honest estimate);
 * `per_class_accuracy`: test accuracy per true class from the stored confusion matrices.
 """
 
@@ -22,6 +24,7 @@ from course_utils.stats import binomial_se, method_noise, null_range, t_two_side
 
 __all__ = [
     "binomial_se",
+    "cross_fitted_stopping",
     "early_stopping",
     "null_range",
     "paired_difference",
@@ -90,5 +93,42 @@ def early_stopping(results: Sequence[dict], optimizers: Sequence[str]) -> dict[s
             "val_acc_stopped": stopped,
             "val_acc_last": last,
             "gain": stats.paired_difference(stopped, last),
+        }
+    return out
+
+
+def cross_fitted_stopping(results: Sequence[dict], optimizers: Sequence[str]) -> dict[str, dict]:
+    """Per optimizer, early stopping with the epoch chosen and scored on different seeds.
+
+    The runs (sorted by seed) are split into two halves. The epoch of the lowest *mean*
+    validation loss over one half is applied to every run of the other half, and vice versa, so
+    no run's own noise chooses the epoch that scores it. Returns ``{name: {"epochs", "gain",
+    "detectable"}}``: the epoch (1-based) chosen on each half (first half's choice first), the
+    paired `stats.paired_difference` of validation accuracy at the chosen epoch minus after the
+    last epoch over all seeds, and the smallest true gain this design detects
+    (`stats.detectable_difference` at the observed SD of the per-seed gains).
+    """
+    out = {}
+    for name in optimizers:
+        runs = sorted(
+            (r for r in results if r["config"]["optimizer"] == name),
+            key=lambda r: r["config"]["seed"],
+        )
+        if len(runs) < 4:
+            raise ValueError(f"{name}: cross_fitted_stopping needs at least four seeds, got {len(runs)}.")
+        loss = np.array([r["history"]["val_loss"] for r in runs], dtype=float)
+        acc = np.array([r["history"]["val_acc"] for r in runs], dtype=float)
+        half = len(runs) // 2
+        halves = (np.arange(half), np.arange(half, len(runs)))
+        chosen = [int(np.argmin(loss[h].mean(axis=0))) for h in halves]
+        stopped = np.empty(len(runs))
+        stopped[halves[1]] = acc[halves[1], chosen[0]]
+        stopped[halves[0]] = acc[halves[0], chosen[1]]
+        gain = stats.paired_difference(stopped, acc[:, -1])
+        sd = float(np.std(stopped - acc[:, -1], ddof=1))
+        out[name] = {
+            "epochs": np.array(chosen) + 1,
+            "gain": gain,
+            "detectable": stats.detectable_difference(sd, len(runs)) if sd > 0 else 0.0,
         }
     return out

@@ -232,7 +232,7 @@ def rotation_race(angle_deg: float = 45.0, ns_steps: int = 5) -> dict:
     return {m: tuple(race_runs(m, (0.0, angle_deg), ns_steps, lr=lrs[m])[0]) for m in RACE_METHODS}
 
 
-PANEL_ANGLES = np.arange(0.0, 90.1, 5.0)
+PANEL_ANGLES = np.arange(0.0, 90.1, 2.5)
 PANEL_NS_STEPS = range(0, 11)
 
 
@@ -288,7 +288,7 @@ def make_rotation_panel() -> SliderPanel:
     from course_utils.widgets import float_slider
 
     controls = {
-        "angle": float_slider("rotation θ (°)", 45.0, 0.0, 90.0, step=5.0),
+        "angle": float_slider("rotation θ (°)", 45.0, 0.0, 90.0, step=2.5),
         "ns_steps": int_slider("NS steps k", 5, 0, 10),
     }
     return SliderPanel(RotationRaceDrawer(), controls, figsize=(12.5, 4.8),

@@ -81,9 +81,19 @@ def test_sgd_mean_loss_is_gradient_descent_per_seed():
 def test_gd_panel_keeps_its_axes_while_kappa_and_alpha_move():
     # Fixed/decade-snapped loss limits: redraws reuse the axes (widgets.py's fast path).
     p = make_gd_panel()
-    for kappa, lr in ((30.0, 1.0), (100.0, 0.5), (3.0, 1.5)):
+    for kappa, lr in ((3.0, 1.5), (30.0, 1.0), (100.0, 0.5), (50.0, 0.8)):
         p.set(kappa=kappa, lr_scaled=lr)
     assert p._fig.canvas._background is not None
+
+
+def test_gd_panel_loss_axis_follows_the_data():
+    # The default run ends near 1e-7: no axis down to 1e-20; a fast run still shows the floor.
+    p = make_gd_panel()
+    p.redraw()
+    ax = p._fig.axes[1]
+    assert ax.get_ylim()[0] >= lab.SHALLOW_BOTTOM
+    p.set(kappa=3.0, lr_scaled=1.0)
+    assert ax.get_ylim()[0] < lab.LOSS_FLOOR
     assert lab.decade_limits(2e-3, 0.3) == (1e-4, 1.0)
 
 

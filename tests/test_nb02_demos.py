@@ -177,6 +177,15 @@ def test_sparse_edge_depends_on_rarity(seeds):
     assert all(r[p]["matched"] > 4 for p in (0.005, 0.01, 0.02))  # really rare: several times
     assert r[0.2]["matched"] < 1  # 20 %: SGD, as quiet, has the smaller rare error
     assert all(1.15 < v["tuned"] < 2 for v in r.values())  # both tuned: a modest, steady edge
+    for v in r.values():  # the tuned edge splits into decaying step x per-coordinate scaling
+        assert v["tuned"] == pytest.approx(v["decay"] * v["per_coordinate"])
+        assert 1.05 < v["decay"] < 1.5  # scalar Adagrad (decay alone) already beats tuned SGD
+        assert not v["edge_of_grid"]  # every best alpha lies inside its grid
+        assert v["per_coordinate"] > 1.03  # the per-coordinate denominator adds to it
+    rare = np.mean([r[p]["per_coordinate"] for p in (0.005, 0.01, 0.02)])
+    assert rare > r[0.2]["per_coordinate"]  # it adds more when the feature is really rare
+    assert r[0.2]["per_coordinate"] < 1.15  # 20 %: the per-coordinate part is small
+    assert r[0.2]["decay"] > r[0.2]["per_coordinate"]  # there most of the edge is the decay
 
 
 @pytest.mark.parametrize("seeds", [range(50), range(50, 100)])

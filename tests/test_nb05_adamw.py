@@ -136,3 +136,9 @@ def test_l2_tail_is_weights_already_driven_to_zero(seed):
     assert tail["tail_median_abs_w"] < 0.1 * tail["start_median_abs_w"]
     assert tail["huge"] == 0 or tail["huge_median_abs_w"] < 1e-4
     assert tail["adamw_shrinkage"] < 2e-5
+    # About half the tail below 1e-3, the layer's share below 1e-3 several times plain Adam's,
+    # and the tail's weights far smaller than after plain Adam.
+    assert 0.3 < tail["tail_small_fraction"] < 0.8
+    small = tail["layer_small_fraction"]
+    assert small["Adam+L2"] > 2 * max(small["plain Adam"], small["start"])
+    assert tail["tail_vs_plain"] < 0.2  # at least 5x smaller (about 1/50 at seed 0)

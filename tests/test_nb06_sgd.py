@@ -23,6 +23,21 @@ def test_sgd_floor_and_rate(seed):
     assert -0.7 < pr.loglog_slope(Ns, run["tuned"].mean(axis=1)) < -0.15
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_measurement_tuned_sgd_falls_like_one_over_sqrt_n(seed):
+    # Tuned by measurement on other seeds, SGD beats the bound's steps and falls like 1/sqrt(N).
+    problem = pr.make_logistic_problem(seed=seed)
+    Ns = [100, 1_000, 10_000]
+    tuned = sgd.sgd_measured_tuning(problem, Ns, runs=10, tune_seed=100 + seed, seed=seed)
+    run = sgd.sgd_experiment(problem, alphas=(0.5,), Ns=Ns, runs=10, seed=seed)
+    measured = tuned["measured"].mean(axis=1)
+    assert -0.7 < pr.loglog_slope(Ns, measured) < -0.3
+    assert np.all(tuned["alpha"] > run["tuned_alpha"]) and tuned["alpha"][-1] > 2 * run["tuned_alpha"][-1]
+    assert measured[-1] < run["tuned"].mean(axis=1)[-1]
+    with pytest.raises(ValueError, match="seed"):
+        sgd.sgd_measured_tuning(problem, Ns, tune_seed=3, seed=3)
+
+
 def test_bound_terms_and_best_alpha():
     b = sgd.sgd_bound(np.array([10.0, 1000.0]), 0.5, L=0.1, sigma2=2.0, f0_minus_fstar=1.0)
     assert np.allclose(b.init, [0.4, 0.004]) and np.allclose(b.noise, 0.1)

@@ -66,3 +66,29 @@ def test_early_stopping_picks_the_lowest_validation_loss():
     assert out["gain"]["mean"] == pytest.approx((0.01 + 0.03 + 0.0) / 3)
     with pytest.raises(ValueError, match="two seeds"):
         st.early_stopping(results[:1], ["adam"])
+
+
+def test_cross_fitted_stopping_scores_the_epoch_on_the_other_half():
+    def run(seed, val_loss, val_acc):
+        return {
+            "config": {"optimizer": "adam", "seed": seed, "epochs": len(val_loss)},
+            "history": {"val_loss": val_loss, "val_acc": val_acc},
+        }
+
+    # half A (seeds 0, 1) has its lowest mean loss at epoch 2, half B (seeds 2, 3) at epoch 1
+    results = [
+        run(0, [0.5, 0.3, 0.4], [0.80, 0.90, 0.84]),
+        run(1, [0.5, 0.3, 0.4], [0.82, 0.88, 0.85]),
+        run(2, [0.2, 0.3, 0.4], [0.81, 0.86, 0.83]),
+        run(3, [0.2, 0.3, 0.4], [0.79, 0.84, 0.86]),
+    ]
+    out = st.cross_fitted_stopping(results, ["adam"])["adam"]
+    assert out["epochs"].tolist() == [2, 1]
+    # seeds 0, 1 are scored at half B's epoch 1; seeds 2, 3 at half A's epoch 2
+    expected = [0.80 - 0.84, 0.82 - 0.85, 0.86 - 0.83, 0.84 - 0.86]
+    assert out["gain"]["mean"] == pytest.approx(np.mean(expected))
+    assert out["gain"]["n"] == 4 and out["detectable"] > abs(out["gain"]["mean"])
+    # the self-scored estimate is never below the cross-fitted one on these runs
+    assert st.early_stopping(results, ["adam"])["adam"]["gain"]["mean"] > out["gain"]["mean"]
+    with pytest.raises(ValueError, match="four seeds"):
+        st.cross_fitted_stopping(results[:3], ["adam"])

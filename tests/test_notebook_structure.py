@@ -171,3 +171,29 @@ def test_no_nbval_comment_in_code_cells(notebook):
 def test_an_nbval_comment_is_recognised():
     assert NBVAL_COMMENT.search("x = 1\n# NBVAL_IGNORE_OUTPUT\n")
     assert not NBVAL_COMMENT.search("print('nbval-ignore-output')")
+
+
+# A Greek-letter macro run into the next letter (`\alphah_1` for `\alpha h_1`) is an undefined
+# control sequence: MathJax shows red error text instead of the formula.
+GREEK = (
+    "alpha|beta|gamma|delta|epsilon|varepsilon|zeta|eta|theta|vartheta|iota|kappa|lambda|mu|nu|xi|"
+    "pi|rho|sigma|tau|upsilon|phi|varphi|chi|psi|omega|Gamma|Delta|Theta|Lambda|Xi|Pi|Sigma|"
+    "Upsilon|Phi|Psi|Omega"
+)
+RUN_ON_GREEK = re.compile(rf"\\(?:{GREEK})(?=[A-Za-z])")
+
+
+def _run_on_greek(text: str) -> list[str]:
+    return [text[m.start() : m.start() + 12] for m in RUN_ON_GREEK.finditer(text)]
+
+
+@pytest.mark.parametrize("notebook", ALL_NOTEBOOKS, ids=lambda p: p.name)
+def test_no_greek_macro_runs_into_a_letter(notebook):
+    found = [s for md in _markdown(notebook) for s in _run_on_greek(md)]
+    assert not found, f"{notebook.name}: undefined-looking macros {found}; put a space after the letter"
+
+
+def test_a_run_on_greek_macro_is_recognised():
+    assert _run_on_greek(r"with $\alphah_1 = 0.1$")
+    assert _run_on_greek(r"$\betat$")
+    assert not _run_on_greek(r"$\alpha h_1$, $\theta$, $\varepsilon$, $\beta_2$, $\eta\,t$, $\Delta w$")
