@@ -266,3 +266,14 @@ def test_ties_share_one_rule_and_leaders_are_a_set():
     assert order == ["sgd", "adam", "adagrad"]
     # the leaders do not depend on the order the methods are listed in
     assert bud.leaders(dict(reversed(list(steps.items())))) == bud.leaders(steps)
+
+
+def test_seconds_per_step_keeps_the_rounds_paired(data):
+    from course_utils import nb09_timing as timing
+
+    table = timing.seconds_per_step("logreg", data, repeats=3, steps=4)
+    for row in table.values():
+        assert len(row["rounds"]) == 3 and row["min"] == min(row["rounds"]) > 0
+        assert row["min"] <= row["median"] and row["spread"] >= 0
+    r = timing.paired_ratio(table["adam"], table["sgd"])
+    assert r["n"] == 3 and r["low"] <= r["median"] <= r["high"] and 0 < r["p_sign"] <= 1
