@@ -3,7 +3,9 @@
 ``checked(convert, ok, what)`` builds an argparse ``type=`` that converts the text, checks it and
 says what was expected, so every command line rejects bad input with the same kind of message.
 ``limit_threads(n)`` pins the number of threads torch and NumPy's BLAS use inside a ``with`` block
-(threadpoolctl does the BLAS part), so timings and results do not depend on the machine's load.
+(threadpoolctl does the BLAS part), so that results and timings do not depend on how many cores
+the machine has. It does not shield timings from the machine's load: other programs still take
+time from a pinned thread (measure with interleaved repeats and read the fastest).
 """
 
 from __future__ import annotations

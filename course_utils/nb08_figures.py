@@ -194,7 +194,11 @@ def plot_best_decay(grids: dict[str, Grid], stats: dict[str, dict], fig=None):
                 color=color,
                 alpha=0.9 if dx == 0 else 0.5,
                 ms=9,
-                label=f"{name}: slope {signed(st['slope'])} ± {st['boot_sd']:.2f}",
+                label=(
+                    f"{name}: slope {signed(st['slope'])}"
+                    + (f" (slide 8: {signed(st['slope_torch'])})" if method == "adamw" else "")
+                    + f" ± {st['boot_sd']:.2f}"
+                ),
             )
             for xi, j, edge in zip(x, st["picks"], st["censored"]):
                 if edge:
@@ -210,7 +214,7 @@ def plot_best_decay(grids: dict[str, Grid], stats: dict[str, dict], fig=None):
         ax.set_ylim(-0.7, len(grid.decays) - 0.3)
         ax.set_xlim(-0.5, len(grid.lrs) - 0.5)
         ax.set_xlabel("initial learning rate α")
-        ax.set_ylabel("picked weight decay λ")
+        ax.set_ylabel("picked weight decay λ (the paper's)")
         ax.set_title(METHOD_LABELS[method], fontsize=12)
         ax.legend(loc="upper left", fontsize=8.5, framealpha=0.9)
     fig.suptitle(

@@ -216,12 +216,21 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=list(SIZES), default="small")
     args = parser.parse_args(argv)
+    from course_utils import stats
+
     tuned = {name: random_search(name, args.size) for name in SEARCH_BOXES}
+    results = {}
     for name, search in tuned.items():
-        result = confirm(name, search["best"], args.size)
+        results[name] = result = confirm(name, search["best"], args.size)
         print(f"{name:11s} best {search['best']}: validation accuracy "
               f"{result['val_acc'].mean():.4f}, test accuracy {result['test_acc'].mean():.4f} "
               f"over seeds {SIZES[args.size]['seeds']}")
+    a, b = results["muon+adamw"]["test_acc"], results["adamw"]["test_acc"]
+    d = stats.paired_difference(a, b)
+    sd_diff = float(stats.method_noise(np.stack([a, b]))["sd_diff"][0, 1])
+    print(f"Muon+AdamW - AdamW, test accuracy: {100 * d['mean']:+.2f} points, SE {100 * d['se']:.2f}, "
+          f"95% CI [{100 * d['ci_low']:+.2f}, {100 * d['ci_high']:+.2f}]; with {len(a)} paired seeds "
+          f"the design detects {100 * stats.detectable_difference(sd_diff, len(a)):.2f} points")
     return 0
 
 

@@ -144,3 +144,24 @@ def plot_variance_factor(ax, factors: dict):
     ax.set_title("Adam = sign × variance factor, course MLP after 200 steps", y=1.0)
     ax.legend(loc="upper right", fontsize=9)
     return ax
+
+
+def pure_noise_factor(steps: int = 200, n: int = 100_000, beta1: float = 0.9,
+                      beta2: float = 0.999, seed: int = 0) -> np.ndarray:
+    """Adam's variance factor |m_hat| / sqrt(v_hat) after ``steps`` steps of pure noise.
+
+    Each of ``n`` weights sees independent standard normal gradients (mean 0), the
+    bias-corrected moments are those of ``torch.optim.Adam`` without epsilon.
+    """
+    if steps < 1 or n < 1:
+        raise ValueError(f"steps and n must be >= 1, got steps={steps}, n={n}.")
+    rng = np.random.default_rng(seed)
+    m = np.zeros(n)
+    v = np.zeros(n)
+    for _ in range(steps):
+        g = rng.standard_normal(n)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g**2
+    m_hat = m / (1 - beta1**steps)
+    v_hat = v / (1 - beta2**steps)
+    return np.abs(m_hat) / np.sqrt(v_hat)

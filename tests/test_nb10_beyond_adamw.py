@@ -197,3 +197,14 @@ def test_race_step_sizes_are_tuned_by_one_rule_and_rotation_costs_adam():
     for m in ("gd", "full", "shampoo", "muon"):
         assert abs(muon.race_score(race[m][0]) - muon.race_score(race[m][1])) < 0.02
     assert np.log10(race["adam"][1][-1] / race["adam"][0][-1]) > 1
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_pure_noise_factor_median_and_rms(seed):
+    from course_utils.nb10_sign import pure_noise_factor
+
+    f = pure_noise_factor(steps=200, n=20_000, seed=seed)
+    assert 0.1 < np.median(f) < 0.2
+    assert 0.18 < np.sqrt(np.mean(f**2)) < 0.28
+    with pytest.raises(ValueError):
+        pure_noise_factor(steps=0)
