@@ -184,9 +184,21 @@ def best_of_k_steps(times, k: int) -> dict:
     return {"median": median, "p_reach": p_reach, "values": t, "weights": w}
 
 
+def rank_key(steps: float, seconds_per_step: float) -> tuple[float, float]:
+    """The one tie rule of the notebook: fewer steps first; equal steps (a tie, printed "="),
+    the smaller per-step cost first."""
+    return (steps, seconds_per_step)
+
+
+def leaders(steps: dict) -> frozenset:
+    """The set of methods tied for the fewest steps (empty when none reaches the target)."""
+    best = min(steps.values())
+    return frozenset(m for m, v in steps.items() if v == best and math.isfinite(v))
+
+
 def describe_order(steps: dict, seconds_per_step: dict) -> str:
     """Methods by steps to a target ("=" between equal step counts), seconds in brackets."""
-    order = sorted(steps, key=lambda m: (steps[m], seconds_per_step[m]))
+    order = sorted(steps, key=lambda m: rank_key(steps[m], seconds_per_step[m]))
     text = ""
     for j, m in enumerate(order):
         if j:

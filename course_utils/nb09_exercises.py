@@ -52,6 +52,12 @@ BEST_MISTAKES = {
     "here the k trials are distinct, drawn without replacement.": (
         lambda s, k: _with_replacement(s, int(k))
     ),
+    "the value is right but rounded (to 4 decimals): return it unrounded.": (
+        lambda s, k: round(_expected_best(s, k), 4)
+    ),
+    "the value is right but rounded (to 3 decimals): return it unrounded.": (
+        lambda s, k: round(_expected_best(s, k), 3)
+    ),
 }
 
 BEST_EXERCISE = Exercise(

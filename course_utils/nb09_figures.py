@@ -127,17 +127,23 @@ def plot_best_of_k(searches: dict, workload: str = "mlp", k_mark: int | None = N
 
 
 def plot_winners_curse(winners: dict, reruns: dict) -> plt.Figure:
-    """Per method: the winner's tuning score, its validation and test accuracy on fresh seeds."""
-    fig, ax = plt.subplots(figsize=(9, 4.2))
+    """Per method: the winner's tuning score; on fresh seeds its best validation accuracy over
+    the evaluations, its validation accuracy at the last step, and its test accuracy (taken at
+    the last step)."""
+    fig, ax = plt.subplots(figsize=(10, 4.2))
+    offsets = np.array([-0.3, -0.1, 0.1, 0.3])
     for j, m in enumerate(METHODS):
         r = reruns[m]
-        x = j + np.array([-0.25, 0.0, 0.25])
+        x = j + offsets
+        last = np.asarray(r["curves"])[:, -1]
         ax.plot(x[0], 100 * winners[m]["val"], "*", ms=14, color=COLORS[m])
         ax.plot(np.full(len(r["val"]), x[1]), 100 * r["val"], "o", color=COLORS[m], alpha=0.6)
-        ax.plot(np.full(len(r["test"]), x[2]), 100 * r["test"], "s", color=COLORS[m], alpha=0.6)
+        ax.plot(np.full(len(last), x[2]), 100 * last, "^", color=COLORS[m], alpha=0.6)
+        ax.plot(np.full(len(r["test"]), x[3]), 100 * r["test"], "s", color=COLORS[m], alpha=0.6)
     ax.set_xticks(
-        [j + d for j in range(len(METHODS)) for d in (-0.25, 0, 0.25)],
-        labels=["tuning", "fresh\nval", "fresh\ntest"] * len(METHODS), fontsize=10,
+        [j + d for j in range(len(METHODS)) for d in offsets],
+        labels=["tuning", "fresh val\n(best)", "fresh val\n(last)", "fresh\ntest"] * len(METHODS),
+        fontsize=9,
     )
     for j, m in enumerate(METHODS):
         ax.text(j, 1.02, METHOD_LABELS[m], transform=ax.get_xaxis_transform(), ha="center",

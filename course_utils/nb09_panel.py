@@ -18,6 +18,7 @@ from course_utils.nb09_budget import (
     best_of_k_bands,
     best_of_k_curve,
     best_of_k_steps,
+    rank_key,
     steps_to_target,
 )
 from course_utils.nb09_figures import COLORS
@@ -75,23 +76,24 @@ class BudgetDrawer:
                     title_left=ax.set_title(""), max_steps=max_steps)
 
     def ranking(self, k: int, target: float) -> list[tuple[str, dict]]:
-        """Methods ordered by the median fastest-of-K steps to ``target`` (never: last; equal
-        steps: the smaller per-step cost first)."""
+        """Methods ordered by the median fastest-of-K steps to ``target`` with `rank_key`, the
+        notebook's one tie rule (never: last; equal steps: the smaller per-step cost first)."""
         steps = self.steps(target)
         rows = [(m, best_of_k_steps(steps[m], k)) for m in METHODS]
-        return sorted(
-            rows, key=lambda r: (r[1]["median"], -r[1]["p_reach"], self.seconds[r[0]])
-        )
+        return sorted(rows, key=lambda r: rank_key(r[1]["median"], self.seconds[r[0]]))
 
     def update(self, state, K=4, target=0.84) -> None:
         k = int(min(max(K, 1), self.n))
         state["vline"].set_xdata([k, k])
         state["hline"].set_ydata([100 * target] * 2)
         state["title_left"].set_text(f"best of K = {k} of {self.n} trials")
+        previous = None
         for pos, (m, r) in enumerate(self.ranking(k, target)):
             bar, label, name = state["bars"][pos], state["labels"][pos], state["names"][pos]
             bar.set_color(COLORS[m])
-            name.set_text(METHOD_LABELS[m])
+            tied = previous is not None and r["median"] == previous
+            name.set_text(("= " if tied else "") + METHOD_LABELS[m])
+            previous = r["median"]
             if math.isfinite(r["median"]):
                 bar.set_width(r["median"])
                 bar.set_alpha(0.85)

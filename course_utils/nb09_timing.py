@@ -1,12 +1,17 @@
-"""Seconds per training step, measured so that the machine's load cannot decide a ranking.
+"""Seconds per training step, measured so that they are robust to the machine's load.
 
 The optimizers take turns (interleaved: one block of steps for each, then again, in a rotating
 order), so a burst of load from another program hits all of them alike. Each block is timed in
 CPU time of the training thread (``time.thread_time``, torch held to one thread), which does not
 count the time the thread waits while other programs run; each optimizer's time is the *minimum*
 over the repeats (load only ever adds time), and the spread of the repeats is reported beside it.
-`distinguishable` says whether two per-step costs differ by more than that spread. Seconds to a target are then ``steps to target x seconds per step``: the
-step count is the measurement that does not depend on the machine.
+CPU time removes the time spent descheduled, not the slowdown of the thread's own work by other
+programs (shared caches and memory bandwidth, clock changes), so the repeats still spread.
+`paired_ratio` compares two optimizers round by round (the two blocks of one rotation saw the same
+load) and calls the costs different only when every round's ratio falls on the same side of 1 (a
+sign test: with 7 rounds, p = 2 / 2**7 = 0.016). Seconds to a target are then
+``steps to target x seconds per step``: the step count is the measurement that does not depend on
+the machine.
 """
 
 from __future__ import annotations
@@ -36,7 +41,8 @@ def seconds_per_step(
     threads: int = 1,
 ) -> dict[str, dict]:
     """Per method: ``min`` (seconds per step, minimum over ``repeats`` interleaved blocks of
-    ``steps`` steps), ``median`` and ``spread`` (max / min - 1 of the repeats)."""
+    ``steps`` steps), ``median``, ``spread`` (max / min - 1 of the repeats) and ``rounds`` (the
+    per-step time of each round, in round order, for `paired_ratio`)."""
     X, y = data[0][: steps * batch_size], data[1][: steps * batch_size]
     batches = [(X[i : i + batch_size], y[i : i + batch_size]) for i in range(0, len(X), batch_size)]
     runs = {}
@@ -64,7 +70,7 @@ def seconds_per_step(
     for m, values in samples.items():
         v = np.array(values)
         out[m] = {"min": float(v.min()), "median": float(np.median(v)),
-                  "spread": float(v.max() / v.min() - 1)}
+                  "spread": float(v.max() / v.min() - 1), "rounds": v.tolist()}
     return out
 
 
@@ -78,8 +84,20 @@ def fastest_per_step(table: dict[str, dict]) -> dict[str, float]:
     return {method: row["min"] for method, row in table.items()}
 
 
-def distinguishable(a: dict, b: dict) -> bool:
-    """Whether two `seconds_per_step` rows differ by more than their repeats' spread: the ratio
-    of the minima is further from 1 than the larger relative spread."""
-    ratio = max(a["min"], b["min"]) / min(a["min"], b["min"])
-    return ratio - 1 > max(a["spread"], b["spread"])
+def paired_ratio(a: dict, b: dict) -> dict:
+    """Round-by-round ratio of two `seconds_per_step` rows (``a / b``): ``median``, ``low`` and
+    ``high`` of the per-round ratios, ``n``, ``above`` (rounds with ratio > 1), ``p_sign`` (the
+    two-sided sign-test p-value) and ``different`` (every round on the same side of 1)."""
+    ra, rb = np.asarray(a["rounds"], dtype=float), np.asarray(b["rounds"], dtype=float)
+    if ra.shape != rb.shape or ra.size == 0:
+        raise ValueError("paired_ratio needs two rows with the same number of rounds")
+    r = ra / rb
+    n = int(r.size)
+    above = int(np.sum(r > 1))
+    below = int(np.sum(r < 1))
+    extreme = min(above, below)
+    from math import comb
+
+    p = min(1.0, 2 * sum(comb(n, j) for j in range(extreme + 1)) / 2**n)
+    return {"median": float(np.median(r)), "low": float(r.min()), "high": float(r.max()),
+            "n": n, "above": above, "p_sign": float(p), "different": above == n or below == n}

@@ -233,3 +233,47 @@ def test_a_short_horizon_picks_a_larger_learning_rate(data, seed):
     search = to_search(("logreg", "sgd", "lr"), [T.run_trial(c, data) for c in cfgs])
     h = bud.short_horizon(search, 2)
     assert h["lr_short"] >= h["lr_long"] and h["regret"] >= 0
+
+
+def test_paired_ratio_calls_costs_different_only_when_every_round_agrees():
+    from course_utils import nb09_timing as timing
+
+    slow = {"rounds": [1.3, 1.4, 1.2, 2.5, 1.3, 1.35, 1.3]}
+    fast = {"rounds": [1.0, 1.1, 1.0, 1.9, 1.0, 1.0, 1.05]}
+    r = timing.paired_ratio(slow, fast)
+    assert r["different"] and r["above"] == 7 and r["n"] == 7
+    assert r["p_sign"] == pytest.approx(2 / 2**7) and r["low"] <= r["median"] <= r["high"]
+    # one round the other way: not resolved, and the sign test agrees (p = 16/128)
+    mixed = {"rounds": [1.3, 1.4, 1.2, 2.5, 1.3, 1.35, 0.9]}
+    r = timing.paired_ratio(mixed, fast)
+    assert not r["different"] and r["p_sign"] == pytest.approx(16 / 128)
+    # a single burst of load in one round cannot flip the verdict, unlike max/min spreads
+    burst = dict(fast, rounds=[1.0, 1.1, 1.0, 9.0, 1.0, 1.0, 1.05])
+    slow_burst = dict(slow, rounds=[1.3, 1.4, 1.2, 9.5, 1.3, 1.35, 1.3])
+    assert timing.paired_ratio(slow_burst, burst)["different"]
+    with pytest.raises(ValueError):
+        timing.paired_ratio({"rounds": [1.0, 2.0]}, {"rounds": [1.0]})
+
+
+def test_ties_share_one_rule_and_leaders_are_a_set():
+    steps = {"sgd": 94.0, "adam": 94.0, "adagrad": 158.0}
+    per_step = {"sgd": 2.0, "adam": 3.0, "adagrad": 1.0}
+    assert bud.leaders(steps) == {"sgd", "adam"}
+    assert bud.leaders({"sgd": math.inf, "adam": math.inf, "adagrad": math.inf}) == frozenset()
+    text = bud.describe_order(steps, per_step)
+    assert " = " in text and text.index("SGD") < text.index("Adam") < text.index("Adagrad")
+    order = sorted(steps, key=lambda m: bud.rank_key(steps[m], per_step[m]))
+    assert order == ["sgd", "adam", "adagrad"]
+    # the leaders do not depend on the order the methods are listed in
+    assert bud.leaders(dict(reversed(list(steps.items())))) == bud.leaders(steps)
+
+
+def test_seconds_per_step_keeps_the_rounds_paired(data):
+    from course_utils import nb09_timing as timing
+
+    table = timing.seconds_per_step("logreg", data, repeats=3, steps=4)
+    for row in table.values():
+        assert len(row["rounds"]) == 3 and row["min"] == min(row["rounds"]) > 0
+        assert row["min"] <= row["median"] and row["spread"] >= 0
+    r = timing.paired_ratio(table["adam"], table["sgd"])
+    assert r["n"] == 3 and r["low"] <= r["median"] <= r["high"] and 0 < r["p_sign"] <= 1
