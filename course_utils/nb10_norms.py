@@ -69,6 +69,30 @@ def mlp_gradient(layer: int = 2, steps: int = 20, seed: int = 0) -> np.ndarray:
     return weight.grad.double().numpy()
 
 
+def mlp_nesterov_buffer(layer: int = 1, steps: int = 20, momentum: float = 0.95,
+                        seed: int = 0) -> np.ndarray:
+    """Muon's Nesterov input u = (1-mu) g + mu m for one weight matrix of the course MLP.
+
+    m = mu m + (1-mu) g accumulates the gradients of ``steps`` Adam steps (the trajectory of
+    `mlp_gradient`); returns u at the last gradient (float64).
+    """
+    if not 0 <= momentum < 1:
+        raise ValueError(f"momentum must be in [0, 1), got {momentum}.")
+    with limit_threads(1):
+        model = make_mlp(seed)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        loss_fn = torch.nn.CrossEntropyLoss()
+        weight = [m for m in model.modules() if isinstance(m, torch.nn.Linear)][layer - 1].weight
+        buf = torch.zeros_like(weight)
+        for X, y in fashion_batches(steps + 1, seed=seed):
+            opt.zero_grad()
+            loss_fn(model(X), y).backward()
+            buf = momentum * buf + (1 - momentum) * weight.grad
+            opt.step()
+    u = (1 - momentum) * weight.grad + momentum * buf
+    return u.double().numpy()
+
+
 def plot_singular_values(ax, G: np.ndarray, ns_steps=(1, 3, 5)):
     """Sorted singular values, each divided by the largest, of G, sign(G), U V^T, Newton-Schulz."""
     def sv(M):

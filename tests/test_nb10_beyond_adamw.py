@@ -220,3 +220,14 @@ def test_rotation_race_ranking_over_problems_and_angles(data_seed, angle):
     assert abs(score["sign"][1] - score["sign"][0]) < 0.3
     assert abs(score["muon"][0] - score["gd"][0]) < 0.5  # Muon and GD close by mean loss
     assert np.log10(race["muon"][0][-1] / race["gd"][0][-1]) < 0  # Muon ahead at t = 100
+
+
+def test_nesterov_buffer_is_less_lopsided_than_one_gradient():
+    from course_utils.optimizers import newton_schulz
+
+    u = norms.mlp_nesterov_buffer(layer=1, steps=20)
+    g = norms.mlp_gradient(layer=1, steps=20)
+    assert u.shape == g.shape == (256, 784)
+    assert np.sqrt(np.mean(newton_schulz(u) ** 2)) > np.sqrt(np.mean(newton_schulz(g) ** 2))
+    with pytest.raises(ValueError):
+        norms.mlp_nesterov_buffer(momentum=1.0)
