@@ -208,3 +208,15 @@ def test_pure_noise_factor_median_and_rms(seed):
     assert 0.18 < np.sqrt(np.mean(f**2)) < 0.28
     with pytest.raises(ValueError):
         pure_noise_factor(steps=0)
+
+
+@pytest.mark.parametrize("data_seed", [0, 1, 2, 3])
+@pytest.mark.parametrize("angle", [20.0, 45.0, 70.0])
+def test_rotation_race_ranking_over_problems_and_angles(data_seed, angle):
+    race = muon.rotation_race(angle, data_seed=data_seed)
+    score = {m: (muon.race_score(a), muon.race_score(r)) for m, (a, r) in race.items()}
+    assert sorted(score, key=lambda m: score[m][1])[:2] in (["shampoo", "full"], ["full", "shampoo"])
+    assert score["adam"][0] < min(score[m][0] for m in ("gd", "muon", "sign"))
+    assert abs(score["sign"][1] - score["sign"][0]) < 0.3
+    assert abs(score["muon"][0] - score["gd"][0]) < 0.5  # Muon and GD close by mean loss
+    assert np.log10(race["muon"][0][-1] / race["gd"][0][-1]) < 0  # Muon ahead at t = 100
