@@ -41,6 +41,11 @@ def _signum_plus(w, g, m, lr=0.01, beta1=0.9):
     return w + lr * np.sign(m), m
 
 
+def _signum_sign_zero_as_one(w, g, m, lr, beta1):
+    m = beta1 * m + (1 - beta1) * g
+    return w - lr * np.where(m >= 0, 1.0, -1.0), m
+
+
 SIGNUM_MISTAKES = {
     "the step takes the sign of the new gradient g; signum takes the sign of the momentum m "
     "(that is what makes it differ from signSGD).": _signum_sign_of_g,
@@ -51,6 +56,8 @@ SIGNUM_MISTAKES = {
     "m = beta1 * m + g is heavy-ball momentum; signum's m is the EMA beta1 * m + (1 - beta1) * g.":
         _signum_heavy_ball,
     "the step goes uphill: w - lr * sign(m), with a minus.": _signum_plus,
+    "sign(0) is 0 (np.sign): a weight whose momentum is exactly 0 does not move.":
+        _signum_sign_zero_as_one,
 }
 
 
