@@ -133,14 +133,17 @@ def variance_factor_on_mlp(steps: int = 200, lr: float = 1e-3, seed: int = 0) ->
 
 def plot_variance_factor(ax, factors: dict):
     """Histogram of |m_hat|/sqrt(v_hat) for the weight matrices (1 = a full sign step)."""
-    bins = np.linspace(0.0, 1.0, 41)
+    names = ("layer 1 weights", "layer 2 weights", "layer 3 weights")
+    top = max(1.0, max(float(factors[name].max()) for name in names))
+    bins = np.arange(0.0, top + 0.025, 0.025)
     for name, color in (("layer 1 weights", "#1f77b4"), ("layer 2 weights", "#ff7f0e"),
                         ("layer 3 weights", "#2ca02c")):
         f = factors[name]
         ax.hist(f, bins=bins, histtype="step", lw=2, color=color, density=True,
                 label=f"{name} (median {np.median(f):.2f})")
     ax.axvline(1.0, color="black", ls=":", lw=1.5)
-    ax.set(xlabel="|m̂| / √v̂  (Adam's step / sign descent's step)", ylabel="density", xlim=(0, 1.02))
+    ax.set(xlabel="|m̂| / √v̂  (Adam's step / sign descent's step)", ylabel="density (log scale)",
+           xlim=(0, bins[-1]), yscale="log")
     ax.set_title("Adam = sign × variance factor, course MLP after 200 steps", y=1.0)
     ax.legend(loc="upper right", fontsize=9)
     return ax
