@@ -68,6 +68,13 @@ def per_class_accuracy(results: Sequence[dict]) -> np.ndarray:
     return np.diag(total) / total.sum(axis=1)
 
 
+def _runs_by_seed(results: Sequence[dict], name: str) -> list[dict]:
+    """The runs of optimizer ``name``, sorted by seed (the pairing order of every comparison)."""
+    return sorted(
+        (r for r in results if r["config"]["optimizer"] == name), key=lambda r: r["config"]["seed"]
+    )
+
+
 def early_stopping(results: Sequence[dict], optimizers: Sequence[str]) -> dict[str, dict]:
     """Per optimizer, stopping each run at the epoch of its lowest validation loss.
 
@@ -79,10 +86,7 @@ def early_stopping(results: Sequence[dict], optimizers: Sequence[str]) -> dict[s
     """
     out = {}
     for name in optimizers:
-        runs = sorted(
-            (r for r in results if r["config"]["optimizer"] == name),
-            key=lambda r: r["config"]["seed"],
-        )
+        runs = _runs_by_seed(results, name)
         if len(runs) < 2:
             raise ValueError(f"{name}: early_stopping needs at least two seeds, got {len(runs)}.")
         best = np.array([int(np.argmin(r["history"]["val_loss"])) for r in runs])
@@ -110,10 +114,7 @@ def cross_fitted_stopping(results: Sequence[dict], optimizers: Sequence[str]) ->
     """
     out = {}
     for name in optimizers:
-        runs = sorted(
-            (r for r in results if r["config"]["optimizer"] == name),
-            key=lambda r: r["config"]["seed"],
-        )
+        runs = _runs_by_seed(results, name)
         if len(runs) < 4:
             raise ValueError(f"{name}: cross_fitted_stopping needs at least four seeds, got {len(runs)}.")
         loss = np.array([r["history"]["val_loss"] for r in runs], dtype=float)
