@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from course_utils.nb08_weight_decay import Grid, decay_positions, row_best
-from course_utils.stats import t_two_sided_p
+from course_utils.stats import detectable_difference, t_two_sided_p
 
 STATISTICS = {
     "best λ (λ=0 one step below)": ("argmin", None),
@@ -87,6 +87,8 @@ def compare_cells(errors_a, errors_b, paired: bool = False) -> dict:
     orders): ``se`` is the std of the per-seed differences over sqrt(n), ``df = n - 1``.
     Otherwise the unpaired sqrt(s_a^2/n_a + s_b^2/n_b) with Welch's degrees of freedom.
     ``noise`` is the pooled seed std of a single run; ``p`` is two-sided (Student's t).
+    ``detectable`` (paired only, else None): the smallest true difference these seeds detect with
+    80 % power at a two-sided 5 % level (`stats.detectable_difference`).
     """
     a = np.asarray(errors_a, dtype=float)
     b = np.asarray(errors_b, dtype=float)
@@ -118,6 +120,7 @@ def compare_cells(errors_a, errors_b, paired: bool = False) -> dict:
         "paired": paired,
         "noise": noise,
         "diff_over_noise": diff / noise if noise > 0 else 0.0,
+        "detectable": detectable_difference(se * math.sqrt(len(a)), len(a)) if paired else None,
     }
 
 

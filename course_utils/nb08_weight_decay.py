@@ -487,12 +487,13 @@ def describe_trend(method: str, trend: dict) -> str:
 
 
 def describe_comparison(label_a: str, label_b: str, c: dict) -> str:
-    """One line: ``a - b`` in error points, its standard error, t and p (`nb08_stats.compare_cells`)."""
+    """One line: ``a - b`` in error points, its standard error, t, p and (paired) the detectable difference."""
     kind = "paired" if c["paired"] else "unpaired"
+    detects = f"; detectable {c['detectable']:.2f}" if c.get("detectable") is not None else ""
     return (
         f"{label_a} {c['mean_a']:.2f} ± {c['std_a']:.2f} % vs {label_b} {c['mean_b']:.2f} ± "
         f"{c['std_b']:.2f} %: difference {c['diff']:+.2f} ± {c['se']:.2f} points ({kind} SE), "
-        f"t = {c['z']:+.1f}, df = {c['df']:.0f}, p = {c['p']:.2f}"
+        f"t = {c['z']:+.1f}, df = {c['df']:.0f}, p = {c['p']:.2f}{detects}"
     )
 
 

@@ -233,6 +233,10 @@ def test_compare_cells_unpaired_and_paired():
     d = np.subtract(a, b)
     assert paired["se"] == pytest.approx(d.std(ddof=1) / 2) and paired["df"] == 3
     assert paired["se"] < out["se"] / 5  # the shared seed effect cancels
+    # 4 paired seeds detect about 4.5 paired SEs (noncentral t, df 3, 80 % power, 5 % level)
+    assert out["detectable"] is None
+    assert 3.5 * paired["se"] < paired["detectable"] < 6 * paired["se"]
+    assert "detectable" in wd.describe_comparison("a", "b", paired)
     with pytest.raises(ValueError, match="two seeds"):
         st.compare_cells([1.0], [2.0, 3.0])
     with pytest.raises(ValueError, match="same seeds"):
