@@ -24,16 +24,32 @@ training time (validation excluded). Both loops run with the same thread count; 
 comparison runs once per thread count given (default 1 and 2), and the last lines print, per
 thread count, the speed-up over the course's loop and the fraction of the bound (goal >= 75 %).
 Seconds measured on a busy machine are inflated; compare the ratios, measured on an idle one.
+
+Where the epoch goes: as many more epochs of ours as were timed run under ``torch.profiler``, and
+the least disturbed one is split into the
+matrix products (``aten::mm``/``aten::addmm``: the same products as the bound, but *in context*,
+between the other work that evicts their data from the caches), the optimizer step (of which its
+fused kernel), the batch gather (``randperm`` and ``index_select``) and the rest (activations,
+loss, autograd's bookkeeping, Python, and the profiler's own overhead). From it the benchmark
+prints the ceiling of the fraction of the bound on this machine: even with every other part at
+zero the epoch cannot be faster than its products in context (``bound / products in context``),
+and the optimizer's kernel is work the bound does not count (``bound / (products + kernel)``).
+If the goal lies above these ceilings, no change to the loop's overhead can reach it here.
+
+Optional and separate (never the course's loop): if a C++ compiler is found, one extra line
+times our loop with ``torch.compile(model)`` (``--no-compile`` skips it).
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import time
 
 import torch
 from torch import nn
+from torch.profiler import ProfilerActivity, profile
 from torch.utils.data import DataLoader
 from torchvision import transforms
 from torchvision.datasets import FashionMNIST
@@ -107,6 +123,118 @@ def our_epoch(model, optimizer, data, generator) -> tuple[float, float]:
 
 GOAL_FRACTION = 0.75  # of the matmul bound's speed, reached by our training pass
 
+PRODUCTS = ("aten::mm", "aten::addmm")
+GATHER = ("aten::randperm", "aten::index_select", "aten::index")
+
+
+def epoch_breakdown(model, optimizer, data, generator, repeats: int = 1) -> dict[str, float]:
+    """Epochs of ours under ``torch.profiler``: seconds in each part of the least disturbed one.
+
+    Profiles ``repeats`` epochs one by one and returns the parts of the one with the smallest
+    total (other programs only add time). Keys: ``total`` (the profiled epoch, profiler overhead
+    included), ``products`` (every ``aten::mm``/``aten::addmm``, forward and backward), ``step``
+    (``optimizer.step()`` whole: Python and kernel), ``kernel`` (the optimizer's fused kernel, 0
+    if it has none), ``gather`` (batch order and gather) and ``rest`` (``total`` minus products,
+    step and gather).
+    """
+    X_train, y_train = data[:2]
+    best: dict[str, float] = {}
+    for _ in range(repeats):
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            start = time.perf_counter()
+            train_epoch(model, optimizer, X_train, y_train, 128, generator)
+            total = time.perf_counter() - start
+        if best and total >= best["total"]:
+            continue
+        events = prof.key_averages()
+
+        def seconds(match, events=events) -> float:
+            return sum(e.cpu_time_total for e in events if match(e.key)) / 1e6
+
+        best = {
+            "total": total,
+            "products": seconds(lambda k: k in PRODUCTS),
+            "step": seconds(lambda k: k.startswith("Optimizer.step#")),
+            "kernel": seconds(lambda k: k.startswith("aten::_fused_")),
+            "gather": seconds(lambda k: k in GATHER),
+        }
+        best["rest"] = total - best["products"] - best["step"] - best["gather"]
+    return best
+
+
+def ceilings(bound_seconds: float, parts: dict[str, float]) -> dict[str, float]:
+    """Highest fraction of the bound the epoch could reach with the other parts at zero.
+
+    ``products``: bound / products in context (everything else free); ``with_kernel``: bound /
+    (products + the optimizer's kernel), since the kernel's memory traffic is work the bound
+    does not count.
+    """
+    return {
+        "products": bound_seconds / parts["products"],
+        "with_kernel": bound_seconds / (parts["products"] + parts["kernel"]),
+    }
+
+
+def print_breakdown(parts: dict[str, float], bound_seconds: float, unprofiled: float) -> None:
+    """Print where the profiled epoch went and the ceilings it implies."""
+    total = parts["total"]
+    print(
+        f"where an epoch of ours goes (torch.profiler, least disturbed epoch; {total:.3f} s "
+        f"profiled vs {unprofiled:.3f} s unprofiled):"
+    )
+    rows = (
+        ("matrix products, in context", parts["products"]),
+        ("optimizer.step(), whole", parts["step"]),
+        ("  of which its fused kernel", parts["kernel"]),
+        ("batch order and gather", parts["gather"]),
+        ("the rest (incl. profiler)", parts["rest"]),
+    )
+    for label, value in rows:
+        print(f"  {label:30s} {value:7.3f} s {value / total:6.1%}")
+    print(
+        f"  the same products timed alone (the bound) {bound_seconds:.3f} s: in context they "
+        f"take {parts['products'] / bound_seconds:.2f}x as long"
+    )
+    top = ceilings(bound_seconds, parts)
+    print(
+        f"ceiling on this machine: {top['products']:.0%} of the bound with everything but the "
+        f"products free; {top['with_kernel']:.0%} keeping the optimizer's kernel"
+    )
+    if top["products"] < GOAL_FRACTION:
+        verdict = "above both ceilings: removing overhead cannot reach it here"
+    elif top["with_kernel"] < GOAL_FRACTION:
+        verdict = "reachable only if the optimizer's kernel were free too"
+    else:
+        verdict = "below both ceilings: the overhead between the products decides it"
+    print(f"goal {GOAL_FRACTION:.0%}: {verdict}")
+
+
+def compiled_epoch_seconds(data, epochs: int) -> tuple[float, float]:
+    """Optional extra: (compile + first epoch s, fastest of ``epochs`` training epochs s) of
+    our loop with ``torch.compile(model)``; not the course's loop."""
+    model = make_mlp(0)
+    compiled = torch.compile(model)
+    optimizer = make_optimizer("adam", model.parameters(), variant="fused")
+    generator = torch.Generator().manual_seed(0)
+    X_train, y_train = data[:2]
+    start = time.perf_counter()
+    train_epoch(compiled, optimizer, X_train, y_train, 128, generator)
+    first = time.perf_counter() - start
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        train_epoch(compiled, optimizer, X_train, y_train, 128, generator)
+        times.append(time.perf_counter() - start)
+    return first, min(times)
+
+
+def cxx_compiler() -> str | None:
+    """Path of a C++ compiler for torch.compile's CPU code, or None."""
+    for name in ("g++", "c++", "clang++"):
+        if path := shutil.which(name):
+            return path
+    return None
+
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -126,6 +254,11 @@ def main(argv=None) -> int:
         default=None,
         help="train and validate on the first N images of each set (default: all; a smoke test)",
     )
+    parser.add_argument(
+        "--no-compile",
+        action="store_true",
+        help="skip the optional torch.compile line (run when a C++ compiler is found)",
+    )
     args = parser.parse_args(argv)
     X_train, y_train, X_test, y_test = load_fashion_mnist()[:4]
     n = args.images
@@ -133,11 +266,17 @@ def main(argv=None) -> int:
     rows = {}
     for threads in args.threads:
         with limit_threads(threads):
-            rows[threads] = _run(data, args.epochs, threads)
+            rows[threads] = _run(data, args.epochs, threads, compile_=not args.no_compile)
     print()
-    print(f"{'threads':>7s} {'speed-up vs course loop':>24s} {'fraction of matmul bound':>25s}")
+    print(
+        f"{'threads':>7s} {'speed-up vs course loop':>24s} {'fraction of matmul bound':>25s} "
+        f"{'ceiling: products only':>23s} {'+ optimizer kernel':>19s}"
+    )
     for threads, row in rows.items():
-        print(f"{threads:7d} {row['ratio']:23.1f}x {row['fraction']:24.0%}")
+        print(
+            f"{threads:7d} {row['ratio']:23.1f}x {row['fraction']:24.0%} "
+            f"{row['ceiling']:22.0%} {row['ceiling_kernel']:18.0%}"
+        )
     met = all(row["fraction"] >= GOAL_FRACTION for row in rows.values())
     print(
         f"goal >= {GOAL_FRACTION:.0%} of the bound at every thread count: {'met' if met else 'NOT met'}"
@@ -145,7 +284,7 @@ def main(argv=None) -> int:
     return 0
 
 
-def _run(data, epochs: int, threads: int) -> dict[str, float]:
+def _run(data, epochs: int, threads: int, compile_: bool = True) -> dict[str, float]:
     print(
         f"\n== torch {torch.__version__}, {torch.get_num_threads()} thread(s), CPU, {len(data[0]):,} images"
     )
@@ -206,7 +345,30 @@ def _run(data, epochs: int, threads: int) -> dict[str, float]:
         f"ours reaches {bound['seconds'] / our_train:.0%} of the matmul bound's speed "
         f"(training time; {bound['seconds'] / our_total:.0%} counting validation)"
     )
-    return {"ratio": ratio, "fraction": bound["seconds"] / our_train}
+    parts = epoch_breakdown(our_model, our_opt, data, generator, repeats=epochs)
+    print_breakdown(parts, bound["seconds"], our_train)
+    top = ceilings(bound["seconds"], parts)
+    if compile_:
+        compiler = cxx_compiler()
+        if compiler is None:
+            print("optional torch.compile line skipped: no C++ compiler found")
+        else:
+            try:
+                first, fastest = compiled_epoch_seconds(data, epochs)
+            except Exception as exc:  # an optional extra must not stop the benchmark
+                print(f"optional torch.compile line failed: {type(exc).__name__}: {exc}")
+            else:
+                print(
+                    f"optional extra, not the course's loop: torch.compile(model) ({compiler}): "
+                    f"training {fastest:.3f} s per epoch = {bound['seconds'] / fastest:.0%} of "
+                    f"the bound (compile + first epoch {first:.1f} s)"
+                )
+    return {
+        "ratio": ratio,
+        "fraction": bound["seconds"] / our_train,
+        "ceiling": top["products"],
+        "ceiling_kernel": top["with_kernel"],
+    }
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from .quadratic import (
 from .widgets import SliderPanel, float_slider, int_slider, log_slider
 
 LOSS_FLOOR = 1e-16  # losses below this are drawn at it: machine precision, nothing to see below
-SHALLOW_BOTTOM = 1e-12  # the GD panel's loss axis bottom while the run stays above 1e-9
+LEGEND_GAP = 0.03  # axes fraction between the panel's legend and the lowest curve
 BOX = 1.25
 
 
@@ -76,6 +76,41 @@ def decade_limits(low: float, high: float, margin: float = 3.0) -> tuple[float, 
         10.0 ** np.floor(np.log10(low / margin)),
         10.0 ** np.ceil(np.log10(high * margin)),
     )
+
+
+def loss_limits(low: float, high: float, band: float = 0.0, min_decades: int = 2):
+    """Log-axis limits that fit curves spanning [low, high] (both > 0), in whole decades.
+
+    The top is the first whole decade at or above ``3 * high``. The bottom is the highest whole
+    decade that leaves the lowest ``band`` of the axis's height (an axes fraction in [0, 1))
+    below ``low``, where a legend in the lower corner does not cover the curves, and lies at
+    least ``min_decades`` below the top. Whole decades keep the limits (and so the ticks) the
+    same while the data move inside a decade, which keeps a live panel's redraws fast.
+    """
+    if not (0 < low <= high < np.inf):
+        raise ValueError(f"need 0 < low <= high < inf, got low={low!r}, high={high!r}.")
+    if not 0 <= band < 1:
+        raise ValueError(f"band is an axes fraction in [0, 1), got {band!r}.")
+    top = np.ceil(np.log10(3.0 * high) - 1e-9)
+    # (log low - bottom) >= band * (top - bottom): the curves stay above the band
+    bottom = np.floor((np.log10(low) - band * top) / (1.0 - band) + 1e-9)
+    return float(10.0 ** min(bottom, top - min_decades)), float(10.0**top)
+
+
+def _legend_band(ax, legend, cache: dict) -> float:
+    """The fraction of ``ax``'s height that its lower-corner ``legend`` covers, plus LEGEND_GAP.
+
+    Measured from the legend's drawn extent, and measured again only when the axes' place or
+    the legend's font size changes (the live panel enlarges its text once, after its setup).
+    """
+    key = (ax.bbox.bounds, tuple(t.get_fontsize() for t in legend.get_texts()))
+    if cache.get("key") != key:
+        fig = ax.get_figure()
+        canvas = fig.canvas
+        renderer = canvas.get_renderer() if hasattr(canvas, "get_renderer") else fig._get_renderer()
+        top = legend.get_window_extent(renderer).y1
+        cache["key"], cache["band"] = key, (top - ax.bbox.y0) / ax.bbox.height + LEGEND_GAP
+    return cache["band"]
 
 
 def _loss_axis(ax):
@@ -416,7 +451,8 @@ class GDPanelDrawer:
             transform=ax2.get_yaxis_transform(),
         )
         _loss_axis(ax2)
-        ax2.legend(fontsize=9, loc="lower left")
+        st["legend"] = ax2.legend(fontsize=9, loc="lower left")
+        st["legend_band"] = {}
         st["diverged2"] = annotate_divergence(ax2, "", y=0.55)
         return st
 
@@ -464,13 +500,11 @@ class GDPanelDrawer:
         if np.isfinite(floor):
             st["floor"].set_ydata([floor, floor])
             st["floor_label"].set_y(floor)
-        high = max(losses.max(), predicted.max() if predicted.size else 1.0)
-        # Two fixed lower limits (few relayouts, fast redraws): a run that stays above 1e-9 gets
-        # an axis down to 1e-12, one that goes lower gets four decades under the floor; either
-        # way the legend sits below the curves and the axis does not run far below the data.
-        low = min(losses.min(), predicted.min() if predicted.size else 1.0, floor)
-        ax2.set_ylim(SHALLOW_BOTTOM if low > 1e-9 else LOSS_FLOOR / 1e4,
-                     decade_limits(LOSS_FLOOR, high)[1])
+        # The loss axis fits the curves (and the noise floor), with room for the legend below them.
+        shown = np.concatenate([losses, np.maximum(predicted, LOSS_FLOOR), [floor]])
+        shown = shown[np.isfinite(shown)]
+        band = _legend_band(ax2, st["legend"], st["legend_band"])
+        ax2.set_ylim(*loss_limits(shown.min(), shown.max(), band))
         ax2.set_xlim(0, 1.04 * steps)  # the last tick label stays inside the figure
         diverges = lr_scaled > 2
         ax2.set_title(

@@ -1,7 +1,7 @@
 """Notebook 10 on Fashion-MNIST: sign descent, Muon + AdamW and AdamW on the course MLP.
 
-* `train`: one cached run of a contender (``adamw``, ``muon+adamw``, ``adam``, ``signsgd``,
-  ``signum``) with given hyperparameters and seed, on a training subset with held-out
+* `train`: one cached run of a contender (``adamw``, ``muon+adamw``, ``adamw-2lr``, ``adam``,
+  ``signsgd``, ``signum``) with given hyperparameters and seed, on a training subset with held-out
   validation images; the test set is evaluated once, after the last epoch;
 * `random_search` and `confirm`: notebook 09's tuning rules for every contender: the same number
   of quasi-random (Halton) trials, log-uniform over each contender's box (two hyperparameters
@@ -13,6 +13,8 @@
 
 Muon (``course_utils.optimizers.CourseMuon``) takes the two hidden weight matrices
 (784 x 256 and 256 x 128 maps); AdamW takes the biases and the output layer, the usual recipe.
+``adamw-2lr`` is its control: the same split and the same two learning rates, with AdamW in
+Muon's place, so that the hybrid's second learning rate is not what sets it apart from AdamW.
 Results are JSON files under ``results/10_beyond_adamw`` (one per run), so a rerun is instant.
 """
 
@@ -31,10 +33,11 @@ from course_utils.models import make_mlp
 from course_utils.nb09_trials import halton
 from course_utils.optimizers import CourseMuon, CourseSignDescent
 from course_utils.paths import results_dir
+from course_utils.plotting import OPTIMIZER_COLORS
 from course_utils.runs import write_result
 from course_utils.training import confusion_matrix, fit
 
-CONTENDERS = ("adamw", "muon+adamw", "adam", "signsgd", "signum")
+CONTENDERS = ("adamw", "muon+adamw", "adamw-2lr", "adam", "signsgd", "signum")
 # Sizes: "small" runs in the notebook; "full" is the whole study (python -m course_utils.nb10_fashion).
 SIZES = {
     "small": dict(train_subset=5000, n_val=5000, epochs=3, trials=6, seeds=(1, 2, 3, 4)),
@@ -44,6 +47,8 @@ SIZES = {
 SEARCH_BOXES = {
     "adamw": {"lr": (1e-4, 1e-2), "weight_decay": (1e-5, 1e-1)},
     "muon+adamw": {"lr": (2e-3, 2e-1), "adamw_lr": (1e-4, 1e-2)},
+    # The control: "lr" for the hidden matrices, "adamw_lr" for the rest, as in the hybrid.
+    "adamw-2lr": {"lr": (1e-4, 1e-2), "adamw_lr": (1e-4, 1e-2)},
 }
 SUBSET_SEED = 1234
 SEARCH_SEED = 0  # the network and batch order of every search trial (confirmation seeds differ)
@@ -76,12 +81,24 @@ def hidden_and_rest(model) -> tuple[list, list]:
     return hidden, [p for p in model.parameters() if id(p) not in ids]
 
 
+def two_rate_adamw(model, lr: float, adamw_lr: float, weight_decay: float = 0.0):
+    """AdamW with rate ``lr`` for the hidden weight matrices and ``adamw_lr`` for the rest.
+
+    The parameter split and the two rates of `MuonWithAdamW`, with AdamW in Muon's place.
+    """
+    hidden, rest = hidden_and_rest(model)
+    return torch.optim.AdamW([{"params": hidden, "lr": lr}, {"params": rest, "lr": adamw_lr}],
+                             lr=lr, weight_decay=weight_decay)
+
+
 def make_contender(name: str, model, hp: dict):
     """The optimizer ``name`` for ``model`` with hyperparameters ``hp`` (see `SEARCH_BOXES`)."""
     if name == "adamw":
         return torch.optim.AdamW(model.parameters(), lr=hp["lr"], weight_decay=hp["weight_decay"])
     if name == "muon+adamw":
         return MuonWithAdamW(model, lr=hp["lr"], adamw_lr=hp["adamw_lr"])
+    if name == "adamw-2lr":
+        return two_rate_adamw(model, lr=hp["lr"], adamw_lr=hp["adamw_lr"])
     if name == "adam":
         return torch.optim.Adam(model.parameters(), lr=hp["lr"])
     if name in ("signsgd", "signum"):
@@ -153,22 +170,52 @@ def sample_box(box: dict, trials: int, shift: float = 0.0) -> list[dict]:
     ]
 
 
-def random_search(name: str, size: str = "small") -> dict:
-    """Equal-budget random search: {"trials": [(hp, val_acc)], "best": hp, "best_acc": float}."""
-    spec = SIZES[size]
+def random_search(name: str, size: str | dict = "small", search_seed: int = SEARCH_SEED) -> dict:
+    """Equal-budget random search: {"trials": [(hp, val_acc)], "best": hp, "best_acc": float}.
+
+    Every trial trains with the network and batch order of ``search_seed``.
+    """
+    spec = SIZES[size] if isinstance(size, str) else size
     shift = (list(SEARCH_BOXES).index(name) + 1) * 0.1234  # notebook 09's per-method offset
-    trials = [(hp, final_val_acc(train(name, hp, SEARCH_SEED, size)))
+    trials = [(hp, final_val_acc(train(name, hp, search_seed, spec)))
               for hp in sample_box(SEARCH_BOXES[name], spec["trials"], shift)]
     best_hp, best_acc = max(trials, key=lambda t: t[1])
     return {"trials": trials, "best": best_hp, "best_acc": best_acc}
 
 
-def confirm(name: str, hp: dict, size: str = "small") -> dict:
-    """The tuned ``hp`` re-run on the size's confirmation seeds: arrays of val and test accuracy."""
-    runs = [train(name, hp, seed, size) for seed in SIZES[size]["seeds"]]
+def confirm(name: str, hp: dict, size: str | dict = "small") -> dict:
+    """The tuned ``hp`` re-run on the size's confirmation seeds: arrays of val and test accuracy.
+
+    ``val_curves`` holds the validation accuracy after every epoch, one row per seed.
+    """
+    spec = SIZES[size] if isinstance(size, str) else size
+    runs = [train(name, hp, seed, spec) for seed in spec["seeds"]]
     return {"val_acc": np.array([final_val_acc(r) for r in runs]),
             "test_acc": np.array([r["test"]["acc"] for r in runs]),
             "val_curves": np.array([r["history"]["val_acc"] for r in runs])}
+
+
+# How the tuned contenders are named and drawn in the notebook: (label, color, line style, marker).
+CONTENDER_STYLES = {
+    "muon+adamw": ("Muon + AdamW", "#2ca02c", "-", "o"),
+    "adamw": ("AdamW (rate, decay)", OPTIMIZER_COLORS["adamw"], "-", "s"),
+    "adamw-2lr": ("AdamW, two rates (hidden matrices, rest)", "#ff7f0e", "--", "^"),
+}
+
+
+def plot_val_curves(ax, tuned: dict):
+    """Validation accuracy (%) after every epoch of `confirm` results: thin lines one seed, thick the mean."""
+    for name, result in tuned.items():
+        label, color, style, marker = CONTENDER_STYLES[name]
+        curves = 100 * np.asarray(result["val_curves"])
+        epochs = np.arange(1, curves.shape[1] + 1)
+        ax.plot(epochs, curves.T, style, color=color, lw=0.8, alpha=0.45)
+        ax.plot(epochs, curves.mean(axis=0), style, color=color, lw=2.4, marker=marker, ms=7,
+                label=f"{label}, mean of {len(curves)} seeds")
+    ax.set(xlabel="epoch", ylabel="validation accuracy (%)", xticks=epochs)
+    ax.set_title("Tuned winners on fresh seeds: thin lines one seed each", y=1.0)
+    ax.legend(loc="lower right", fontsize=9)
+    return ax
 
 
 def lr_grid_study(names, lrs: dict, size: str = "small", seeds=(SEARCH_SEED,)) -> dict:
@@ -225,12 +272,13 @@ def main(argv=None) -> int:
         print(f"{name:11s} best {search['best']}: validation accuracy "
               f"{result['val_acc'].mean():.4f}, test accuracy {result['test_acc'].mean():.4f} "
               f"over seeds {SIZES[args.size]['seeds']}")
-    a, b = results["muon+adamw"]["test_acc"], results["adamw"]["test_acc"]
-    d = stats.paired_difference(a, b)
-    sd_diff = float(stats.method_noise(np.stack([a, b]))["sd_diff"][0, 1])
-    print(f"Muon+AdamW - AdamW, test accuracy: {100 * d['mean']:+.2f} points, SE {100 * d['se']:.2f}, "
-          f"95% CI [{100 * d['ci_low']:+.2f}, {100 * d['ci_high']:+.2f}]; with {len(a)} paired seeds "
-          f"the design detects {100 * stats.detectable_difference(sd_diff, len(a)):.2f} points")
+    for a_name, b_name in (("muon+adamw", "adamw"), ("muon+adamw", "adamw-2lr"), ("adamw-2lr", "adamw")):
+        a, b = results[a_name]["test_acc"], results[b_name]["test_acc"]
+        d = stats.paired_difference(a, b)
+        sd_diff = float(stats.method_noise(np.stack([a, b]))["sd_diff"][0, 1])
+        print(f"{a_name} - {b_name}, test accuracy: {100 * d['mean']:+.2f} points, SE {100 * d['se']:.2f}, "
+              f"95% CI [{100 * d['ci_low']:+.2f}, {100 * d['ci_high']:+.2f}]; with {len(a)} paired seeds "
+              f"the design detects {100 * stats.detectable_difference(sd_diff, len(a)):.2f} points")
     return 0
 
 

@@ -1,14 +1,17 @@
 """Train and evaluate a classifier on in-memory tensors, the fast way, with a per-epoch history.
 
-Batches are slices of the whole dataset held as one tensor, taken in a seeded shuffled order by
+Batches are gathered from the whole dataset held as one tensor, in the seeded shuffled order of
 ``course_utils.data.iterate_minibatches``: no ``DataLoader``, no per-sample transform. The
-faster CPU paths used here do not change the math:
+faster CPU paths used here do not change the math (``train_epoch``'s weights are checked bit for
+bit against the plain per-batch loop in ``tests/test_training.py``):
 
 * ``fused=True`` optimizers (one kernel per step for all parameters instead of a Python loop
   over tensors; checked against the default implementation in ``tests/test_training.py``),
   where this torch and device have them: otherwise the default implementation
   (`fused_available`; e.g. fused Adagrad on CUDA needs a newer torch than fused Adam);
-* running loss and accuracy summed as tensors and read once per epoch;
+* batches gathered with ``index_select`` (half the time of ``X[idx]``), gradients released by
+  setting them to None directly, and each batch's loss and predictions kept as tensors and
+  added up once per epoch, in batch order;
 * validation in large batches under ``torch.inference_mode()``.
 
 ``history`` matches the course's metrics: ``train_loss``/``train_acc`` are running averages over
@@ -123,6 +126,24 @@ def make_optimizer(
     return cls(params, **settings, **speed)
 
 
+def _grads_to_none(optimizer: torch.optim.Optimizer):
+    """``optimizer.zero_grad(set_to_none=True)``, as a function to call once per batch.
+
+    For optimizers that keep torch's own ``zero_grad`` this sets each parameter's ``.grad`` to
+    None directly (what that method does, without its per-call bookkeeping); an optimizer with
+    its own ``zero_grad`` is called as usual.
+    """
+    if type(optimizer).zero_grad is not torch.optim.Optimizer.zero_grad:
+        return lambda: optimizer.zero_grad(set_to_none=True)
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+
+    def to_none() -> None:
+        for p in params:
+            p.grad = None
+
+    return to_none
+
+
 def train_epoch(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -136,39 +157,63 @@ def train_epoch(
 ) -> tuple[float, float]:
     """One pass over (X, y) in shuffled mini-batches; returns running (mean loss, accuracy).
 
+    The batches are those of ``course_utils.data.iterate_minibatches`` (one ``randperm`` from
+    ``generator``, then consecutive slices of that order), gathered with ``index_select``.
     ``scheduler`` (if any) is stepped after every batch; ``step_losses`` (if a list) receives
     each batch's loss; ``step_seconds`` (if a list) receives the seconds spent in
     ``optimizer.step()`` over the epoch (on CUDA synchronised before and after each step).
+    Each batch's loss and predicted classes are kept as tensors and added up once, after the
+    epoch: the mean loss is the same float64 running sum, in batch order, as adding them one
+    batch at a time.
     """
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)}: they must match.")
+    if len(X) == 0:
+        raise ValueError("X is empty: there is nothing to train on.")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
+    if generator is None:
+        generator = torch.Generator().manual_seed(0)
     sync = torch.cuda.synchronize if X.device.type == "cuda" else (lambda: None)
     in_step = 0.0
     model.train()
     loss_fn = nn.CrossEntropyLoss()
-    loss_sum = torch.zeros((), dtype=torch.float64, device=X.device)
-    correct = torch.zeros((), dtype=torch.int64, device=X.device)
-    for xb, yb in iterate_minibatches(X, y, batch_size, shuffle=True, generator=generator):
+    zero_grad = _grads_to_none(optimizer)
+    n = len(X)
+    order = torch.randperm(n, generator=generator).to(X.device)
+    losses: list[torch.Tensor] = []
+    predicted: list[torch.Tensor] = []
+    for start in range(0, n, batch_size):
+        idx = order[start : start + batch_size]
+        xb, yb = X.index_select(0, idx), y.index_select(0, idx)
         logits = model(xb)
         loss = loss_fn(logits, yb)
-        optimizer.zero_grad(set_to_none=True)
+        zero_grad()
         loss.backward()
         if step_seconds is not None:
             sync()
-            start = time.perf_counter()
+            begin = time.perf_counter()
             optimizer.step()
             sync()
-            in_step += time.perf_counter() - start
+            in_step += time.perf_counter() - begin
         else:
             optimizer.step()
         if scheduler is not None:
             scheduler.step()
-        batch_loss = loss.detach()
-        loss_sum += batch_loss * len(yb)
-        correct += (logits.detach().argmax(dim=1) == yb).sum()
-        if step_losses is not None:
-            step_losses.append(batch_loss.item())
+        losses.append(loss.detach())
+        predicted.append(logits.detach().argmax(dim=1))
     if step_seconds is not None:
         step_seconds.append(in_step)
-    return loss_sum.item() / len(y), correct.item() / len(y)
+    batch_losses = torch.stack(losses).cpu()
+    if step_losses is not None:
+        step_losses.extend(batch_losses.tolist())
+    sizes = torch.full((len(losses),), float(batch_size))
+    sizes[-1] = n - batch_size * (len(losses) - 1)
+    loss_sum = 0.0
+    for weighted in (batch_losses * sizes).double().tolist():
+        loss_sum += weighted
+    correct = (torch.cat(predicted) == y.index_select(0, order)).sum().item()
+    return loss_sum / n, correct / n
 
 
 @torch.inference_mode()

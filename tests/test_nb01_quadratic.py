@@ -86,14 +86,80 @@ def test_gd_panel_keeps_its_axes_while_kappa_and_alpha_move():
     assert p._fig.canvas._background is not None
 
 
-def test_gd_panel_loss_axis_follows_the_data():
-    # The default run ends near 1e-7: no axis down to 1e-20; a fast run still shows the floor.
+def _loss_axis_room(fig):
+    """(decades of axis below the lowest curve, decades the legend and its gap need, decades above the top
+    curve, every curve inside the limits, legend clear of the curves) for the panel's loss axis."""
+    ax = fig.axes[1]
+    fig.canvas.draw()
+    ys = [line.get_ydata() for line in ax.get_lines() if line.get_visible()]
+    ys = np.concatenate([np.asarray(y, dtype=float) for y in ys])
+    ys = ys[np.isfinite(ys)]
+    bottom, top = np.log10(ax.get_ylim())
+    low, high = np.log10(ys.min()), np.log10(ys.max())
+    legend = ax.get_legend().get_window_extent()
+    lowest_px = ax.transData.transform([[0.0, ys.min()]])[0, 1]
+    band = (legend.y1 - ax.bbox.y0) / ax.bbox.height + lab.LEGEND_GAP
+    legend_decades = band * (top - bottom)
+    inside = bottom <= low and high <= top
+    return low - bottom, legend_decades, top - high, inside, legend.y1 < lowest_px
+
+
+SETTINGS = [
+    {},
+    dict(kappa=1.0),
+    dict(kappa=3.0, lr_scaled=1.0),
+    dict(kappa=1000.0, steps=400),
+    dict(lr_scaled=2.1),
+    dict(lr_scaled=2.1, steps=400, kappa=1000.0),
+    dict(lr_scaled=0.05, steps=5),
+    dict(noise=0.5, steps=400),
+    dict(noise=0.01, lr_scaled=0.05),
+    dict(w1_0=0.0, w2_0=0.0),
+    dict(w1_0=0.0, w2_0=0.0, noise=0.2),
+    dict(angle=0.0, kappa=300.0, w1_0=1.0, w2_0=-1.0),
+]
+
+
+@pytest.mark.parametrize(
+    "settings", SETTINGS, ids=lambda s: ",".join(f"{k}={v}" for k, v in s.items()) or "default"
+)
+def test_gd_panel_loss_axis_fits_the_curves(settings):
+    # P3 of the third review: the axis used to keep ~5 empty decades below the default curve.
+    # Now the only room below the lowest curve is the legend's (plus less than a decade's
+    # snapping), the curves are inside the limits and clear of the legend, live and static.
     p = make_gd_panel()
-    p.redraw()
-    ax = p._fig.axes[1]
-    assert ax.get_ylim()[0] >= lab.SHALLOW_BOTTOM
-    p.set(kappa=3.0, lr_scaled=1.0)
-    assert ax.get_ylim()[0] < lab.LOSS_FLOOR
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p.set(**{**p.defaults, **settings})
+        static = p.static_figure(**settings)
+    assert p.last_error is None
+    for fig in (p._fig, static):
+        below, legend, above, inside, clear = _loss_axis_room(fig)
+        assert inside and clear, settings
+        assert below <= legend + 1.0 + 1e-6, (settings, below, legend)
+        assert above <= 1.0 + np.log10(3.0) + 1e-6, (settings, above)
+
+
+def test_gd_panel_default_loss_axis_ends_near_the_curve():
+    # The default run ends near 2e-7: the axis stops a legend's height below it, not at 1e-12.
+    p = make_gd_panel()
+    bottom, top = p._fig.axes[1].get_ylim()
+    assert (bottom, top) == (1e-9, 1.0)
+    assert p._fig.axes[1].get_lines()[0].get_ydata()[-1] == pytest.approx(1.8e-7, rel=0.1)
+
+
+def test_loss_limits():
+    assert lab.loss_limits(2e-7, 0.13) == (1e-7, 1.0)
+    assert lab.loss_limits(2e-7, 0.13, band=0.25) == (1e-9, 1.0)  # (-6.7 - 0) / 0.75 = -8.9
+    assert lab.loss_limits(0.3, 0.3) == (1e-2, 1.0)  # at least two decades
+    assert lab.loss_limits(1e-16, 1e-16, band=0.3) == (1e-17, 1e-15)
+    lo, hi = lab.loss_limits(1e-3, 1e5, band=0.3)
+    assert np.log10(1e-3 / lo) >= 0.3 * np.log10(hi / lo)
+    for bad in [(0.0, 1.0), (1.0, 0.5), (1e-3, np.inf), (np.nan, 1.0)]:
+        with pytest.raises(ValueError, match="low"):
+            lab.loss_limits(*bad)
+    with pytest.raises(ValueError, match="band"):
+        lab.loss_limits(1e-3, 1.0, band=1.0)
     assert lab.decade_limits(2e-3, 0.3) == (1e-4, 1.0)
 
 
@@ -136,3 +202,22 @@ def test_panels_of_00_to_03_keep_their_text_inside_the_figure_at_every_extreme()
         nb03_ema.make_ema_panel,
     ):
         assert text_overflow_at_extremes(factory()) == [], factory.__name__
+
+
+def test_gd_panel_loss_axis_fits_the_curves_at_random_slider_positions():
+    p = make_gd_panel()
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        values = {}
+        for name, w in p.controls.items():
+            if hasattr(w, "base"):
+                values[name] = float(w.base ** rng.uniform(w.min, w.max))
+            else:
+                v = rng.uniform(w.min, w.max)
+                values[name] = int(round(v / w.step) * w.step) if isinstance(w.value, int) else v
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            p.set(**values)
+        assert p.last_error is None, values
+        below, legend, above, inside, clear = _loss_axis_room(p._fig)
+        assert inside and clear and below <= legend + 1.0 + 1e-6, values

@@ -3,10 +3,13 @@
 import importlib.util
 
 import pytest
+import torch
 
 from course_utils import nb07_timing as tm
+from course_utils.models import make_mlp
 from course_utils.paths import REPO_ROOT
 from course_utils.runs import load_data, torch_version
+from course_utils.training import make_optimizer
 
 
 def test_autograd_flops_skip_the_first_layers_input_gradient():
@@ -78,16 +81,66 @@ def test_matmul_bound_times_products_on_the_device_it_is_given(monkeypatch):
     assert out["seconds"] == pytest.approx(8e-3 * 1280 / 128)
 
 
-def test_training_benchmark_prints_ratio_and_bound_fraction_per_thread_count(capsys):
+def _bench():
     path = REPO_ROOT / "benchmarks" / "bench_training.py"
     spec = importlib.util.spec_from_file_location("bench_training", path)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    assert bench.main(["--epochs", "1", "--threads", "1", "2", "--images", "640"]) == 0
+    return bench
+
+
+def test_training_benchmark_prints_ratio_bound_fraction_and_ceilings(capsys):
+    bench = _bench()
+    argv = ["--epochs", "1", "--threads", "1", "2", "--images", "640", "--no-compile"]
+    assert bench.main(argv) == 0
     out = capsys.readouterr().out
     table = out[out.index("speed-up vs course loop") :].splitlines()[1:3]
     assert [line.split()[0] for line in table] == ["1", "2"]
     for line in table:
-        ratio, fraction = line.split()[1:3]
+        ratio, fraction, ceiling, ceiling_kernel = line.split()[1:5]
         assert float(ratio.rstrip("x")) > 0 and 0 < float(fraction.rstrip("%")) < 1000
+        assert 0 < float(ceiling_kernel.rstrip("%")) <= float(ceiling.rstrip("%"))
     assert "goal >= 75% of the bound" in out
+    assert out.count("where an epoch of ours goes") == 2 and out.count("goal 75%: ") == 2
+    assert "torch.compile" not in out
+
+
+def test_epoch_breakdown_splits_a_profiled_epoch():
+    bench = _bench()
+    X, y, _, _ = load_data("cpu")
+    model = make_mlp(0)
+    opt = make_optimizer("adam", model.parameters())
+    parts = bench.epoch_breakdown(model, opt, (X[:1280], y[:1280]), torch.Generator(), repeats=2)
+    assert set(parts) == {"total", "products", "step", "kernel", "gather", "rest"}
+    for key in ("products", "step", "kernel", "gather", "rest"):
+        assert 0 < parts[key] < parts["total"], key
+    assert parts["kernel"] < parts["step"]  # the fused kernel runs inside step()
+    assert parts["products"] + parts["step"] + parts["gather"] + parts["rest"] == pytest.approx(
+        parts["total"]
+    )
+    # SGD without fused=True has no fused kernel: that part is 0, not an error
+    plain = make_optimizer("sgd", model.parameters(), variant="torch")
+    assert bench.epoch_breakdown(model, plain, (X[:640], y[:640]), torch.Generator())["kernel"] == 0
+
+
+def test_ceilings_and_their_verdict(capsys):
+    bench = _bench()
+    parts = {"total": 1.0, "products": 0.5, "step": 0.3, "kernel": 0.125, "gather": 0.05}
+    parts["rest"] = 0.15
+    top = bench.ceilings(0.4, parts)
+    assert top == {"products": pytest.approx(0.8), "with_kernel": pytest.approx(0.64)}
+    bench.print_breakdown(parts, 0.4, 0.9)
+    assert "reachable only if the optimizer's kernel were free too" in capsys.readouterr().out
+    bench.print_breakdown(parts, 0.3, 0.9)  # ceilings 60 % and 48 %
+    assert "removing overhead cannot reach it here" in capsys.readouterr().out
+    bench.print_breakdown(parts, 0.6, 0.9)  # ceilings 120 % and 96 %
+    assert "the overhead between the products decides it" in capsys.readouterr().out
+
+
+def test_training_benchmark_optional_compiled_line(capsys):
+    bench = _bench()
+    if bench.cxx_compiler() is None:
+        pytest.skip("no C++ compiler: the benchmark skips its torch.compile line")
+    assert bench.main(["--epochs", "1", "--threads", "1", "--images", "256"]) == 0
+    line = next(s for s in capsys.readouterr().out.splitlines() if "torch.compile" in s)
+    assert line.startswith("optional extra, not the course's loop"), line

@@ -7,10 +7,19 @@
 * Shampoo: exact memory; a step much cheaper than full-matrix Adagrad's (timing, wide margins);
 * the rotation race: GD, Newton, full-matrix Adagrad, Shampoo and Muon are invariant at every
   angle, Adam and signum are not (except at 0 and 90 degrees, a permutation with signs);
+  Shampoo's steps point only loosely along full-matrix Adagrad's, the same at every angle, while
+  diagonal Adagrad's agreement falls with the rotation;
 * the panel: every slider setting draws without error;
-* Fashion-MNIST: the runner's rules (log-uniform box draws, caching, Muon on the hidden matrices).
+* Fashion-MNIST: the runner's rules (log-uniform box draws, caching, Muon on the hidden matrices);
+  the control (AdamW with the hybrid's two rates) is level with AdamW and behind Muon + AdamW at
+  another search seed and another size.
 """
 
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -137,6 +146,40 @@ def test_muon_takes_the_hidden_matrices_and_adamw_the_rest():
         fashion.make_contender("lion", model, {})
 
 
+def test_the_control_has_the_hybrids_split_and_rates_with_adamw_in_muons_place():
+    model = make_mlp(0)
+    opt = fashion.make_contender("adamw-2lr", model, {"lr": 3e-3, "adamw_lr": 2e-4})
+    hybrid = fashion.make_contender("muon+adamw", make_mlp(0), {"lr": 0.02, "adamw_lr": 2e-4})
+    assert isinstance(opt, torch.optim.AdamW)
+    assert [g["lr"] for g in opt.param_groups] == [3e-3, 2e-4]
+    assert all(g["weight_decay"] == 0 for g in opt.param_groups + hybrid.param_groups)
+    shapes = [[tuple(p.shape) for p in g["params"]] for g in opt.param_groups]
+    assert shapes == [[tuple(p.shape) for p in g["params"]] for g in hybrid.param_groups]
+    assert fashion.SEARCH_BOXES["adamw-2lr"].keys() == fashion.SEARCH_BOXES["muon+adamw"].keys()
+
+
+@pytest.mark.parametrize("setting", [
+    dict(search_seed=1),  # another search: other network and batch order for every trial
+    dict(search_seed=0, train_subset=2500, epochs=2),  # a smaller, shorter study
+])
+def test_the_gap_is_muons_not_the_second_rates(setting):
+    size = {**fashion.SIZES["small"], "seeds": (5, 6, 7)}
+    size.update({k: v for k, v in setting.items() if k != "search_seed"})
+    tuned = {name: fashion.confirm(name, fashion.random_search(name, size, setting["search_seed"])["best"], size)
+             for name in fashion.SEARCH_BOXES}
+    test = {name: r["test_acc"] for name, r in tuned.items()}
+    muon_part = test["muon+adamw"] - test["adamw-2lr"]
+    rate_part = test["adamw-2lr"] - test["adamw"]
+    assert np.all(muon_part > 0) and muon_part.mean() > 0.02  # ahead of the control on every seed
+    assert abs(rate_part.mean()) < 0.4 * muon_part.mean()  # the second rate explains little
+    val_end = {name: r["val_curves"][:, -1] for name, r in tuned.items()}
+    assert np.all(val_end["muon+adamw"] > val_end["adamw-2lr"])  # ahead after the last epoch
+    fig, ax = plt.subplots()
+    fashion.plot_val_curves(ax, tuned)
+    assert len(ax.get_legend().get_texts()) == 3
+    plt.close(fig)
+
+
 def test_a_run_is_cached_and_read_back(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_RESULTS_DIR", str(tmp_path))
     size = dict(train_subset=256, n_val=256, epochs=1, trials=2, seeds=(1, 2))
@@ -220,6 +263,18 @@ def test_rotation_race_ranking_over_problems_and_angles(data_seed, angle):
     assert abs(score["sign"][1] - score["sign"][0]) < 0.3
     assert abs(score["muon"][0] - score["gd"][0]) < 0.5  # Muon and GD close by mean loss
     assert np.log10(race["muon"][0][-1] / race["gd"][0][-1]) < 0  # Muon ahead at t = 100
+
+
+@pytest.mark.parametrize("data_seed", [0, 1, 2, 3, 4, 5])
+@pytest.mark.parametrize("angle", [20.0, 45.0, 70.0])
+def test_shampoo_steps_are_related_to_full_matrix_and_invariant_diagonal_ones_are_not(data_seed, angle):
+    aligned = {k: np.median(c) for k, c in muon.step_cosines(0.0, data_seed).items()}
+    rotated = {k: np.median(c) for k, c in muon.step_cosines(angle, data_seed).items()}
+    assert abs(aligned["Shampoo"] - rotated["Shampoo"]) < 1e-6
+    assert 0.3 < aligned["Shampoo"] < 0.8
+    assert rotated["diagonal Adagrad"] < min(aligned["diagonal Adagrad"], rotated["Shampoo"])
+    first = muon.step_cosines(0.0, data_seed)
+    assert first["gradient"][0] > 1 - 1e-9 and first["Shampoo"][0] < 0.9
 
 
 def test_nesterov_buffer_is_less_lopsided_than_one_gradient():
