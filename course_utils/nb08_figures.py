@@ -160,9 +160,10 @@ def plot_torch_coordinates(grid: Grid, span: float = 2.0, fig=None):
         right.annotate(
             f"λ={fmt_value(lam)}",
             (wd[-1, j], grid.lrs[-1]),
-            xytext=(0, 14),
+            xytext=(-4, 14),
             textcoords="offset points",
-            ha="center",
+            ha="left",
+            rotation=35,
             fontsize=9,
             color="0.3",
         )
@@ -177,7 +178,7 @@ def plot_torch_coordinates(grid: Grid, span: float = 2.0, fig=None):
         for k in range(math.ceil(math.log10(positive.min())), math.floor(math.log10(top)) + 1)
     ]
     right.set_xticks(ticks, ["0"] + [fmt_value(t) for t in ticks[1:]])
-    right.set_ylim(grid.lrs[0] / 1.5, grid.lrs[-1] * 1.6)
+    right.set_ylim(grid.lrs[0] / 1.5, grid.lrs[-1] * 2.2)
     right.set_xlim(zero_x / 2, top * 2)
     right.set_xlabel("torch's weight_decay (AdamW: λ / α), log scale")
     right.set_ylabel("learning rate α (lr)")

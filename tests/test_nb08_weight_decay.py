@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 
+from course_utils import nb08_exercises as ex
 from course_utils import nb08_figures as figs
 from course_utils import nb08_stats as st
 from course_utils import nb08_weight_decay as wd
@@ -290,22 +291,25 @@ def test_confirmation_configs_need_fresh_seeds():
 def test_check_decay_prediction_reads_the_band_not_the_zero_placement(capsys):
     grids = wd.grid_errors(_fake_results(SPEC5, _coupled_and_separable), SPEC5)
     adamw = grids["adamw"]  # best lam = 1e-3 in every row, error rising 1 point per decade
-    assert wd.check_decay_prediction(adamw, 7e-4, 1e-3)
-    assert wd.check_decay_prediction(adamw, 7e-4, 1.2e-3)  # nearest column: 1e-3
-    assert not wd.check_decay_prediction(adamw, 7e-4, 1e-1)
-    assert not wd.check_decay_prediction(adamw, 7e-4, 0.0)
+    assert ex.check_decay_prediction(adamw, 7e-4, 1e-3)
+    assert ex.check_decay_prediction(adamw, 7e-4, 1.2e-3)  # nearest column: 1e-3
+    assert not ex.check_decay_prediction(adamw, 7e-4, 1e-1)
+    assert not ex.check_decay_prediction(adamw, 7e-4, 0.0)
     assert "| False" in capsys.readouterr().out
     flat = wd.Grid("adam", adamw.lrs, adamw.decays, np.full_like(adamw.errors, 15.0), SPEC5.seeds)
-    assert wd.check_decay_prediction(flat, 7e-4, 0.0)  # a flat row: no decay is as good as any
+    assert ex.check_decay_prediction(flat, 7e-4, 0.0)  # a flat row: no decay is as good as any
     # below the smallest decay, between the zero column and it: good when both neighbours are
     smallest = float(flat.decays[1])
-    assert wd.check_decay_prediction(flat, 7e-4, smallest / 3)
-    assert not wd.check_decay_prediction(adamw, 7e-4, smallest / 3)  # lam = 0 is not good there
-    assert not wd.check_decay_prediction(flat, 7e-4, float(flat.decays[-1]) * 10)  # above the grid
+    assert ex.check_decay_prediction(flat, 7e-4, smallest / 3)
+    assert not ex.check_decay_prediction(adamw, 7e-4, smallest / 3)  # lam = 0 is not good there
+    assert not ex.check_decay_prediction(flat, 7e-4, float(flat.decays[-1]) * 10)  # above the grid
+    capsys.readouterr()
+    assert not ex.check_decay_prediction(adamw, 7e-4, 1e-3 / 7e-4)  # torch's λ/α entered
+    assert "looks like torch's weight_decay" in capsys.readouterr().out
     with pytest.raises(ValueError, match="lam"):
-        wd.check_decay_prediction(adamw, 7e-4, -1.0)
+        ex.check_decay_prediction(adamw, 7e-4, -1.0)
     with pytest.raises(ValueError, match="between"):
-        wd.check_decay_prediction(adamw, 1.0, 1e-3)
+        ex.check_decay_prediction(adamw, 1.0, 1e-3)
 
 
 # ------------------------------------------------------------------ figures
