@@ -3,7 +3,9 @@
 ``python -m course_utils.nb08_cli --size full --workers 2`` (notebook 08's one command-line entry)
 trains the grid through the shared runner (one JSON per run, finished runs skipped, so it can be
 stopped with Ctrl-C and resumed) and prints the best cells, how the best decay moves with the
-learning rate and the best AdamW vs best Adam+L2 cell.
+learning rate (the placement-free table of notebook 08's section 5, in both parameterisations, and
+the row winners), the gain from decay per row, how often the best cell wins over seed resamples
+and the best AdamW vs best Adam+L2 cell.
 """
 
 from __future__ import annotations
@@ -14,15 +16,23 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from course_utils.nb08_stats import compare_cells
+from course_utils.nb08_stats import (
+    best_cell_frequency,
+    compare_cells,
+    decay_gain_by_row,
+    decoupling_statistics,
+    decoupling_table,
+)
 from course_utils.nb08_weight_decay import (
     CI_SPEC,
     FULL_SPEC,
+    METHOD_LABELS,
     RESULTS_DIR,
     best_cell,
     best_decay_trend,
     describe_comparison,
     describe_trend,
+    fmt_value,
     grid_cell_label,
     grid_configs,
     grid_errors,
@@ -37,8 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=(
             "Learning rate x weight decay grid, Adam+L2 vs AdamW (paper's parameterisation), "
             "through the resumable runner: one JSON per run, finished runs are skipped, so the "
-            "sweep can be stopped (Ctrl-C) and resumed. Prints the best cells, how the best decay "
-            "moves with the learning rate, and the best AdamW vs best Adam+L2 cell."
+            "sweep can be stopped (Ctrl-C) and resumed. Prints the best cells, the placement-free "
+            "table of how the best decay moves with the learning rate (both parameterisations), "
+            "the gain from decay per row, the best cell's share of seed resamples, and the best "
+            "AdamW vs best Adam+L2 cell."
         ),
         epilog="example: python -m course_utils.nb08_cli --size full --workers 2",
     )
@@ -75,8 +87,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"best cell: {grid_cell_label(grid, cell)}: {grid.mean[cell]:.2f} ± "
             f"{grid.std[cell]:.2f} % validation error"
         )
+    print(decoupling_table({m: decoupling_statistics(g, n_boot=2000) for m, g in grids.items()}))
+    print("row winners (λ = 0 drawn one grid step below the smallest decay):")
     for method, grid in grids.items():
         print(describe_trend(method, best_decay_trend(grid)))
+    for method, grid in grids.items():
+        print(f"{METHOD_LABELS[method]}: gain from the row's best decay over λ = 0 (paired SE)")
+        for row in decay_gain_by_row(grid):
+            print(
+                f"  α={fmt_value(row['lr']):<7} best λ={fmt_value(row['best_decay']):<6} "
+                f"{row['gain']:+.2f} ± {row['se']:.2f} points, p = {row['p']:.2f}"
+            )
+        cell, share = next(iter(best_cell_frequency(grid).items()))
+        print(f"  best cell {grid_cell_label(grid, cell)} wins {share:.0%} of 2,000 seed resamples")
     a, b = grids["adam"], grids["adamw"]
     comparison = compare_cells(a.cell(*best_cell(a)), b.cell(*best_cell(b)), paired=True)
     print(describe_comparison("best Adam+L2", "best AdamW", comparison))

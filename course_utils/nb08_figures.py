@@ -33,7 +33,7 @@ def _text_color(cmap, norm, value: float) -> str:
     return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
 
 
-def _heatmap(ax, grid: Grid, norm, cmap, annotate: bool = True):
+def _heatmap(ax, grid: Grid, norm, cmap, annotate: bool = True, slide8: bool = False):
     from matplotlib.patches import Rectangle
 
     mean, std = grid.mean, grid.std
@@ -48,6 +48,11 @@ def _heatmap(ax, grid: Grid, norm, cmap, annotate: bool = True):
     bi, bj = best_cell(grid)
     for i in range(mean.shape[0]):
         for j in range(mean.shape[1]):
+            if not grid.ran[i, j]:  # outside the trained cells: drawn blank, never a result
+                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fc="0.93", ec="none"))
+                if annotate:
+                    ax.text(j, i, "not run", ha="center", va="center", fontsize=8, color="0.45")
+                continue
             if not annotate:
                 continue
             if np.isnan(mean[i, j]):
@@ -55,7 +60,19 @@ def _heatmap(ax, grid: Grid, norm, cmap, annotate: bool = True):
             else:
                 text = f"{mean[i, j]:.2f}\n±{std[i, j]:.2f}"
                 color = _text_color(cmap, norm, min(mean[i, j], norm.vmax))
-            ax.text(j, i, text, ha="center", va="center", fontsize=9, color=color)
+            if slide8:  # slide 8's lambda of the cell: torch's weight_decay = lam / alpha
+                ax.text(j, i + 0.1, text, ha="center", va="center", fontsize=9, color=color)
+                ax.text(
+                    j,
+                    i - 0.3,
+                    f"λ/α={fmt_value(grid.torch_decays[i, j])}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color=color,
+                )
+            else:
+                ax.text(j, i, text, ha="center", va="center", fontsize=9, color=color)
         j = best_rows[i]
         ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="white", lw=1.5, ls="--"))
     ax.add_patch(Rectangle((bj - 0.5, bi - 0.5), 1, 1, fill=False, ec="red", lw=3.5))
@@ -70,13 +87,16 @@ def plot_heatmaps(grids: dict[str, Grid], span: float = 2.0, fig=None):
 
     One shared color scale from the best cell to ``span`` points above it (worse cells saturate).
     Red box: the method's best cell; dashed white boxes: the best decay at each learning rate.
+    Cells a grid did not train (`Grid.ran`) are drawn light grey, marked "not run". Each AdamW
+    cell also shows slide 8's lambda, torch's ``weight_decay = λ/α`` (small print).
     """
     import matplotlib.pyplot as plt
     from matplotlib.colors import Normalize
 
     if fig is None:
-        fig = plt.figure(figsize=(13, 5.6))
+        fig = plt.figure(figsize=(13, 6.2))
     axes = fig.subplots(1, 2)
+    fig.subplots_adjust(top=0.84)
     cmap = plt.get_cmap("viridis_r")
     norm = Normalize(*_color_limits(list(grids.values()), span))
     titles = {
@@ -85,7 +105,7 @@ def plot_heatmaps(grids: dict[str, Grid], span: float = 2.0, fig=None):
     }
     image = None
     for ax, (method, grid) in zip(axes, grids.items()):
-        image = _heatmap(ax, grid, norm, cmap)
+        image = _heatmap(ax, grid, norm, cmap, slide8=method == "adamw")
         ax.set_title(titles[method])
         ax.set_xlabel("weight decay λ (paper's parameterisation)")
         ax.set_ylabel("initial learning rate α")
@@ -93,7 +113,8 @@ def plot_heatmaps(grids: dict[str, Grid], span: float = 2.0, fig=None):
     colorbar = fig.colorbar(image, ax=list(axes), extend="max", fraction=0.04, pad=0.02)
     colorbar.set_label(f"validation error (%), mean of {n} seeds")
     fig.suptitle(
-        "Validation error per cell: mean ± seed std  (red: best cell, dashed: best λ per α)",
+        "Validation error per cell: mean ± seed std  (red: best cell, dashed: best λ per α;\n"
+        "AdamW's small print: slide 8's λ in $(1-\\alpha\\lambda)w$, torch's weight_decay = λ/α)",
         fontsize=13,
     )
     return fig
@@ -127,13 +148,15 @@ def plot_torch_coordinates(grid: Grid, span: float = 2.0, fig=None):
     for i, lr in enumerate(grid.lrs):
         xs = np.concatenate([[zero_x], positive[i]])
         colors = cmap(norm(np.where(np.isnan(mean[i]), norm.vmax, mean[i])))
-        right.scatter(xs, np.full(len(xs), lr), s=420, marker="s", c=colors, ec="none")
+        ran = grid.ran[i]
+        right.scatter(xs[ran], np.full(ran.sum(), lr), s=420, marker="s", c=colors[ran], ec="none")
         best_j = row_best(mean)[i]
         right.scatter([xs[best_j]], [lr], s=420, marker="s", fc="none", ec="white", lw=1.5, ls="--")
         if i == bi:
             right.scatter([xs[bj]], [lr], s=520, marker="s", fc="none", ec="red", lw=3)
     for j, lam in enumerate(grid.decays[1:], start=1):
-        right.plot(wd[:, j], grid.lrs, "--", color="0.5", lw=1, zorder=0)
+        rows = grid.ran[:, j]
+        right.plot(wd[rows, j], grid.lrs[rows], "--", color="0.5", lw=1, zorder=0)
         right.annotate(
             f"λ={fmt_value(lam)}",
             (wd[-1, j], grid.lrs[-1]),
@@ -148,15 +171,14 @@ def plot_torch_coordinates(grid: Grid, span: float = 2.0, fig=None):
     for axis in (right.xaxis, right.yaxis):
         axis.set_minor_locator(NullLocator())
     right.set_yticks(grid.lrs, [fmt_value(v) for v in grid.lrs])
+    top = positive[grid.ran[:, 1:]].max()
     ticks = [zero_x] + [
         10.0**k
-        for k in range(
-            math.ceil(math.log10(positive.min())), math.floor(math.log10(positive.max())) + 1
-        )
+        for k in range(math.ceil(math.log10(positive.min())), math.floor(math.log10(top)) + 1)
     ]
     right.set_xticks(ticks, ["0"] + [fmt_value(t) for t in ticks[1:]])
     right.set_ylim(grid.lrs[0] / 1.5, grid.lrs[-1] * 1.6)
-    right.set_xlim(zero_x / 2, positive.max() * 2)
+    right.set_xlim(zero_x / 2, top * 2)
     right.set_xlabel("torch's weight_decay (AdamW: λ / α), log scale")
     right.set_ylabel("learning rate α (lr)")
     right.set_title("the same runs at torch's (weight_decay, lr)")
@@ -168,58 +190,96 @@ def plot_torch_coordinates(grid: Grid, span: float = 2.0, fig=None):
 def plot_best_decay(grids: dict[str, Grid], stats: dict[str, dict], fig=None):
     """Per learning rate, the decay each statistic of `nb08_stats.decoupling_statistics` picks.
 
-    Filled markers: the row's best decay (lam = 0 drawn at the bottom) and the largest decay
-    within 0.5 points of the row's best. A triangle marks a pick on the grid's edge: pointing
-    down at lam = 0 (the true best could be any smaller decay), up at the largest decay.
+    One panel per method in the paper's lam (grid columns), and a third panel with AdamW's picks
+    in slide 8's parameterisation, torch's ``weight_decay = lam / alpha`` on a log axis, with each
+    row's trained range drawn as a grey bar (so a pick at a bar's end is a pick at the grid's
+    edge). A triangle marks a pick on an edge: pointing down at lam = 0 or at the smallest decay
+    when lam = 0 is better still (the true best could be smaller), up at the row's largest decay.
     """
     import matplotlib.pyplot as plt
 
     if fig is None:
-        fig = plt.figure(figsize=(13, 4.8))
-    axes = fig.subplots(1, 2)
+        fig = plt.figure(figsize=(15, 5.8))
+    axes = fig.subplots(1, 3)
     shown = {
-        "best λ (λ=0 one step below)": ("o", 0.0),
-        "best positive λ": ("s", -0.12),
-        "largest λ within 0.5 pt of best": ("D", 0.12),
+        "best λ (λ=0 one step below)": ("o", 0.0, 0.95),
+        "best positive λ": ("s", -0.16, 0.6),
+        "largest λ within 0.25 pt of best": ("^", 0.08, 0.6),
+        "largest λ within 0.5 pt of best": ("D", 0.16, 0.6),
     }
-    for ax, (method, grid) in zip(axes, grids.items()):
+
+    def edges(ax, xs, ys, censored, up, down):
+        for xi, yi, edge in zip(xs, ys, censored):
+            if edge:
+                y_mark = up(yi) if edge == "high" else down(yi)
+                ax.plot(xi, y_mark, "^" if edge == "high" else "v", color="black", ms=7)
+
+    for ax, (method, grid) in zip(axes[:2], grids.items()):
         color = _method_color(method)
         x = np.arange(len(grid.lrs))
-        for name, (marker, dx) in shown.items():
+        for name, (marker, dx, alpha) in shown.items():
             st = stats[method][name]
+            slide8 = f" (slide 8: {signed(st['slope_torch'])})" if method == "adamw" else ""
             ax.plot(
                 x + dx,
                 st["picks"],
                 marker + "-",
                 color=color,
-                alpha=0.9 if dx == 0 else 0.5,
-                ms=9,
-                label=(
-                    f"{name}: slope {signed(st['slope'])}"
-                    + (f" (slide 8: {signed(st['slope_torch'])})" if method == "adamw" else "")
-                    + f" ± {st['boot_sd']:.2f}"
-                ),
+                alpha=alpha,
+                ms=8,
+                label=f"{name}: slope {signed(st['slope'])}{slide8} ± {st['boot_sd']:.2f}",
             )
-            for xi, j, edge in zip(x, st["picks"], st["censored"]):
-                if edge:
-                    ax.plot(
-                        xi + dx,
-                        j + (0.28 if edge == "high" else -0.28),
-                        "^" if edge == "high" else "v",
-                        color="black",
-                        ms=7,
-                    )
+            edges(ax, x + dx, st["picks"], st["censored"], lambda y: y + 0.3, lambda y: y - 0.3)
+        for i, last in enumerate(grid.last_ran):  # the columns each row trained
+            ax.plot([i, i], [0, last], color="0.85", lw=10, zorder=0, solid_capstyle="butt")
         ax.set_xticks(x, [fmt_value(v) for v in grid.lrs])
         ax.set_yticks(range(len(grid.decays)), [fmt_value(v) for v in grid.decays])
         ax.set_ylim(-0.7, len(grid.decays) - 0.3)
         ax.set_xlim(-0.5, len(grid.lrs) - 0.5)
         ax.set_xlabel("initial learning rate α")
         ax.set_ylabel("picked weight decay λ (the paper's)")
-        ax.set_title(METHOD_LABELS[method], fontsize=12)
-        ax.legend(loc="upper left", fontsize=8.5, framealpha=0.9)
+        ax.set_title(f"{METHOD_LABELS[method]}: the paper's λ", fontsize=12)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=8, frameon=False)
+
+    ax = axes[2]
+    grid = grids["adamw"]
+    color = _method_color("adamw")
+    torch_wd = grid.torch_decays
+    for i, lr in enumerate(grid.lrs):  # the positive decays this row trained, in torch's units
+        trained = torch_wd[i, 1:][grid.ran[i, 1:]]
+        ax.plot(
+            [lr, lr],
+            [trained.min(), trained.max()],
+            color="0.85",
+            lw=10,
+            zorder=0,
+            solid_capstyle="butt",
+        )
+    for name, (marker, dx, alpha) in list(shown.items())[1:]:
+        st = stats["adamw"][name]
+        xs = grid.lrs * 10 ** (dx / 4)
+        ys = st["decays"] / grid.lrs
+        ax.plot(
+            xs,
+            ys,
+            marker + "-",
+            color=color,
+            alpha=alpha,
+            ms=8,
+            label=f"{name}: slope {signed(st['slope_torch'])} ± {st['boot_sd']:.2f}",
+        )
+        edges(ax, xs, ys, st["censored"], lambda y: y * 1.6, lambda y: y / 1.6)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(grid.lrs, [fmt_value(v) for v in grid.lrs])
+    ax.minorticks_off()
+    ax.set_xlabel("initial learning rate α")
+    ax.set_ylabel(r"picked weight_decay $= \lambda/\alpha$ (slide 8's $\lambda$)")
+    ax.set_title(r"AdamW in slide 8's $(1-\alpha\lambda)w$: flat = decoupled", fontsize=12)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=8, frameon=False)
     fig.suptitle(
         "How the picked decay moves with the learning rate (slope in decades per decade, "
-        "± seed bootstrap std; ▼▲ = pick on the grid's edge)",
+        "± seed bootstrap std; grey bars: decays trained; ▼▲ = pick on the grid's edge)",
         fontsize=12,
     )
     fig.tight_layout()

@@ -10,7 +10,8 @@ where the ``lam = 0`` column is drawn on a log axis, which is a choice, not a me
   starts to rise, a sturdier edge than the noisy minimum.
 
 Each comes with a seed-bootstrap standard deviation and the rows whose pick sits on an edge of
-the grid (``lam = 0``: the true best could be any smaller decay; the largest decay: it could be
+the grid (``lam = 0``, or for the best *positive* decay the smallest positive decay when ``lam = 0``
+is better still: the true best could be any smaller decay; the row's largest decay: it could be
 larger), in both parameterisations: the paper's ``lam`` (decay per step ``eta_t * lam``) and
 torch's ``weight_decay = lam / lr`` (slide 8's ``(1 - alpha * lambda) w``), where every AdamW slope
 is the paper's minus one. `compare_cells` compares two cells over their seeds, paired when they
@@ -23,9 +24,14 @@ import math
 
 import numpy as np
 
-from course_utils.nb08_weight_decay import Grid, decay_positions, row_best
+from course_utils.nb08_weight_decay import METHOD_LABELS, Grid, decay_positions, row_best, signed
 from course_utils.stats import detectable_difference, t_two_sided_p
 
+PLACEMENT_FREE = (
+    "best positive λ",
+    "largest λ within 0.25 pt of best",
+    "largest λ within 0.5 pt of best",
+)
 STATISTICS = {
     "best λ (λ=0 one step below)": ("argmin", None),
     "best λ (λ=0 at 1e-5)": ("argmin", -5.0),
@@ -55,15 +61,14 @@ def decoupling_statistics(grid: Grid, n_boot: int = 1000, rng_seed: int = 0) -> 
 
     Returns ``{name: {"picks", "decays", "slope", "slope_torch", "boot_sd", "censored"}}``;
     ``slope_torch`` is the slope of torch's ``weight_decay`` (lam / lr for AdamW, lam for Adam+L2)
-    against lr, the same fit in slide 8's parameterisation; ``censored[i]`` is "low" when row i
-    picks lam = 0, "high" when it picks the largest decay, else "".
+    against lr, the same fit in slide 8's parameterisation; ``censored`` holds the rows' edge
+    marks (`edge_marks`).
     """
     rng = np.random.default_rng(rng_seed)
     n_seeds = grid.errors.shape[2]
     resamples = [rng.integers(0, n_seeds, n_seeds) for _ in range(n_boot)]
     boot_means = [grid.errors[:, :, pick].mean(axis=2) for pick in resamples]
     out = {}
-    last = len(grid.decays) - 1
     shift = 1.0 if grid.method == "adamw" else 0.0  # log(lam / lr) = log(lam) - log(lr)
     for name, (kind, value) in STATISTICS.items():
         positions = decay_positions(grid.decays, value if kind == "argmin" else None)
@@ -75,9 +80,30 @@ def decoupling_statistics(grid: Grid, n_boot: int = 1000, rng_seed: int = 0) -> 
             "slope": _slope(grid.lrs, positions[picks]),
             "slope_torch": _slope(grid.lrs, positions[picks]) - shift,
             "boot_sd": float(np.std(boot, ddof=1)),
-            "censored": ["low" if j == 0 else "high" if j == last else "" for j in picks],
+            "censored": edge_marks(grid, kind, picks),
         }
     return out
+
+
+def edge_marks(grid: Grid, kind: str, picks: np.ndarray) -> list[str]:
+    """Per row, whether a pick is censored: "low", "high" or "".
+
+    "high": the pick is the largest decay trained in that row (`Grid.last_ran`), so the row's
+    true answer could be larger. "low": the pick is lam = 0, or, for the best *positive* decay
+    (``kind == "positive"``), the smallest positive decay while lam = 0 is better still, so the
+    true best positive decay could be anywhere below the grid's smallest.
+    """
+    mean = np.where(np.isnan(grid.mean), np.inf, grid.mean)
+    last = grid.last_ran
+    marks = []
+    for i, j in enumerate(picks):
+        if j == 0 or (kind == "positive" and j == 1 and mean[i, 0] < mean[i, 1]):
+            marks.append("low")
+        elif j == last[i]:
+            marks.append("high")
+        else:
+            marks.append("")
+    return marks
 
 
 def compare_cells(errors_a, errors_b, paired: bool = False) -> dict:
@@ -87,7 +113,8 @@ def compare_cells(errors_a, errors_b, paired: bool = False) -> dict:
     orders): ``se`` is the std of the per-seed differences over sqrt(n), ``df = n - 1``.
     Otherwise the unpaired sqrt(s_a^2/n_a + s_b^2/n_b) with Welch's degrees of freedom.
     ``noise`` is the pooled seed std of a single run; ``p`` is two-sided (Student's t).
-    ``detectable`` (paired only, else None): the smallest true difference these seeds detect with
+    ``detectable`` (paired only, else None; None too when every per-seed difference is the same,
+    e.g. a cell compared with itself): the smallest true difference these seeds detect with
     80 % power at a two-sided 5 % level (`stats.detectable_difference`).
     """
     a = np.asarray(errors_a, dtype=float)
@@ -120,7 +147,9 @@ def compare_cells(errors_a, errors_b, paired: bool = False) -> dict:
         "paired": paired,
         "noise": noise,
         "diff_over_noise": diff / noise if noise > 0 else 0.0,
-        "detectable": detectable_difference(se * math.sqrt(len(a)), len(a)) if paired else None,
+        "detectable": (
+            detectable_difference(se * math.sqrt(len(a)), len(a)) if paired and se > 0 else None
+        ),
     }
 
 
@@ -167,3 +196,34 @@ def best_cell_frequency(grid: Grid, n_boot: int = 2000, rng_seed: int = 0) -> di
         key = (int(cell[0]), int(cell[1]))
         counts[key] = counts.get(key, 0) + 1
     return {k: v / n_boot for k, v in sorted(counts.items(), key=lambda kv: -kv[1])}
+
+
+def decoupling_table(stats: dict[str, dict]) -> str:
+    """The slopes of `decoupling_statistics` for both methods as a text table with edge marks.
+
+    ``stats``: ``{"adam": ..., "adamw": ...}``. One line per statistic (``*`` = placement-free),
+    Adam+L2's slope (the same in both parameterisations), AdamW's in the paper's and in slide 8's
+    lambda, each with its seed-bootstrap std and one mark per row from the smallest rate:
+    ``v`` censored low, ``^`` censored high (`edge_marks`), ``.`` inside the grid.
+    """
+
+    def marks(s: dict) -> str:
+        return "".join({"low": "v", "high": "^", "": "."}[e] for e in s["censored"])
+
+    lines = [
+        "slope of the picked decay against α, decades per decade; ± seed bootstrap std (the same in",
+        "both parameterisations); * = needs no placement of λ = 0; per row from the smallest α:",
+        "v = censored low (λ = 0, or the smallest λ while λ = 0 is better), ^ = the row's largest λ,",
+        ". = inside the grid",
+        f"{'':36s}{METHOD_LABELS['adam'] + ' (both)':>24s}   "
+        f"{METHOD_LABELS['adamw'] + ': paper λ':>14s} {'slide 8 λ':>10s}",
+    ]
+    for name in STATISTICS:
+        a, w = stats["adam"][name], stats["adamw"][name]
+        lines.append(
+            f"{('* ' if name in PLACEMENT_FREE else '  ') + name:36s}"
+            f"{signed(a['slope']):>8s} ± {a['boot_sd']:.2f} [{marks(a)}]   "
+            f"{signed(w['slope']):>8s} {signed(w['slope_torch']):>10s} ± {w['boot_sd']:.2f} "
+            f"[{marks(w)}]"
+        )
+    return "\n".join(lines)

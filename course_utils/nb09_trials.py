@@ -6,7 +6,8 @@ search space, and records the validation accuracy every ``1 / evals_per_epoch`` 
 of `course_utils.runs`: a frozen config whose file name names every setting, the device, the
 thread count and the torch version; one JSON file per finished trial, written atomically
 (`course_utils.runs.write_result`); a file that cannot be used is named on stderr and recomputed;
-``workers=2`` trains the missing trials in two processes.
+``workers=2`` trains the missing trials in two processes (`course_utils.runs.train_in_pool`, the
+pool `course_utils.runs.run_experiment` uses).
 
 Validation images (held out of the training images, `course_utils.data.holdout_split`) decide
 every choice. The test set is read only by trials marked ``test=True``: the re-runs of the
@@ -20,12 +21,10 @@ from __future__ import annotations
 
 import json
 import math
-import multiprocessing
 import os
 import sys
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -37,7 +36,7 @@ from course_utils.cli import limit_threads
 from course_utils.data import holdout_split, iterate_minibatches, load_fashion_mnist
 from course_utils.models import make_mlp
 from course_utils.paths import results_dir
-from course_utils.runs import DEVICES, SUBSET_SEED, torch_version, write_result
+from course_utils.runs import DEVICES, SUBSET_SEED, torch_version, train_in_pool, write_result
 from course_utils.training import evaluate
 
 RESULTS_DIR = results_dir("09_benchmarking")
@@ -288,19 +287,6 @@ def read_trial(path: Path, cfg: TrialConfig) -> dict | None:
     return result
 
 
-_WORKER_DATA = None
-
-
-def _init_worker() -> None:
-    global _WORKER_DATA
-    torch.set_num_threads(1)
-    _WORKER_DATA = load_data("cpu")
-
-
-def _train_in_worker(cfg: TrialConfig, path: str) -> None:
-    write_result(Path(path), run_trial(cfg, _WORKER_DATA))
-
-
 def run_trials(
     configs: Sequence[TrialConfig],
     out_dir: str | os.PathLike = RESULTS_DIR,
@@ -324,11 +310,7 @@ def run_trials(
     missing = [c for c, s in zip(configs, stored) if s is None]
     pooled = [c for c in missing if c.device == "cpu"] if workers > 1 else []
     if len(pooled) > 1:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker) as pool:
-            futures = [pool.submit(_train_in_worker, c, str(out / f"{c.name}.json")) for c in pooled]
-            for future in as_completed(futures):
-                future.result()
+        train_in_pool(run_trial, pooled, out, workers)
     results = []
     for cfg, path, result in zip(configs, paths, stored):
         loaded = result is not None

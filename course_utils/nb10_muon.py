@@ -7,6 +7,8 @@
   have axis-aligned scales (kappa = 100), and the same problem with the inputs rotated,
   X' = Q X. Its solution is W* Q^T, and from W = 0 a method that is invariant to this
   right-orthogonal map runs W'_t = W_t Q^T exactly (`rotation_race`, `invariance_gaps`);
+* `step_cosines`: how closely Shampoo's step (and diagonal Adagrad's, and the gradient) points
+  along full-matrix Adagrad's when all see the same gradients;
 * `make_rotation_panel`: sliders for the rotation angle and Muon's Newton-Schulz steps.
 
 Every update runs `course_utils.optimizers` (muon_update, adam_update, sign_descent_update,
@@ -24,6 +26,7 @@ from course_utils.checkers import compare
 from course_utils.nb02_demos import full_matrix_adagrad_update
 from course_utils.optimizers import (
     MUON_COEFFICIENTS,
+    adagrad_update,
     adam_update,
     muon_update,
     shampoo_update,
@@ -213,13 +216,17 @@ def invariance_gaps(angle_deg: float = 45.0, steps: int = RACE_STEPS) -> dict:
     return gaps
 
 
-@functools.lru_cache(maxsize=8)
-def tuned_race_lrs(data_seed: int = 0) -> dict:
-    """Each method's step size from `RACE_LR_GRID`: the lowest `race_score` on the aligned problem."""
+@functools.lru_cache(maxsize=64)
+def tuned_race_lr(method: str, data_seed: int = 0) -> float:
+    """``method``'s step size from `RACE_LR_GRID`: the lowest `race_score` on the aligned problem."""
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging grid point scores inf
-        return {m: min(RACE_LR_GRID, key=lambda lr: race_score(race_runs(m, (0.0,), lr=lr,
-                                                                         data_seed=data_seed)[0][0]))
-                for m in RACE_METHODS}
+        return min(RACE_LR_GRID, key=lambda lr: race_score(race_runs(method, (0.0,), lr=lr,
+                                                                     data_seed=data_seed)[0][0]))
+
+
+def tuned_race_lrs(data_seed: int = 0) -> dict:
+    """Every race method's step size, tuned by one rule (`tuned_race_lr`)."""
+    return {m: tuned_race_lr(m, data_seed) for m in RACE_METHODS}
 
 
 def race_score(losses) -> float:
@@ -235,6 +242,36 @@ def rotation_race(angle_deg: float = 45.0, ns_steps: int = 5, data_seed: int = 0
     lrs = tuned_race_lrs(data_seed)
     return {m: tuple(race_runs(m, (0.0, angle_deg), ns_steps, lr=lrs[m], data_seed=data_seed)[0])
             for m in RACE_METHODS}
+
+
+def _cosine(a, b) -> float:
+    a, b = np.ravel(a), np.ravel(b)
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def step_cosines(angle_deg: float = 45.0, data_seed: int = 0, eps: float = 1e-10) -> dict:
+    """{name: cosine per step between that step and full-matrix Adagrad's} on the race problem.
+
+    Every method sees the same gradients: those along GD's run (its tuned step size), a path that
+    belongs to none of the methods compared. Each keeps its own accumulator, all with the same
+    ``eps``: full-matrix Adagrad (F + eps I)^(-1/2) vec(G), Shampoo L^(-1/4) G R^(-1/4),
+    diagonal Adagrad G / sqrt(sum G^2 + eps), and the gradient G itself.
+    """
+    X0, Y = race_data(data_seed)
+    X = input_rotation(angle_deg) @ X0
+    _, path = race_runs("gd", (angle_deg,), lr=tuned_race_lr("gd", data_seed), data_seed=data_seed)
+    d = RACE_M * RACE_N
+    zero = np.zeros((RACE_M, RACE_N))
+    F, L, R, D = np.zeros((d, d)), [], [], []
+    out: dict = {"Shampoo": [], "diagonal Adagrad": [], "gradient": []}
+    for W in path[:-1, 0]:
+        g = _loss_and_grad(W, X, Y)[1]
+        full, F = full_matrix_adagrad_update(zero.reshape(d), g.reshape(d), F, 1.0, eps=eps)
+        (shampoo,), L, R = shampoo_update([zero], [g], L, R, lr=1.0, eps=eps)
+        (diagonal,), D = adagrad_update([zero], [g], D, lr=1.0, eps=eps)
+        for name, step in (("Shampoo", shampoo), ("diagonal Adagrad", diagonal), ("gradient", -g)):
+            out[name].append(_cosine(step, full))
+    return {name: np.array(c) for name, c in out.items()}
 
 
 PANEL_ANGLES = np.arange(0.0, 90.1, 2.5)

@@ -31,9 +31,10 @@ import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, fields, replace
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -339,8 +340,42 @@ def _init_worker() -> None:
     _WORKER_DATA = load_data("cpu")
 
 
-def _train_in_worker(config: RunConfig, path: str) -> None:
-    write_result(Path(path), run_one(config, _WORKER_DATA, progress=False))
+def _train_in_worker(train: Callable, config, path: str) -> None:
+    write_result(Path(path), train(config, _WORKER_DATA))
+
+
+def train_in_pool(
+    train: Callable,
+    configs: Sequence,
+    out: Path,
+    workers: int,
+    on_done: Callable[[], object] | None = None,
+) -> None:
+    """Train ``configs`` in ``workers`` new processes; write each result to ``out/<name>.json``.
+
+    The worker pool of `run_experiment` and `course_utils.nb09_trials.run_trials`. Each process
+    is started fresh ("spawn"), sets torch to one thread and loads the CPU data (`load_data`)
+    once; it then calls ``train(config, data)`` for the configs it is given and writes the
+    returned dict with `write_result` under the config's ``name``. ``train`` must be picklable:
+    a module-level function (or a ``functools.partial`` of one) taking ``(config, data)``.
+    ``on_done()`` is called in this process after each finished config (a progress bar's
+    update). The first error raised by a config cancels the configs not yet started and is
+    raised here.
+    """
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker) as pool:
+        futures = [
+            pool.submit(_train_in_worker, train, c, str(out / f"{c.name}.json")) for c in configs
+        ]
+        try:
+            for future in as_completed(futures):
+                future.result()
+                if on_done is not None:
+                    on_done()
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
 
 
 def _check_configs(configs: Sequence[RunConfig]) -> None:
@@ -351,20 +386,6 @@ def _check_configs(configs: Sequence[RunConfig]) -> None:
     if len(set(names)) != len(names):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         raise ValueError(f"Duplicate runs in configs: {', '.join(duplicates)}.")
-
-
-def _train_in_pool(missing: Sequence[RunConfig], out: Path, workers: int, bar) -> None:
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker) as pool:
-        futures = [pool.submit(_train_in_worker, c, str(out / f"{c.name}.json")) for c in missing]
-        try:
-            for future in as_completed(futures):
-                future.result()
-                bar.update()
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
 
 
 def run_experiment(
@@ -396,7 +417,7 @@ def run_experiment(
             c for c, p in zip(configs, paths) if c.device == "cpu" and (force or not p.exists())
         ]
         if workers > 1 and len(pooled) > 1:
-            _train_in_pool(pooled, out, workers, bar)
+            train_in_pool(partial(run_one, progress=False), pooled, out, workers, bar.update)
             bar.reset()
             force = False
         results = []

@@ -13,7 +13,9 @@ that a paired comparison removes.
   can detect (the smallest true difference found with probability ``power``), and how many seeds
   a target gap needs;
 * `null_range`: how far apart the best and the worst of ``k`` identical methods land, the
-  reference a ranking must beat; `binomial_se`: the sampling noise of an accuracy on ``n`` items.
+  reference a ranking must beat; `binomial_se`: the sampling noise of an accuracy on ``n`` items;
+* `mcnemar_difference`, `paired_item_se`: two models scored on the same test items, the noise of
+  their difference from the items they disagree on (McNemar).
 
 t quantiles and tail probabilities come from `scipy.stats` (the central and the noncentral t).
 """
@@ -239,3 +241,64 @@ def binomial_se(p: float, n: int) -> float:
     if not 0.0 <= p <= 1.0 or n < 1:
         raise ValueError(f"need 0 <= p <= 1 and n >= 1, got p={p!r}, n={n!r}.")
     return math.sqrt(p * (1 - p) / n)
+
+
+def mcnemar_difference(wrong_a: Sequence[bool], wrong_b: Sequence[bool]) -> dict:
+    """Two models scored on the *same* items: ``a - b`` in error rate, with the image-sampling
+    noise of that difference (McNemar's paired comparison).
+
+    ``wrong_a[i]``, ``wrong_b[i]``: whether each model gets item ``i`` wrong. Items both models get
+    right or both get wrong do not change the difference; only the discordant ones do: ``b``
+    items only ``a`` gets wrong, ``c`` items only ``b`` gets wrong. Then the difference is
+    ``(b - c) / n`` and its standard error (the items a random sample of ``n``) is
+    ``sqrt(b + c - (b - c)^2 / n) / n``, far below the unpaired ``sqrt(2 p (1 - p) / n)`` when the
+    models agree on most items. ``p_exact`` is McNemar's exact two-sided test: under "no
+    difference" each discordant item is ``a``'s error or ``b``'s with probability 1/2, so ``b`` is
+    Binomial(``b + c``, 1/2). Returns ``n``, ``b``, ``c``, ``diff``, ``se``, ``z`` and ``p_exact``.
+    """
+    a = np.asarray(wrong_a)
+    b_ = np.asarray(wrong_b)
+    if a.ndim != 1 or a.shape != b_.shape or len(a) < 1:
+        raise ValueError(
+            f"wrong_a and wrong_b must be 1-D and of the same length, got {a.shape} and {b_.shape}."
+        )
+    if not (np.isin(a, (0, 1)).all() and np.isin(b_, (0, 1)).all()):
+        raise ValueError("wrong_a and wrong_b must hold booleans (or 0/1), one per item.")
+    a, b_ = a.astype(bool), b_.astype(bool)
+    n = len(a)
+    b = int(np.sum(a & ~b_))
+    c = int(np.sum(~a & b_))
+    diff = (b - c) / n
+    se = math.sqrt(max(b + c - (b - c) ** 2 / n, 0.0)) / n
+    z = diff / se if se > 0 else (math.copysign(math.inf, diff) if diff else 0.0)
+    p_exact = float(sps.binomtest(b, b + c, 0.5).pvalue) if b + c else 1.0
+    return {"n": n, "b": b, "c": c, "diff": diff, "se": se, "z": z, "p_exact": p_exact}
+
+
+def paired_item_se(wrong_a: np.ndarray, wrong_b: np.ndarray) -> dict:
+    """Seeds x items: the item-sampling standard error of the seed-averaged difference ``a - b``.
+
+    ``wrong_a[s, i]``: whether model ``a`` trained with seed ``s`` gets item ``i`` wrong (seed
+    ``s`` of ``b`` paired with it). The mean difference in error rate over seeds is the mean over
+    items of ``d_i``, the per-item difference averaged over seeds; its standard error, the items
+    a random sample, is ``sd(d_i) / sqrt(n)``. With one seed this is `mcnemar_difference`'s SE.
+    This is the noise a new draw of test items would add, for these trained models; the seed
+    standard error is the noise of retraining on the same items. Returns ``diff``, ``se``,
+    ``n_items``, ``n_seeds`` and the per-seed `mcnemar_difference` results (``per_seed``).
+    """
+    a = np.asarray(wrong_a)
+    b = np.asarray(wrong_b)
+    if a.ndim != 2 or a.shape != b.shape:
+        raise ValueError(
+            f"wrong_a and wrong_b must be seeds x items of one shape, got {a.shape} and {b.shape}."
+        )
+    per_seed = [mcnemar_difference(x, y) for x, y in zip(a, b)]
+    d = a.astype(float).mean(axis=0) - b.astype(float).mean(axis=0)
+    n = d.size
+    return {
+        "diff": float(d.mean()),
+        "se": float(d.std(ddof=0) / math.sqrt(n)),
+        "n_items": n,
+        "n_seeds": a.shape[0],
+        "per_seed": per_seed,
+    }

@@ -270,7 +270,8 @@ def test_placement_free_statistics_do_not_move_with_the_zero_column(zero_at):
     assert moved != pytest.approx(default)
     fixed = stats["best positive λ"]
     assert stats["best λ (λ=0 one step below)"]["censored"][:2] == ["low", "low"]
-    assert fixed["censored"][:2] == ["", ""]
+    # the lowest row's best positive decay is the smallest one while lam = 0 beats it: censored low
+    assert fixed["censored"][:2] == ["low", ""]
     assert fixed["slope"] == pytest.approx(
         st.decoupling_statistics(grids["adamw"], n_boot=20)["best positive λ"]["slope"]
     )
@@ -316,10 +317,11 @@ def test_figures_draw_with_marked_best_cells():
     grids = wd.grid_errors(_fake_results(SPEC5, _coupled_and_separable), SPEC5)
     fig = figs.plot_heatmaps(grids)
     heat_axes = fig.axes[:2]
-    for ax in heat_axes:
+    for ax, per_cell in zip(heat_axes, (1, 2)):  # AdamW's cells also print slide 8's lambda
         red = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_linewidth() > 3]
         assert len(red) == 1
-        assert len(ax.texts) == 25
+        assert len(ax.texts) == 25 * per_cell
+    assert "λ/α=1" in [t.get_text() for t in heat_axes[1].texts]  # lam 1e-3 at alpha 1e-3
     fig2 = figs.plot_torch_coordinates(grids["adamw"])
     assert fig2.axes[1].get_xscale() == "log"
     stats = {m: st.decoupling_statistics(g, n_boot=20) for m, g in grids.items()}
@@ -378,7 +380,9 @@ def test_torch_slopes_are_the_paper_slopes_shifted_for_adamw_only():
             assert s["slope_torch"] == pytest.approx(s["slope"] - shift)
     # the separable AdamW grid (best lam fixed): flat in the paper's lam, -1 in torch's weight_decay
     best = st.decoupling_statistics(grids["adamw"], n_boot=20)["best positive λ"]
-    assert best["slope"] == pytest.approx(0.0, abs=1e-9) and best["slope_torch"] == pytest.approx(-1.0)
+    assert best["slope"] == pytest.approx(0.0, abs=1e-9) and best["slope_torch"] == pytest.approx(
+        -1.0
+    )
 
 
 def test_best_cell_frequency_separates_a_clear_winner_from_near_equals():
@@ -391,3 +395,97 @@ def test_best_cell_frequency_separates_a_clear_winner_from_near_equals():
     flat = 15 + rng.normal(0, 0.3, (2, 3, 4))
     freq = st.best_cell_frequency(wd.Grid("adam", lrs, decays, flat, (0, 1, 2, 3)), n_boot=200)
     assert max(freq.values()) < 0.9 and sum(freq.values()) == pytest.approx(1.0)
+
+
+# ------------------------------------------------------------------ the extension (censored top rows)
+
+SPEC_EXT = wd.GridSpec(
+    lrs=SPEC5.lrs,
+    decays=SPEC5.decays,
+    seeds=SPEC5.seeds,
+    extension=(("adamw", 2e-3, 1.0), ("adamw", 4e-3, 1.0), ("adamw", 4e-3, 10.0)),
+)
+
+
+def _best_decay_grows(method, lr, lam, seed):
+    """AdamW's best log10(lam) = -2 + 3 log10(lr / 1e-3): the top rows want 1e-1 or more."""
+    x = math.log10(lam) if lam > 0 else -7.0
+    target = -2.0 + 3 * math.log10(lr / 1e-3) if method == "adamw" else -3.0
+    return 15 + 0.5 * (x - target) ** 2 + 0.01 * seed
+
+
+def test_grid_spec_extension_counts_configs_and_rejects_bad_cells():
+    assert SPEC_EXT.n_runs == SPEC5.n_runs + 3 * 4
+    assert len(wd.grid_configs(SPEC_EXT)) == SPEC_EXT.n_runs
+    assert SPEC_EXT.all_decays("adamw") == (0.0, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)
+    assert SPEC_EXT.all_decays("adam") == SPEC5.decays["adam"]
+    ran = SPEC_EXT.ran("adamw")
+    assert ran.shape == (5, 7) and ran.sum() == 25 + 3 and ran[4, 6] and not ran[3, 6]
+    for bad, message in (
+        (("adamw", 3e-3, 1.0), "rates"),
+        (("adamw", 4e-3, 1e-2), "above the largest"),
+        (("sgd", 4e-3, 1.0), "method"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            wd.GridSpec(lrs=SPEC5.lrs, decays=SPEC5.decays, extension=(bad,))
+    assert wd.CI_SPEC.n_runs == 180 + 2 * 4  # the grid plus one larger decay for two top rows
+    assert wd.CI_SPEC.ran("adamw")[-2:, -1].all() and not wd.CI_SPEC.ran("adamw")[:-2, -1].any()
+
+
+def test_extension_uncensors_the_top_rows_and_raises_their_slope():
+    grids = wd.grid_errors(_fake_results(SPEC_EXT, _best_decay_grows), SPEC_EXT)
+    adamw = grids["adamw"]
+    assert adamw.errors.shape == (5, 7, 4)
+    assert np.isnan(adamw.errors[~adamw.ran]).all() and np.isfinite(adamw.errors[adamw.ran]).all()
+    assert list(adamw.last_ran) == [4, 4, 4, 5, 6]
+    rect = adamw.rectangle(5)
+    assert rect.errors.shape == (5, 5, 4) and rect.ran.all()
+    before = st.decoupling_statistics(rect, n_boot=20)["best positive λ"]
+    after = st.decoupling_statistics(adamw, n_boot=20)["best positive λ"]
+    assert before["censored"][-2:] == ["high", "high"]  # the rectangle caps the top rows
+    assert "high" not in after["censored"][:-1] and after["slope"] > before["slope"] + 0.3
+    # a cell not run never wins, and the heatmap draws it as not run
+    assert wd.best_cell(adamw) in {(i, j) for i, j in zip(*np.nonzero(adamw.ran))}
+    fig = figs.plot_heatmaps(grids)
+    assert sum(t.get_text() == "not run" for t in fig.axes[1].texts) == (~adamw.ran).sum()
+    plt.close(fig)
+    for f in (
+        figs.plot_torch_coordinates(adamw),
+        figs.plot_best_decay(
+            grids, {m: st.decoupling_statistics(g, n_boot=5) for m, g in grids.items()}
+        ),
+    ):
+        f.canvas.draw()
+        plt.close(f)
+
+
+def test_command_line_prints_the_placement_free_table(monkeypatch, capsys):
+    import course_utils.nb08_cli as cli
+
+    def fake_run_grid(configs, out, workers, progress):
+        spec = wd.GridSpec(
+            **{
+                **wd.CI_SPEC.to_dict(),
+                "device": configs[0].device,
+                "extension": wd.CI_SPEC.extension,
+            }
+        )
+
+        def noisy(method, lr, lam, seed):  # seed noise that differs between cells
+            jitter = np.random.default_rng([seed, int(1e6 * lr), int(1e6 * lam)]).normal(0, 0.2)
+            return _coupled_and_separable(method, lr, lam, seed) + jitter
+
+        return _fake_results(spec, noisy)
+
+    monkeypatch.setattr(cli, "run_grid", fake_run_grid)
+    assert cli.main(["--size", "ci", "--device", "cpu", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    for text in (
+        "* best positive λ",
+        "slide 8 λ",
+        "row winners",
+        "gain from the row's best decay",
+        "seed resamples",
+        "best Adam+L2",
+    ):
+        assert text in out, text

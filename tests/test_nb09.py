@@ -92,6 +92,20 @@ def test_trials_are_stored_reloaded_and_a_corrupt_file_is_recomputed(tmp_path, d
     assert third[0]["history"]["val_acc"] == first[0]["history"]["val_acc"]  # reproducible
 
 
+def test_two_processes_give_the_same_trials_as_one(tmp_path, data):
+    # run_trials' pool is runs.train_in_pool, shared with run_experiment.
+    cfgs = [_tiny(), _tiny(seed=1, test=True), _tiny(lr=0.2)]
+    pooled = T.run_trials(cfgs, tmp_path / "pool", workers=2)
+    alone = T.run_trials(cfgs, tmp_path / "one", data=data)
+    assert [r["loaded"] for r in pooled] == [False] * 3
+    for a, b in zip(pooled, alone):
+        assert a["history"]["val_acc"] == b["history"]["val_acc"]
+        assert a["history"]["train_loss"] == b["history"]["train_loss"]
+        assert a["test"] == b["test"]
+    again = T.run_trials(cfgs, tmp_path / "pool", workers=2)
+    assert [r["loaded"] for r in again] == [True] * 3
+
+
 def test_a_diverging_trial_is_marked(data):
     cfg = T.TrialConfig("mlp", "sgd", 10.0, 0.99, 0.0, 0.0, epochs=2, train_subset=512, n_val=512)
     result = T.run_trial(cfg, data)

@@ -7,6 +7,8 @@
 * Shampoo: exact memory; a step much cheaper than full-matrix Adagrad's (timing, wide margins);
 * the rotation race: GD, Newton, full-matrix Adagrad, Shampoo and Muon are invariant at every
   angle, Adam and signum are not (except at 0 and 90 degrees, a permutation with signs);
+  Shampoo's steps point only loosely along full-matrix Adagrad's, the same at every angle, while
+  diagonal Adagrad's agreement falls with the rotation;
 * the panel: every slider setting draws without error;
 * Fashion-MNIST: the runner's rules (log-uniform box draws, caching, Muon on the hidden matrices);
   the control (AdamW with the hybrid's two rates) is level with AdamW and behind Muon + AdamW at
@@ -261,6 +263,18 @@ def test_rotation_race_ranking_over_problems_and_angles(data_seed, angle):
     assert abs(score["sign"][1] - score["sign"][0]) < 0.3
     assert abs(score["muon"][0] - score["gd"][0]) < 0.5  # Muon and GD close by mean loss
     assert np.log10(race["muon"][0][-1] / race["gd"][0][-1]) < 0  # Muon ahead at t = 100
+
+
+@pytest.mark.parametrize("data_seed", [0, 1, 2, 3, 4, 5])
+@pytest.mark.parametrize("angle", [20.0, 45.0, 70.0])
+def test_shampoo_steps_are_related_to_full_matrix_and_invariant_diagonal_ones_are_not(data_seed, angle):
+    aligned = {k: np.median(c) for k, c in muon.step_cosines(0.0, data_seed).items()}
+    rotated = {k: np.median(c) for k, c in muon.step_cosines(angle, data_seed).items()}
+    assert abs(aligned["Shampoo"] - rotated["Shampoo"]) < 1e-6
+    assert 0.3 < aligned["Shampoo"] < 0.8
+    assert rotated["diagonal Adagrad"] < min(aligned["diagonal Adagrad"], rotated["Shampoo"])
+    first = muon.step_cosines(0.0, data_seed)
+    assert first["gradient"][0] > 1 - 1e-9 and first["Shampoo"][0] < 0.9
 
 
 def test_nesterov_buffer_is_less_lopsided_than_one_gradient():

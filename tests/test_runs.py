@@ -1,6 +1,7 @@
 """The shared runner: one JSON per run, resumable, corrupt files recomputed, keys that never mix."""
 
 import json
+import os
 
 import pytest
 import torch
@@ -138,6 +139,49 @@ def test_two_processes_give_the_same_runs_as_one(tmp_path, small_data):
         assert a["history"]["train_loss"] == b["history"]["train_loss"]
     again = run_experiment(configs, tmp_path / "pool", progress=False, workers=2)
     assert [r["loaded"] for r in again] == [True, True]
+
+
+def _probe(config, data):
+    """Stands in for a training function in the pool: reports what the worker was given."""
+    if config.seed == 99:
+        raise RuntimeError("probe failure")
+    X_train, y_train, X_test, y_test = data
+    return {
+        "seed": config.seed,
+        "pid": os.getpid(),
+        "threads": torch.get_num_threads(),
+        "data_id": id(data),
+        "sizes": [len(X_train), len(y_train), len(X_test), len(y_test)],
+        "devices": sorted({t.device.type for t in data}),
+        "checksum": float(X_train[:100].double().sum()),
+    }
+
+
+def test_the_shared_pool_gives_each_worker_one_thread_and_the_data_loaded_once(tmp_path):
+    # train_in_pool serves run_experiment and nb09_trials.run_trials; its initialiser sets one
+    # torch thread (the default is one per core) and loads the CPU data once per process.
+    configs = [tiny("adam", seed=s) for s in range(4)]
+    done = []
+    runs.train_in_pool(_probe, configs, tmp_path, workers=2, on_done=lambda: done.append(1))
+    got = [json.loads((tmp_path / f"{c.name}.json").read_text()) for c in configs]
+    assert len(done) == 4 and [g["seed"] for g in got] == [0, 1, 2, 3]
+    assert all(g["pid"] != os.getpid() for g in got)
+    assert all(g["threads"] == 1 for g in got)
+    assert all(g["sizes"] == [60_000, 60_000, 10_000, 10_000] for g in got)
+    assert all(g["devices"] == ["cpu"] for g in got)
+    X_train = runs.load_data("cpu")[0]
+    assert all(g["checksum"] == float(X_train[:100].double().sum()) for g in got)
+    data_ids = {}
+    for g in got:
+        data_ids.setdefault(g["pid"], set()).add(g["data_id"])
+    assert all(len(ids) == 1 for ids in data_ids.values())  # one data load per process
+
+
+def test_the_shared_pool_raises_a_workers_error(tmp_path):
+    configs = [tiny("adam", seed=s) for s in (0, 99, 1)]
+    with pytest.raises(RuntimeError, match="probe failure"):
+        runs.train_in_pool(_probe, configs, tmp_path, workers=2)
+    assert not (tmp_path / f"{configs[1].name}.json").exists()
 
 
 def test_device_threads_and_torch_version_are_in_the_key():

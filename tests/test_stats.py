@@ -169,3 +169,58 @@ def test_binomial_se():
     assert st.binomial_se(0.886, 10_000) == pytest.approx(0.00318, abs=1e-5)
     with pytest.raises(ValueError):
         st.binomial_se(1.2, 10)
+
+
+def test_mcnemar_difference_by_hand():
+    # 20 images: a alone gets 5 wrong, b alone none, both get 2 wrong, the other 13 both right
+    a = [1] * 5 + [1, 1] + [0] * 13
+    b = [0] * 5 + [1, 1] + [0] * 13
+    out = st.mcnemar_difference(a, b)
+    assert (out["n"], out["b"], out["c"]) == (20, 5, 0)
+    assert out["diff"] == pytest.approx(0.25)  # 7/20 - 2/20
+    assert out["se"] == pytest.approx(math.sqrt(5 - 25 / 20) / 20)  # 0.0968
+    assert out["p_exact"] == pytest.approx(2 * 0.5**5)  # both tails of Binomial(5, 1/2) at 5, 0
+    same = st.mcnemar_difference(a, a)
+    assert same["diff"] == 0 and same["se"] == 0 and same["p_exact"] == 1.0
+
+
+def test_mcnemar_exact_p_is_the_binomial_tail():
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        a = rng.random(300) < 0.2
+        b = np.where(rng.random(300) < 0.9, a, ~a)
+        out = st.mcnemar_difference(a, b)
+        k, m = out["b"], out["b"] + out["c"]
+        tail = sum(math.comb(m, i) for i in range(min(k, m - k) + 1)) / 2**m
+        assert out["p_exact"] == pytest.approx(min(1.0, 2 * tail))
+
+
+def test_mcnemar_se_matches_a_simulation_of_new_test_sets():
+    # each new test image: only a wrong with prob 0.04, only b wrong 0.03, else no difference
+    rng = np.random.default_rng(0)
+    n, reps = 2000, 4000
+    u = rng.random((reps, n))
+    a = u < 0.04 + 0.10  # 0.10: both wrong
+    b = (u >= 0.04) & (u < 0.04 + 0.03 + 0.10)
+    results = [st.mcnemar_difference(x, y) for x, y in zip(a, b)]
+    diffs = np.array([r["diff"] for r in results])
+    ses = np.array([r["se"] for r in results])
+    assert diffs.mean() == pytest.approx(0.01, abs=0.001)
+    assert ses.mean() == pytest.approx(diffs.std(), rel=0.05)
+    # far below the unpaired SE of two error rates of ~14 %
+    assert ses.mean() < 0.6 * math.sqrt(2 * 0.14 * 0.86 / n)
+
+
+def test_paired_item_se_averages_seeds_over_items():
+    rng = np.random.default_rng(2)
+    a = rng.random((4, 500)) < 0.15
+    b = np.where(rng.random((4, 500)) < 0.9, a, ~a)
+    out = st.paired_item_se(a, b)
+    assert out["n_seeds"] == 4 and out["n_items"] == 500 and len(out["per_seed"]) == 4
+    assert out["diff"] == pytest.approx(np.mean([r["diff"] for r in out["per_seed"]]))
+    one = st.paired_item_se(a[:1], b[:1])
+    assert one["se"] == pytest.approx(out["per_seed"][0]["se"])
+    with pytest.raises(ValueError):
+        st.paired_item_se(a, b[:, :10])
+    with pytest.raises(ValueError):
+        st.mcnemar_difference([0, 2], [0, 1])
