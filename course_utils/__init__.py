@@ -11,7 +11,7 @@ Lesson modules, named after their notebook (``nbNN_topic``): ``nb00_environment`
 ``nb05_exercises``, ``nb06_theory``, ``nb06_problem``, ``nb06_figures``, ``nb06_theory_panel``,
 ``nb06_sgd``, ``nb06_exercises``, ``nb07_experiment``,
 ``nb07_stats``, ``nb07_timing``, ``nb07_figures``, ``nb08_weight_decay``, ``nb08_stats``,
-``nb08_figures``, ``nb08_cli``, ``nb08_exercises``, ``nb09_trials``, ``nb09_study``,
+``nb08_figures``, ``nb08_cli``, ``nb08_exercises``, ``nb08_rerun``, ``nb09_trials``, ``nb09_study``,
 ``nb09_budget``, ``nb09_inclusion``, ``nb09_timing``, ``nb09_figures``, ``nb09_panel``,
 ``nb09_exercises``, ``nb10_sign``, ``nb10_norms``, ``nb10_muon``,
 ``nb10_fashion``, ``nb10_exercises``.

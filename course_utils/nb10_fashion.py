@@ -8,6 +8,8 @@
   each), the points shifted by a fixed offset per contender, scored by the last epoch's
   validation accuracy; the winner re-run on fresh, paired seeds (the same initial network and
   batch order for both contenders);
+* `rate_scan`: one hyperparameter of a winner moved, e.g. beyond the edge of its box, scored as
+  the search scores;
 * `time_optimizer_steps`: the seconds of one ``optimizer.step()`` per contender, interleaved
   repeats, minimum and spread.
 
@@ -181,6 +183,17 @@ def random_search(name: str, size: str | dict = "small", search_seed: int = SEAR
               for hp in sample_box(SEARCH_BOXES[name], spec["trials"], shift)]
     best_hp, best_acc = max(trials, key=lambda t: t[1])
     return {"trials": trials, "best": best_hp, "best_acc": best_acc}
+
+
+def rate_scan(name: str, hp: dict, key: str, values, size: str | dict = "small",
+              seed: int = SEARCH_SEED) -> dict:
+    """{value: last validation accuracy} of ``name`` with ``hp`` but ``hp[key]`` set to each value.
+
+    Scored as `random_search` scores (on ``seed``, the search seed by default): for checking
+    whether a winner at the edge of its box would have done better beyond it.
+    """
+    spec = SIZES[size] if isinstance(size, str) else size
+    return {v: final_val_acc(train(name, {**hp, key: v}, seed, spec)) for v in values}
 
 
 def confirm(name: str, hp: dict, size: str | dict = "small") -> dict:

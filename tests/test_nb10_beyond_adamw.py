@@ -12,7 +12,7 @@
 * the panel: every slider setting draws without error;
 * Fashion-MNIST: the runner's rules (log-uniform box draws, caching, Muon on the hidden matrices);
   the control (AdamW with the hybrid's two rates) is level with AdamW and behind Muon + AdamW at
-  another search seed and another size.
+  another search seed and another size, and a rest rate below its box gains it nothing.
 """
 
 import matplotlib
@@ -178,6 +178,22 @@ def test_the_gap_is_muons_not_the_second_rates(setting):
     fashion.plot_val_curves(ax, tuned)
     assert len(ax.get_legend().get_texts()) == 3
     plt.close(fig)
+
+
+@pytest.mark.parametrize("setting", [
+    dict(search_seed=0),  # the notebook's study
+    dict(search_seed=1),  # another search: other network and batch order for every trial
+    dict(search_seed=0, train_subset=2500, epochs=2),  # a smaller, shorter study
+])
+def test_the_controls_rest_rate_gains_nothing_below_its_box(setting):
+    size = {**fashion.SIZES["small"], "seeds": (5, 6, 7)}
+    size.update({k: v for k, v in setting.items() if k != "search_seed"})
+    search = fashion.random_search("adamw-2lr", size, setting["search_seed"])
+    below_box = (1e-5, 3e-5, 6e-5)
+    assert max(below_box) < fashion.SEARCH_BOXES["adamw-2lr"]["adamw_lr"][0]
+    scan = fashion.rate_scan("adamw-2lr", search["best"], "adamw_lr", below_box, size, setting["search_seed"])
+    seed_sd = np.std(fashion.confirm("adamw-2lr", search["best"], size)["val_acc"], ddof=1)
+    assert max(scan.values()) - search["best_acc"] < 0.5 * seed_sd  # well within the seed noise
 
 
 def test_a_run_is_cached_and_read_back(tmp_path, monkeypatch):
