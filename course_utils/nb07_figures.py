@@ -11,7 +11,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from course_utils.nb07_experiment import group_results, implementation_gaps
-from course_utils.nb07_timing import timing_summary
 from course_utils.plotting import OPTIMIZER_COLORS, log_axis
 
 
@@ -91,61 +90,135 @@ def plot_comparison(results: Sequence[dict], by: Sequence[str] | None = None, fi
 
 
 def plot_timing(timing: dict, fig=None):
-    """Seconds per epoch, interleaved in one process: whole epoch, training, optimizer step.
+    """Seconds per epoch, interleaved in one process: every repeat, and paired differences.
 
-    Bars are the fastest repeat (other programs only add time: the minimum is the least disturbed
-    measurement); the black ranges run from the fastest to the slowest repeat, on the epoch and on
-    the step. The hatched part of each training bar is the time inside ``optimizer.step()``. The
-    title names the device, threads and torch version.
+    Left: every repeat's whole epoch, training part and ``optimizer.step()`` per optimizer (one
+    dot each), the median as a bar across the dots. Right: each repeat's training part and step
+    minus SGD's *in the same repeat* (`paired_cost`), and AdamW minus Adam, labelled with the
+    median step difference and its range over the repeats. The title names the device, threads
+    and torch version.
     """
     import matplotlib.pyplot as plt
 
     if fig is None:
-        fig = plt.figure(figsize=(9, 4.8))
-    ax = fig.subplots()
-    rows = timing_summary(timing)
-    names = list(rows)
-    x = np.arange(len(names))
-    width = 0.38
+        fig = plt.figure(figsize=(11.5, 4.8))
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.15]})
+    names = list(timing["epoch"])
+    parts = (("epoch", "whole epoch", "o", 0.35), ("train", "training", "o", 1.0))
+    offsets = {"epoch": -0.25, "train": 0.0, "step": 0.25}
+    spread = np.linspace(-0.06, 0.06, len(timing["epoch"][names[0]]))
 
-    def col(key):
-        return np.array([rows[n][key] for n in names])
+    def dots(ax, x, values, color, marker, alpha, label=None, hollow=False):
+        values = np.asarray(values)
+        face = "white" if hollow else color
+        if label:  # legend entries in grey: the colours stand for the optimizers
+            ax.scatter(
+                [],
+                [],
+                s=22,
+                marker=marker,
+                color="white" if hollow else "0.45",
+                ec="0.45",
+                alpha=alpha,
+                lw=1.2,
+                label=label,
+            )
+        ax.scatter(
+            x + spread[: len(values)],
+            values,
+            s=22,
+            marker=marker,
+            color=face,
+            ec=color,
+            alpha=alpha,
+            lw=1.2,
+            zorder=3,
+        )
+        ax.plot([x - 0.1, x + 0.1], [np.median(values)] * 2, color="black", lw=2, zorder=4)
 
-    epoch, train, step = col("epoch"), col("train"), col("step")
-    colors = [_color(n) for n in names]
-    ax.bar(x - width / 2, epoch, width, color=colors, alpha=0.45, label="whole epoch (train + val)")
-    ax.bar(x + width / 2, train - step, width, bottom=step, color=colors, label="training: rest")
-    ax.bar(
-        x + width / 2, step, width, color="white", ec=colors, hatch="///", label="optimizer.step()"
-    )
-    for xs, low, high in (
-        (x - width / 2, epoch, col("epoch_max")),
-        (x + width / 2, step, col("step_max")),
-    ):
-        ax.errorbar(
-            xs,
-            low,
-            yerr=[np.zeros_like(low), high - low],
-            fmt="none",
-            ecolor="black",
-            capsize=5,
-            label="fastest to slowest repeat" if xs[0] < x[0] else None,
+    for i, name in enumerate(names):
+        color = _color(name)
+        for part, label, marker, alpha in parts:
+            dots(
+                left,
+                i + offsets[part],
+                timing[part][name],
+                color,
+                marker,
+                alpha,
+                label=f"{label} (one dot per repeat)" if i == 0 else None,
+            )
+        dots(
+            left,
+            i + offsets["step"],
+            timing["step"][name],
+            color,
+            "D",
+            1.0,
+            label="optimizer.step()" if i == 0 else None,
+            hollow=True,
         )
-    for xi, s, t in zip(x, step, train):
-        ax.text(
-            xi + width / 2, t, f"step {s:.3f} s\nof {t:.2f} s", ha="center", va="bottom", fontsize=9
+    left.plot([], [], color="black", lw=2, label="median of the repeats")
+    left.set_xticks(range(len(names)), names)
+    left.grid(axis="x", visible=False)
+    left.set_ylim(0, 1.35 * max(max(v) for v in timing["epoch"].values()))
+    left.set_ylabel("seconds per epoch")
+    left.set_title("every repeat", fontsize=11)
+    left.legend(loc="upper left", fontsize=8.5, ncol=2, framealpha=0.9)
+
+    # paired differences: minus SGD in the same repeat, and AdamW minus Adam
+    pairs = [(n, "sgd") for n in names if n != "sgd" and "sgd" in names]
+    if "adam" in names and "adamw" in names:
+        pairs.append(("adamw", "adam"))
+    labels = []
+    for i, (a, b) in enumerate(pairs):
+        color = _color(a)
+        train_d = np.subtract(timing["train"][a], timing["train"][b])
+        step_d = np.subtract(timing["step"][a], timing["step"][b])
+        dots(
+            right,
+            i - 0.15,
+            train_d,
+            color,
+            "o",
+            1.0,
+            label="training part (one dot per repeat)" if i == 0 else None,
         )
-    ax.set_xticks(x, names)
-    ax.grid(axis="x", visible=False)
-    ax.set_ylabel("seconds per epoch")
-    ax.set_ylim(0, 1.3 * max(col("epoch_max").max(), train.max()))
+        dots(
+            right,
+            i + 0.15,
+            step_d,
+            color,
+            "D",
+            1.0,
+            label="optimizer.step()" if i == 0 else None,
+            hollow=True,
+        )
+        right.annotate(
+            f"step {np.median(step_d):+.3f} s\n({step_d.min():+.3f} to {step_d.max():+.3f})",
+            (i + 0.15, max(train_d.max(), step_d.max())),
+            textcoords="offset points",
+            xytext=(0, 6),
+            ha="center",
+            va="bottom",
+            fontsize=8.5,
+        )
+        labels.append(f"{a}\nminus {b}")
+    right.axhline(0, color="0.3", lw=1, zorder=1)
+    right.set_xticks(range(len(pairs)), labels)
+    right.grid(axis="x", visible=False)
+    low, high = right.get_ylim()
+    right.set_ylim(low, high + 0.3 * (high - low))
+    right.set_ylabel("seconds per epoch, same repeat")
+    right.set_title("paired: minus the other optimizer in the same repeat", fontsize=11)
+    right.legend(loc="upper left", fontsize=8.5, framealpha=0.9)
+
     key = timing["key"]
-    ax.set_title(
-        f"fastest of {key['repeats']} interleaved repeats | {key['device_name']}, "
-        f"{key['threads']} thread(s), torch {key['torch']}, {key['n_train']:,} images",
+    fig.suptitle(
+        f"{key['repeats']} interleaved repeats | {key['device_name']}, {key['threads']} "
+        f"thread(s), torch {key['torch']}, {key['n_train']:,} images",
         fontsize=11,
     )
-    ax.legend(loc="upper left", fontsize=9, ncol=2, framealpha=0.9)
     fig.tight_layout()
     return fig
 

@@ -22,6 +22,7 @@ import json
 import math
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -49,10 +50,11 @@ def time_optimizers(
     device: str = "cpu",
     train_subset: int | None = None,
 ) -> dict:
-    """Interleaved epochs of every optimizer: ``{"key", "epoch", "train", "step"}`` (seconds).
+    """Interleaved epochs of every optimizer: ``{"key", "epoch", "train", "step", "measured"}``.
 
     ``epoch[name]`` lists ``repeats`` whole-epoch times (training + validation), ``train[name]``
-    the training part, ``step[name]`` the part spent in ``optimizer.step()``. Every optimizer
+    the training part, ``step[name]`` the part spent in ``optimizer.step()`` (seconds);
+    ``measured`` is the local date and time of the measurement. Every optimizer
     first trains 20 untimed batches (memory allocation, kernel choice).
     """
     if repeats < 1:
@@ -94,6 +96,7 @@ def time_optimizers(
         fused = {name: bool(runs[name][1].defaults.get("fused")) for name in optimizers}
     out["key"] = timing_key(device, threads, repeats, len(X))
     out["fused"] = fused
+    out["measured"] = datetime.now().astimezone().isoformat(timespec="minutes")
     return out
 
 
@@ -111,7 +114,11 @@ def timing_key(device: str, threads: int, repeats: int, n_train: int) -> dict:
 
 
 def timed_optimizers(out_dir: str | Path, **kwargs) -> dict:
-    """`time_optimizers`, read back from ``out_dir`` when the same measurement was stored."""
+    """`time_optimizers`, read back from ``out_dir`` when the same measurement was stored.
+
+    ``loaded`` tells which; ``measured`` is the date of the measurement either way (for a file
+    stored without it, the file's modification time).
+    """
     device, threads = kwargs.get("device", "cpu"), kwargs.get("threads", 1)
     repeats = kwargs.get("repeats", 8)
     path = Path(out_dir) / (
@@ -123,6 +130,9 @@ def timed_optimizers(out_dir: str | Path, **kwargs) -> dict:
             stored = json.loads(path.read_text(encoding="utf-8"))
             if stored.get("key", {}).get("threads") == threads:
                 stored["loaded"] = True
+                if "measured" not in stored:  # stored before the date was recorded
+                    mtime = datetime.fromtimestamp(path.stat().st_mtime).astimezone()
+                    stored["measured"] = mtime.isoformat(timespec="minutes")
                 return stored
         except (OSError, json.JSONDecodeError):
             pass
@@ -169,6 +179,25 @@ def paired_cost(timing: dict, baseline: str = "sgd", part: str = "train") -> dic
             "median": float(np.median(d)),
             "min": float(d.min()),
             "max": float(d.max()),
+        }
+    return out
+
+
+def step_share(timing: dict) -> dict[str, dict]:
+    """Per optimizer: ``optimizer.step()``'s share of the training part, repeat by repeat.
+
+    Returns ``{name: {"shares", "median", "min", "max"}}``: each share is one repeat's step time
+    over *that same repeat's* training time (minima of the two parts may come from different
+    repeats, so their ratio is no repeat's share).
+    """
+    out = {}
+    for name, steps in timing["step"].items():
+        shares = np.asarray(steps) / np.asarray(timing["train"][name])
+        out[name] = {
+            "shares": shares.tolist(),
+            "median": float(np.median(shares)),
+            "min": float(shares.min()),
+            "max": float(shares.max()),
         }
     return out
 

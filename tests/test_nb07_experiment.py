@@ -189,10 +189,44 @@ def test_figures_build(tmp_path, small_data):
     confusion = np.eye(10) * 90 + 1
     for make, n_axes in [
         (lambda: figs.plot_comparison(results), 4),
-        (lambda: figs.plot_timing(timing), 1),
+        (lambda: figs.plot_timing(timing), 2),
         (lambda: figs.plot_lr_sweep(table, {"sgd": 0.01}, epochs=1), 1),
         (lambda: figs.plot_per_class({"sgd": np.full(10, 0.9)}, confusion, list("abcdefghij")), 2),
     ]:
         fig = make()
         assert len(fig.axes) == n_axes
         plt.close(fig)
+
+
+def test_timing_figure_labels_paired_differences_not_minima():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    # AdamW's fastest step (0.15) is 50 % above Adam's (0.10), yet in two of three repeats
+    # their steps are equal: the paired median difference is 0.
+    timing = {
+        "key": {"device_name": "cpu", "threads": 1, "torch": "2.4", "repeats": 3, "n_train": 9},
+        "epoch": {n: [1.0, 1.5, 1.1] for n in ("sgd", "adam", "adamw")},
+        "train": {n: [0.8, 1.2, 0.9] for n in ("sgd", "adam", "adamw")},
+        "step": {
+            "sgd": [0.05, 0.09, 0.06],
+            "adam": [0.10, 0.20, 0.30],
+            "adamw": [0.15, 0.20, 0.30],
+        },
+    }
+    fig = figs.plot_timing(timing)
+    left, right = fig.axes
+    labels = [t.get_text() for t in right.texts]
+    assert [tick.get_text() for tick in right.get_xticklabels()] == [
+        "adam\nminus sgd",
+        "adamw\nminus sgd",
+        "adamw\nminus adam",
+    ]
+    # the median of (0.05, 0, 0) is 0: the label reports the paired median and range
+    assert labels[2] == "step +0.000 s\n(+0.000 to +0.050)"
+    assert labels[0] == "step +0.110 s\n(+0.050 to +0.240)"
+    drawn = [len(c.get_offsets()) for c in left.collections if len(c.get_offsets())]
+    assert drawn == [3] * 9  # 3 optimizers x (epoch, training, step), one dot per repeat
+    plt.close(fig)

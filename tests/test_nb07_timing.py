@@ -1,6 +1,9 @@
 """Notebook 07's cost measurement: interleaved, pinned threads, step timed apart, FLOPs counted."""
 
 import importlib.util
+import json
+import os
+from datetime import datetime
 
 import pytest
 import torch
@@ -41,6 +44,15 @@ def test_interleaved_timing_and_its_key(tmp_path):
             assert 0 < s < t <= e
     again = tm.timed_optimizers(tmp_path, **kwargs)
     assert again["loaded"] is True and again["epoch"] == first["epoch"]
+    assert again["measured"] == first["measured"]
+    assert datetime.fromisoformat(first["measured"]).date() == datetime.now().date()
+    # a file stored before the date was recorded: the file's modification time stands in
+    (path,) = tmp_path.glob("timing_*.json")
+    stored = json.loads(path.read_text())
+    del stored["measured"]
+    path.write_text(json.dumps(stored))
+    os.utime(path, (0, 86_400 * 545))  # mid-1971
+    assert tm.timed_optimizers(tmp_path, **kwargs)["measured"].startswith("1971-")
     rows = tm.timing_summary(first)
     for part in ("epoch", "train", "step"):
         row = rows["sgd"]
@@ -144,3 +156,13 @@ def test_training_benchmark_optional_compiled_line(capsys):
     assert bench.main(["--epochs", "1", "--threads", "1", "--images", "256"]) == 0
     line = next(s for s in capsys.readouterr().out.splitlines() if "torch.compile" in s)
     assert line.startswith("optional extra, not the course's loop"), line
+
+
+def test_step_share_is_taken_within_each_repeat():
+    timing = {
+        "train": {"adam": [1.0, 2.0, 4.0]},
+        "step": {"adam": [0.4, 0.2, 0.4]},  # fastest step / fastest train would say 20 %
+    }
+    share = tm.step_share(timing)["adam"]
+    assert share["shares"] == pytest.approx([0.4, 0.1, 0.1])
+    assert (share["median"], share["min"], share["max"]) == pytest.approx((0.1, 0.1, 0.4))
