@@ -101,23 +101,28 @@ def early_stopping(results: Sequence[dict], optimizers: Sequence[str]) -> dict[s
     return out
 
 
-def cross_fitted_stopping(results: Sequence[dict], optimizers: Sequence[str]) -> dict[str, dict]:
+def cross_fitted_stopping(
+    results: Sequence[dict], optimizers: Sequence[str], criterion: str = "val_loss"
+) -> dict[str, dict]:
     """Per optimizer, early stopping with the epoch chosen and scored on different seeds.
 
-    The runs (sorted by seed) are split into two halves. The epoch of the lowest *mean*
-    validation loss over one half is applied to every run of the other half, and vice versa, so
+    The runs (sorted by seed) are split into two halves. The epoch of the best *mean*
+    ``criterion`` over one half (lowest ``"val_loss"`` or highest ``"val_acc"``) is applied to every run of the other half, and vice versa, so
     no run's own noise chooses the epoch that scores it. Returns ``{name: {"epochs", "gain",
     "detectable"}}``: the epoch (1-based) chosen on each half (first half's choice first), the
     paired `stats.paired_difference` of validation accuracy at the chosen epoch minus after the
     last epoch over all seeds, and the smallest true gain this design detects
     (`stats.detectable_difference` at the observed SD of the per-seed gains).
     """
+    if criterion not in ("val_loss", "val_acc"):
+        raise ValueError(f"criterion must be 'val_loss' or 'val_acc', got {criterion!r}.")
+    sign = 1.0 if criterion == "val_loss" else -1.0
     out = {}
     for name in optimizers:
         runs = _runs_by_seed(results, name)
         if len(runs) < 4:
             raise ValueError(f"{name}: cross_fitted_stopping needs at least four seeds, got {len(runs)}.")
-        loss = np.array([r["history"]["val_loss"] for r in runs], dtype=float)
+        loss = sign * np.array([r["history"][criterion] for r in runs], dtype=float)
         acc = np.array([r["history"]["val_acc"] for r in runs], dtype=float)
         half = len(runs) // 2
         halves = (np.arange(half), np.arange(half, len(runs)))
@@ -133,3 +138,20 @@ def cross_fitted_stopping(results: Sequence[dict], optimizers: Sequence[str]) ->
             "detectable": stats.detectable_difference(sd, len(runs)) if sd > 0 else 0.0,
         }
     return out
+
+
+def holm(p_values: Sequence[float], alpha: float = 0.05) -> np.ndarray:
+    """Holm's step-down correction: which of several tests reject at family-wise level ``alpha``.
+
+    The k-th smallest p-value (k = 0, 1, ...) is compared with ``alpha / (m - k)``; testing stops
+    at the first that fails. Returns a boolean array in the order of ``p_values``.
+    """
+    p = np.asarray(p_values, dtype=float)
+    if p.ndim != 1 or not np.all((p >= 0) & (p <= 1)):
+        raise ValueError("p_values must be a 1-d sequence of probabilities in [0, 1].")
+    reject = np.zeros(len(p), dtype=bool)
+    for k, i in enumerate(np.argsort(p)):
+        if p[i] > alpha / (len(p) - k):
+            break
+        reject[i] = True
+    return reject

@@ -92,3 +92,20 @@ def test_cross_fitted_stopping_scores_the_epoch_on_the_other_half():
     assert st.early_stopping(results, ["adam"])["adam"]["gain"]["mean"] > out["gain"]["mean"]
     with pytest.raises(ValueError, match="four seeds"):
         st.cross_fitted_stopping(results[:3], ["adam"])
+    # on validation accuracy both halves peak at epoch 2
+    by_acc = st.cross_fitted_stopping(results, ["adam"], criterion="val_acc")["adam"]
+    assert by_acc["epochs"].tolist() == [2, 2]
+    expected = [0.90 - 0.84, 0.88 - 0.85, 0.86 - 0.83, 0.84 - 0.86]
+    assert by_acc["gain"]["mean"] == pytest.approx(np.mean(expected))
+    with pytest.raises(ValueError, match="criterion"):
+        st.cross_fitted_stopping(results, ["adam"], criterion="test_acc")
+
+
+def test_holm_steps_down_and_stops_at_the_first_failure():
+    # sorted: 0.001 < 0.05/4, 0.013 < 0.05/3, 0.02 < 0.05/2, 0.06 > 0.05/1
+    assert st.holm([0.02, 0.001, 0.06, 0.013]).tolist() == [True, True, False, True]
+    # the stored tuned table: 0.006 < 0.05/6, 0.007 < 0.05/5, then 0.022 > 0.05/4 stops
+    assert st.holm([0.88, 0.199, 0.007, 0.275, 0.006, 0.022]).tolist() == [False, False, True, False, True, False]
+    assert not st.holm([0.04, 0.04]).any() and st.holm([0.02, 0.04]).all()
+    with pytest.raises(ValueError, match="probabilities"):
+        st.holm([0.5, 1.5])
