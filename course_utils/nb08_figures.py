@@ -194,8 +194,8 @@ def plot_best_decay(grids: dict[str, Grid], stats: dict[str, dict], fig=None):
     One panel per method in the paper's lam (grid columns), and a third panel with AdamW's picks
     in slide 8's parameterisation, torch's ``weight_decay = lam / alpha`` on a log axis, with each
     row's trained range drawn as a grey bar (so a pick at a bar's end is a pick at the grid's
-    edge). A triangle marks a pick on an edge: pointing down at lam = 0 or at the smallest decay
-    when lam = 0 is better still (the true best could be smaller), up at the row's largest decay.
+    edge). A triangle marks a pick on an edge: pointing down at lam = 0 or at a best decay that is the row's
+    smallest positive decay (the true best could be smaller), up at the row's largest decay.
     """
     import matplotlib.pyplot as plt
 
@@ -231,8 +231,8 @@ def plot_best_decay(grids: dict[str, Grid], stats: dict[str, dict], fig=None):
                 label=f"{name}: slope {signed(st['slope'])}{slide8} ± {st['boot_sd']:.2f}",
             )
             edges(ax, x + dx, st["picks"], st["censored"], lambda y: y + 0.3, lambda y: y - 0.3)
-        for i, last in enumerate(grid.last_ran):  # the columns each row trained
-            ax.plot([i, i], [0, last], color="0.85", lw=10, zorder=0, solid_capstyle="butt")
+        for i, j in zip(*np.nonzero(grid.ran)):  # the columns each row trained
+            ax.plot([i, i], [j - 0.5, j + 0.5], color="0.85", lw=10, zorder=0, solid_capstyle="butt")
         ax.set_xticks(x, [fmt_value(v) for v in grid.lrs])
         ax.set_yticks(range(len(grid.decays)), [fmt_value(v) for v in grid.decays])
         ax.set_ylim(-0.7, len(grid.decays) - 0.3)
