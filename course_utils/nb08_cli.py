@@ -24,9 +24,9 @@ from course_utils.nb08_stats import (
     decoupling_table,
 )
 from course_utils.nb08_weight_decay import (
-    NOTEBOOK_SPEC,
     FULL_SPEC,
     METHOD_LABELS,
+    NOTEBOOK_SPEC,
     RESULTS_DIR,
     best_cell,
     best_decay_trend,

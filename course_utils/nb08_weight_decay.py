@@ -303,7 +303,12 @@ class Grid:
         """The grid without the decay columns ``lams`` (e.g. without an extension's columns)."""
         keep = ~np.isin(self.decays, np.asarray(lams, dtype=float))
         return Grid(
-            self.method, self.lrs, self.decays[keep], self.errors[:, keep], self.seeds, self.ran[:, keep]
+            self.method,
+            self.lrs,
+            self.decays[keep],
+            self.errors[:, keep],
+            self.seeds,
+            self.ran[:, keep],
         )
 
     def rectangle(self, n_decays: int) -> Grid:

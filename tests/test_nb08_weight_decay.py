@@ -434,7 +434,10 @@ def test_grid_spec_extension_counts_configs_and_rejects_bad_cells():
             wd.GridSpec(lrs=SPEC5.lrs, decays=SPEC5.decays, extension=(bad,))
     # the grid, one larger decay for two top rows, one smaller decay for four rows
     assert wd.NOTEBOOK_SPEC.n_runs == 180 + 6 * 4
-    assert wd.NOTEBOOK_SPEC.ran("adamw")[-2:, -1].all() and not wd.NOTEBOOK_SPEC.ran("adamw")[:-2, -1].any()
+    assert (
+        wd.NOTEBOOK_SPEC.ran("adamw")[-2:, -1].all()
+        and not wd.NOTEBOOK_SPEC.ran("adamw")[:-2, -1].any()
+    )
 
 
 def test_extension_uncensors_the_top_rows_and_raises_their_slope():
@@ -506,7 +509,7 @@ SPEC_LOW = wd.GridSpec(
 )
 
 
-def _best_at_1e5_for_row0(method, lr, lam, seed):
+def _best_at_1e6_for_row0(method, lr, lam, seed):
     """Adam+L2: lam = 0 worst in every row; row 0's best is below 1e-5, the others' at 1e-3."""
     if lam == 0:
         return 20.0 + 0.01 * seed
@@ -520,7 +523,7 @@ def test_low_extension_orders_columns_and_marks_smallest_positive_picks_low():
     assert len(wd.grid_configs(SPEC_LOW)) == SPEC_LOW.n_runs
     with pytest.raises(ValueError, match="smallest positive"):
         wd.GridSpec(lrs=SPEC5.lrs, decays=SPEC5.decays, extension=(("adam", SPEC5.lrs[0], 0.0),))
-    adam = wd.grid_errors(_fake_results(SPEC_LOW, _best_at_1e5_for_row0), SPEC_LOW)["adam"]
+    adam = wd.grid_errors(_fake_results(SPEC_LOW, _best_at_1e6_for_row0), SPEC_LOW)["adam"]
     assert list(adam.first_ran) == [1, 2, 2, 1, 2] and adam.ran[:, 0].all()
     rect = adam.without([1e-6])
     assert rect.errors.shape == (5, 5, 4) and rect.ran.all()
@@ -533,6 +536,42 @@ def test_low_extension_orders_columns_and_marks_smallest_positive_picks_low():
     # with 1e-6 trained there, row 0 picks it (still the smallest trained: still low); row 3,
     # extended but best at 1e-3, is inside the grid; the band statistics are never low there
     after = st.decoupling_statistics(adam, n_boot=10)
-    assert after["best positive λ"]["decays"][0] == 1e-6 and after["best positive λ"]["censored"][0] == "low"
+    assert (
+        after["best positive λ"]["decays"][0] == 1e-6
+        and after["best positive λ"]["censored"][0] == "low"
+    )
     assert after["best positive λ"]["censored"][3] == ""
     assert all(e != "low" for e in after["largest λ within 0.25 pt of best"]["censored"])
+
+
+def test_check_torch_value_and_prediction_skip_untrained_columns(capsys):
+    assert ex.check_torch_value("adamw", 3e-3, 1e-3, 1e-3 / 3e-3)
+    assert not ex.check_torch_value("adamw", 3e-3, 1e-3, 1e-3)
+    assert "λ/α" in capsys.readouterr().out
+    assert ex.check_torch_value("adam", 3e-3, 1e-3, 1e-3)
+    assert not ex.check_torch_value("adam", 3e-3, 1e-3, 1e-3 / 3e-3)
+    with pytest.raises(ValueError, match="weight_decay"):
+        ex.check_torch_value("adamw", 3e-3, 1e-3, -1.0)
+    # a column trained in only one of the two rows (here 1e-6 in row 0) is never an answer
+    adam = wd.grid_errors(_fake_results(SPEC_LOW, _best_at_1e6_for_row0), SPEC_LOW)["adam"]
+    assert not ex.check_decay_prediction(adam, 3.5e-4, 1e-6)
+    # below the smallest decay trained in both rows: lam = 0 (worst) must be good too
+    assert not ex.check_decay_prediction(adam, 3.5e-4, 3e-6)
+    assert ex.check_decay_prediction(adam, 3.5e-4, 1e-3, within=10.0)
+
+
+def test_cell_comparison_draws_paired_differences():
+    cells = {
+        "Adam + L2 best": [15.0, 15.2, 15.1],
+        "AdamW best": [15.1, 15.4, 15.1],
+        "no decay": [15.3, 15.5, 15.2],
+    }
+    fig = figs.plot_cell_comparison({"grid": cells})
+    assert len(fig.axes) == 2
+    labels = [t.get_text() for t in fig.axes[1].get_yticklabels()]
+    assert labels == [
+        "AdamW best − Adam + L2 best",
+        "no decay − Adam + L2 best",
+        "no decay − AdamW best",
+    ]
+    plt.close(fig)
