@@ -24,9 +24,9 @@ from course_utils.nb08_stats import (
     decoupling_table,
 )
 from course_utils.nb08_weight_decay import (
-    CI_SPEC,
     FULL_SPEC,
     METHOD_LABELS,
+    NOTEBOOK_SPEC,
     RESULTS_DIR,
     best_cell,
     best_decay_trend,
@@ -56,9 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--size",
-        choices=("ci", "full"),
+        choices=("notebook", "full"),
         default="full",
-        help="ci: the notebook's grid; full: 7x7 grid, 6000 images, 40 epochs, 8 seeds (default)",
+        help="notebook: the notebook's grid; full: 7x7 grid, 6000 images, 40 epochs, 8 seeds (default)",
     )
     parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
     parser.add_argument(
@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be >= 1")
-    spec = replace(CI_SPEC if args.size == "ci" else FULL_SPEC, device=args.device)
+    spec = replace(NOTEBOOK_SPEC if args.size == "notebook" else FULL_SPEC, device=args.device)
     out = Path(args.out)
     print(
         f"{spec.n_runs} runs ({spec.train_subset} images, {spec.epochs} epochs, "

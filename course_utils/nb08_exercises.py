@@ -2,7 +2,8 @@
 
 Exercise 1 asks for a function ``(lr, lam) -> weight_decay``: what to pass to
 ``torch.optim.AdamW`` so that one step decays the weights by the paper's ``lam``. Exercise 2
-predicts a decay between two rows of the grid (`check_decay_prediction`).
+predicts a decay between two rows of the grid (`check_decay_prediction`) and the
+``weight_decay`` to pass to torch for it (`check_torch_value`).
 """
 
 from __future__ import annotations
@@ -74,14 +75,17 @@ def check_decay_prediction(grid: Grid, lr: float, lam: float, within: float = 0.
     good = row <= np.nanmin(row) + within
     positions = decay_positions(grid.decays)
     step = float(np.mean(np.diff(positions[1:])))
+    measured = np.nonzero(np.isfinite(row[1:]))[0] + 1  # positive columns trained in both rows
     if lam == 0:
         columns = [0]
     else:
-        distance = np.abs(positions[1:] - math.log10(lam))
+        distance = np.abs(positions[measured] - math.log10(lam))
         if distance.min() <= step / 2:
-            columns = [int(np.argmin(distance)) + 1]
-        elif math.log10(lam) < positions[1]:  # between no decay and the smallest decay: both good
-            columns = [0, 1]
+            columns = [int(measured[np.argmin(distance)])]
+        elif (
+            math.log10(lam) < positions[measured[0]]
+        ):  # between no decay and the smallest: both good
+            columns = [0, int(measured[0])]
         else:  # above the grid's largest decay: nothing measured says it is good
             columns = []
     ok = bool(columns) and all(bool(good[c]) for c in columns)
@@ -97,8 +101,32 @@ def check_decay_prediction(grid: Grid, lr: float, lam: float, within: float = 0.
         )
     elif not ok:
         print(
-            "  Read the two heatmap rows around this α: which decays are within half a point of "
-            "the row's best in both? A decay near a column counts as that column; one between no "
-            "decay and the smallest decay must be good at both."
+            f"  Read the two heatmap rows around this α: which decays are within {within} points "
+            "of the row's best in both? A decay near a column counts as that column; one between "
+            "no decay and the smallest decay must be good at both."
         )
+    return ok
+
+
+def check_torch_value(method: str, lr: float, lam: float, weight_decay: float) -> bool:
+    """Check the ``weight_decay`` a student would pass to torch for the paper's ``lam`` at ``lr``.
+
+    AdamW: ``lam / lr`` (torch multiplies ``weight_decay`` by ``lr``); Adam+L2: ``lam`` itself.
+    Prints the checker line with a hint; returns whether it passed (relative tolerance 1e-6).
+    """
+    if not (math.isfinite(weight_decay) and weight_decay >= 0):
+        raise ValueError(f"weight_decay must be a finite number >= 0, got {weight_decay!r}.")
+    expected = torch_weight_decay(method, lr, lam)
+    ok = math.isclose(weight_decay, expected, rel_tol=1e-6, abs_tol=1e-12)
+    print(
+        f"{METHOD_LABELS[method]} at α={fmt_value(lr)}, λ={fmt_value(lam)} | yours: "
+        f"weight_decay={fmt_value(weight_decay)} | {ok}"
+    )
+    if not ok:
+        hint = (
+            "torch's AdamW multiplies weight_decay by lr: pass λ/α."
+            if method == "adamw"
+            else "torch's Adam adds weight_decay·w to the gradient, the paper's λ itself."
+        )
+        print(f"  {hint}")
     return ok

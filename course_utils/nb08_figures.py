@@ -194,8 +194,8 @@ def plot_best_decay(grids: dict[str, Grid], stats: dict[str, dict], fig=None):
     One panel per method in the paper's lam (grid columns), and a third panel with AdamW's picks
     in slide 8's parameterisation, torch's ``weight_decay = lam / alpha`` on a log axis, with each
     row's trained range drawn as a grey bar (so a pick at a bar's end is a pick at the grid's
-    edge). A triangle marks a pick on an edge: pointing down at lam = 0 or at the smallest decay
-    when lam = 0 is better still (the true best could be smaller), up at the row's largest decay.
+    edge). A triangle marks a pick on an edge: pointing down at lam = 0 or at a best decay that is the row's
+    smallest positive decay (the true best could be smaller), up at the row's largest decay.
     """
     import matplotlib.pyplot as plt
 
@@ -231,8 +231,10 @@ def plot_best_decay(grids: dict[str, Grid], stats: dict[str, dict], fig=None):
                 label=f"{name}: slope {signed(st['slope'])}{slide8} ± {st['boot_sd']:.2f}",
             )
             edges(ax, x + dx, st["picks"], st["censored"], lambda y: y + 0.3, lambda y: y - 0.3)
-        for i, last in enumerate(grid.last_ran):  # the columns each row trained
-            ax.plot([i, i], [0, last], color="0.85", lw=10, zorder=0, solid_capstyle="butt")
+        for i, j in zip(*np.nonzero(grid.ran)):  # the columns each row trained
+            ax.plot(
+                [i, i], [j - 0.5, j + 0.5], color="0.85", lw=10, zorder=0, solid_capstyle="butt"
+            )
         ax.set_xticks(x, [fmt_value(v) for v in grid.lrs])
         ax.set_yticks(range(len(grid.decays)), [fmt_value(v) for v in grid.decays])
         ax.set_ylim(-0.7, len(grid.decays) - 0.3)
@@ -288,32 +290,70 @@ def plot_best_decay(grids: dict[str, Grid], stats: dict[str, dict], fig=None):
 
 
 def plot_cell_comparison(groups: dict[str, dict[str, np.ndarray]], fig=None):
-    """Per-seed errors of chosen cells: ``{panel title: {cell label: errors}}``, mean ± std bars."""
+    """Per-seed errors of chosen cells: ``{panel title: {cell label: errors}}``, mean ± std bars.
+
+    Where every cell of a panel ran the same seeds, a second row shows the paired per-seed
+    differences of each pair of cells (later minus earlier) with their mean ± paired standard
+    error and a zero line: what the paired tests judge.
+    """
     import matplotlib.pyplot as plt
 
+    paired = [len({len(np.asarray(e)) for e in cells.values()}) == 1 for cells in groups.values()]
+    rows = 2 if any(paired) else 1
     if fig is None:
-        fig = plt.figure(figsize=(13, 4.2))
-    axes = fig.subplots(1, len(groups))
-    axes = np.atleast_1d(axes)
-    for ax, (title, cells) in zip(axes, groups.items()):
+        fig = plt.figure(figsize=(13, 4.2 * rows))
+    axes = np.array(fig.subplots(rows, len(groups), squeeze=False))
+    for k, (title, cells) in enumerate(groups.items()):
+        ax = axes[0, k]
         columns = [np.asarray(e, dtype=float) for e in cells.values()]
-        if len({len(c) for c in columns}) == 1:  # the same seeds in every cell: connect them
+        if paired[k]:  # the same seeds in every cell: connect them
             for seed_errors in np.array(columns).T:
-                ax.plot(seed_errors, range(len(columns)), "-", color="0.75", lw=1, zorder=0)
+                ax.plot(seed_errors, range(len(columns)), "-", color="0.8", lw=1, zorder=0)
         for y, (label, errors) in enumerate(cells.items()):
             errors = np.asarray(errors, dtype=float)
             color = _method_color("adamw" if "AdamW" in label else "adam")
             if "no decay" in label:
                 color = "0.35"
-            ax.scatter(errors, np.full(len(errors), y), color=color, alpha=0.6, s=50)
+            ax.scatter(errors, np.full(len(errors), y), color=color, alpha=0.8, s=50, zorder=3)
             m, s = errors.mean(), errors.std(ddof=1)
-            ax.errorbar([m], [y], xerr=[s], fmt="|", color="black", ms=22, capsize=6, lw=2)
+            ax.errorbar(
+                [m], [y + 0.25], xerr=[s], fmt="|", color="black", ms=14, capsize=5, lw=2, zorder=2
+            )
         ax.set_yticks(range(len(cells)), list(cells))
-        ax.set_ylim(-0.6, len(cells) - 0.4)
+        ax.set_ylim(-0.6, len(cells) - 0.2)
         ax.margins(x=0.15)
         ax.invert_yaxis()
-        ax.set_xlabel("error (%)  (dots: seeds, grey lines join one seed; bar: mean ± std)")
+        ax.set_xlabel("error (%)  (dots: seeds, grey lines join one seed; bar below: mean ± std)")
         ax.set_title(title, fontsize=12)
+        if rows == 1:
+            continue
+        ax = axes[1, k]
+        if not paired[k]:
+            ax.set_axis_off()
+            continue
+        labels = list(cells)
+        pairs = [(i, j) for i in range(len(labels)) for j in range(i + 1, len(labels))]
+        for y, (i, j) in enumerate(pairs):
+            d = columns[j] - columns[i]
+            ax.scatter(d, np.full(len(d), y), color="0.4", alpha=0.8, s=50, zorder=3)
+            se = d.std(ddof=1) / np.sqrt(len(d))
+            ax.errorbar(
+                [d.mean()],
+                [y + 0.25],
+                xerr=[se],
+                fmt="|",
+                color="black",
+                ms=14,
+                capsize=5,
+                lw=2,
+                zorder=2,
+            )
+        ax.axvline(0, color="red", lw=1, ls="--", zorder=1)
+        ax.set_yticks(range(len(pairs)), [f"{labels[j]} − {labels[i]}" for i, j in pairs])
+        ax.set_ylim(-0.6, len(pairs) - 0.2)
+        ax.margins(x=0.15)
+        ax.invert_yaxis()
+        ax.set_xlabel("paired difference (points)  (dots: seeds; bar below: mean ± paired SE)")
     fig.tight_layout()
     return fig
 

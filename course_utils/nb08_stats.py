@@ -10,9 +10,9 @@ where the ``lam = 0`` column is drawn on a log axis, which is a choice, not a me
   starts to rise, a sturdier edge than the noisy minimum.
 
 Each comes with a seed-bootstrap standard deviation and the rows whose pick sits on an edge of
-the grid (``lam = 0``, or for the best *positive* decay the smallest positive decay when ``lam = 0``
-is better still: the true best could be any smaller decay; the row's largest decay: it could be
-larger), in both parameterisations: the paper's ``lam`` (decay per step ``eta_t * lam``) and
+the grid (``lam = 0``, or for a row's best decay the smallest positive decay trained in that row,
+whether or not ``lam = 0`` is better: the true best could be any smaller decay; the row's largest
+decay: it could be larger), in both parameterisations: the paper's ``lam`` (decay per step ``eta_t * lam``) and
 torch's ``weight_decay = lam / lr`` (slide 8's ``(1 - alpha * lambda) w``), where every AdamW slope
 is the paper's minus one. `compare_cells` compares two cells over their seeds, paired when they
 share seeds; `best_cell_frequency` says how often each cell wins when the seeds are resampled.
@@ -89,15 +89,16 @@ def edge_marks(grid: Grid, kind: str, picks: np.ndarray) -> list[str]:
     """Per row, whether a pick is censored: "low", "high" or "".
 
     "high": the pick is the largest decay trained in that row (`Grid.last_ran`), so the row's
-    true answer could be larger. "low": the pick is lam = 0, or, for the best *positive* decay
-    (``kind == "positive"``), the smallest positive decay while lam = 0 is better still, so the
-    true best positive decay could be anywhere below the grid's smallest.
+    true answer could be larger. "low": the pick is lam = 0, or, for a statistic that picks a
+    row's best decay (``kind`` "argmin" or "positive"), the smallest positive decay trained in that
+    row (`Grid.first_ran`), *whether or not lam = 0 is better*: the true best (positive) decay
+    then lies somewhere between 0 and the next decay, unbounded below on a log axis. The band
+    statistics are bracketed there by the next column, so only their lam = 0 picks are low.
     """
-    mean = np.where(np.isnan(grid.mean), np.inf, grid.mean)
-    last = grid.last_ran
+    last, first = grid.last_ran, grid.first_ran
     marks = []
     for i, j in enumerate(picks):
-        if j == 0 or (kind == "positive" and j == 1 and mean[i, 0] < mean[i, 1]):
+        if j == 0 or (kind in ("argmin", "positive") and j == first[i]):
             marks.append("low")
         elif j == last[i]:
             marks.append("high")
@@ -213,7 +214,7 @@ def decoupling_table(stats: dict[str, dict]) -> str:
     lines = [
         "slope of the picked decay against α, decades per decade; ± seed bootstrap std (the same in",
         "both parameterisations); * = needs no placement of λ = 0; per row from the smallest α:",
-        "v = censored low (λ = 0, or the smallest λ while λ = 0 is better), ^ = the row's largest λ,",
+        "v = censored low (λ = 0, or a best λ at the row's smallest positive λ), ^ = the row's largest λ,",
         ". = inside the grid",
         f"{'':36s}{METHOD_LABELS['adam'] + ' (both)':>24s}   "
         f"{METHOD_LABELS['adamw'] + ': paper λ':>14s} {'slide 8 λ':>10s}",

@@ -36,14 +36,14 @@ def test_mistakes_reproduce_the_stored_run_and_are_cached(tmp_path, data):
 
 
 def test_thread_configs_and_cell_configs():
-    configs = rerun.cell_configs(wd.CI_SPEC, "adamw", 4, 5)  # the extension cell at 1.6e-2
-    assert [c.seed for c in configs] == list(wd.CI_SPEC.seeds)
+    configs = rerun.cell_configs(wd.NOTEBOOK_SPEC, "adamw", 4, 6)  # the extension cell at 1.6e-2
+    assert [c.seed for c in configs] == list(wd.NOTEBOOK_SPEC.seeds)
     assert configs[0].weight_decay == pytest.approx(3e-2 / 1.6e-2)
     two = rerun.with_threads(configs, 2)
     assert all(c.threads == 2 and "_t2_" in c.name for c in two)
     assert {c.name for c in two}.isdisjoint(c.name for c in configs)
     with pytest.raises(ValueError, match="does not train"):
-        rerun.cell_configs(wd.CI_SPEC, "adamw", 0, 5)
+        rerun.cell_configs(wd.NOTEBOOK_SPEC, "adamw", 0, 6)
     with pytest.raises(ValueError, match="threads"):
         rerun.with_threads(configs, 0)
 

@@ -138,10 +138,10 @@ def test_grid_spec_rejects_bad_settings(kwargs, message):
 
 
 def test_ci_spec_fits_the_budget_and_full_spec_is_bigger():
-    assert wd.CI_SPEC.n_runs <= 200
-    assert len(wd.CI_SPEC.seeds) >= 4
-    assert wd.FULL_SPEC.n_runs > wd.CI_SPEC.n_runs
-    assert wd.FULL_SPEC.steps_per_run > wd.CI_SPEC.steps_per_run
+    assert wd.NOTEBOOK_SPEC.n_runs <= 210
+    assert len(wd.NOTEBOOK_SPEC.seeds) >= 4
+    assert wd.FULL_SPEC.n_runs > wd.NOTEBOOK_SPEC.n_runs
+    assert wd.FULL_SPEC.steps_per_run > wd.NOTEBOOK_SPEC.steps_per_run
 
 
 def test_run_grid_is_resumable(tmp_path, capsys):
@@ -432,8 +432,12 @@ def test_grid_spec_extension_counts_configs_and_rejects_bad_cells():
     ):
         with pytest.raises(ValueError, match=message):
             wd.GridSpec(lrs=SPEC5.lrs, decays=SPEC5.decays, extension=(bad,))
-    assert wd.CI_SPEC.n_runs == 180 + 2 * 4  # the grid plus one larger decay for two top rows
-    assert wd.CI_SPEC.ran("adamw")[-2:, -1].all() and not wd.CI_SPEC.ran("adamw")[:-2, -1].any()
+    # the grid, one larger decay for two top rows, one smaller decay for four rows
+    assert wd.NOTEBOOK_SPEC.n_runs == 180 + 6 * 4
+    assert (
+        wd.NOTEBOOK_SPEC.ran("adamw")[-2:, -1].all()
+        and not wd.NOTEBOOK_SPEC.ran("adamw")[:-2, -1].any()
+    )
 
 
 def test_extension_uncensors_the_top_rows_and_raises_their_slope():
@@ -469,9 +473,9 @@ def test_command_line_prints_the_placement_free_table(monkeypatch, capsys):
     def fake_run_grid(configs, out, workers, progress):
         spec = wd.GridSpec(
             **{
-                **wd.CI_SPEC.to_dict(),
+                **wd.NOTEBOOK_SPEC.to_dict(),
                 "device": configs[0].device,
-                "extension": wd.CI_SPEC.extension,
+                "extension": wd.NOTEBOOK_SPEC.extension,
             }
         )
 
@@ -482,7 +486,7 @@ def test_command_line_prints_the_placement_free_table(monkeypatch, capsys):
         return _fake_results(spec, noisy)
 
     monkeypatch.setattr(cli, "run_grid", fake_run_grid)
-    assert cli.main(["--size", "ci", "--device", "cpu", "--no-progress"]) == 0
+    assert cli.main(["--size", "notebook", "--device", "cpu", "--no-progress"]) == 0
     out = capsys.readouterr().out
     for text in (
         "* best positive λ",
@@ -493,3 +497,81 @@ def test_command_line_prints_the_placement_free_table(monkeypatch, capsys):
         "best Adam+L2",
     ):
         assert text in out, text
+
+
+# ------------------------------------------------------------------ the low extension (censored low picks)
+
+SPEC_LOW = wd.GridSpec(
+    lrs=SPEC5.lrs,
+    decays=SPEC5.decays,
+    seeds=SPEC5.seeds,
+    extension=(("adam", SPEC5.lrs[0], 1e-6), ("adam", SPEC5.lrs[3], 1e-6)),
+)
+
+
+def _best_at_1e6_for_row0(method, lr, lam, seed):
+    """Adam+L2: lam = 0 worst in every row; row 0's best is below 1e-5, the others' at 1e-3."""
+    if lam == 0:
+        return 20.0 + 0.01 * seed
+    target = -6.0 if lr == SPEC5.lrs[0] else -3.0
+    return 15 + 0.5 * (math.log10(lam) - target) ** 2 + 0.01 * seed
+
+
+def test_low_extension_orders_columns_and_marks_smallest_positive_picks_low():
+    assert SPEC_LOW.all_decays("adam") == (0.0, 1e-6) + tuple(SPEC5.decays["adam"][1:])
+    assert SPEC_LOW.n_runs == SPEC5.n_runs + 2 * 4
+    assert len(wd.grid_configs(SPEC_LOW)) == SPEC_LOW.n_runs
+    with pytest.raises(ValueError, match="smallest positive"):
+        wd.GridSpec(lrs=SPEC5.lrs, decays=SPEC5.decays, extension=(("adam", SPEC5.lrs[0], 0.0),))
+    adam = wd.grid_errors(_fake_results(SPEC_LOW, _best_at_1e6_for_row0), SPEC_LOW)["adam"]
+    assert list(adam.first_ran) == [1, 2, 2, 1, 2] and adam.ran[:, 0].all()
+    rect = adam.without([1e-6])
+    assert rect.errors.shape == (5, 5, 4) and rect.ran.all()
+    # on the rectangle row 0 picks the smallest positive decay although lam = 0 is *worse*:
+    # its true best could be any smaller decay, so the pick is censored low
+    before = st.decoupling_statistics(rect, n_boot=10)
+    assert rect.mean[0, 0] > rect.mean[0, 1]
+    for name in ("best λ (λ=0 one step below)", "best positive λ"):
+        assert before[name]["censored"][0] == "low", name
+    # with 1e-6 trained there, row 0 picks it (still the smallest trained: still low); row 3,
+    # extended but best at 1e-3, is inside the grid; the band statistics are never low there
+    after = st.decoupling_statistics(adam, n_boot=10)
+    assert (
+        after["best positive λ"]["decays"][0] == 1e-6
+        and after["best positive λ"]["censored"][0] == "low"
+    )
+    assert after["best positive λ"]["censored"][3] == ""
+    assert all(e != "low" for e in after["largest λ within 0.25 pt of best"]["censored"])
+
+
+def test_check_torch_value_and_prediction_skip_untrained_columns(capsys):
+    assert ex.check_torch_value("adamw", 3e-3, 1e-3, 1e-3 / 3e-3)
+    assert not ex.check_torch_value("adamw", 3e-3, 1e-3, 1e-3)
+    assert "λ/α" in capsys.readouterr().out
+    assert ex.check_torch_value("adam", 3e-3, 1e-3, 1e-3)
+    assert not ex.check_torch_value("adam", 3e-3, 1e-3, 1e-3 / 3e-3)
+    with pytest.raises(ValueError, match="weight_decay"):
+        ex.check_torch_value("adamw", 3e-3, 1e-3, -1.0)
+    # a column trained in only one of the two rows (here 1e-6 in row 0) is never an answer
+    adam = wd.grid_errors(_fake_results(SPEC_LOW, _best_at_1e6_for_row0), SPEC_LOW)["adam"]
+    assert not ex.check_decay_prediction(adam, 3.5e-4, 1e-6)
+    # below the smallest decay trained in both rows: lam = 0 (worst) must be good too
+    assert not ex.check_decay_prediction(adam, 3.5e-4, 3e-6)
+    assert ex.check_decay_prediction(adam, 3.5e-4, 1e-3, within=10.0)
+
+
+def test_cell_comparison_draws_paired_differences():
+    cells = {
+        "Adam + L2 best": [15.0, 15.2, 15.1],
+        "AdamW best": [15.1, 15.4, 15.1],
+        "no decay": [15.3, 15.5, 15.2],
+    }
+    fig = figs.plot_cell_comparison({"grid": cells})
+    assert len(fig.axes) == 2
+    labels = [t.get_text() for t in fig.axes[1].get_yticklabels()]
+    assert labels == [
+        "AdamW best − Adam + L2 best",
+        "no decay − Adam + L2 best",
+        "no decay − AdamW best",
+    ]
+    plt.close(fig)
