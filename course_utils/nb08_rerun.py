@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Sequence
 from dataclasses import replace
@@ -24,39 +23,16 @@ import numpy as np
 import torch
 
 from course_utils.cli import limit_threads
-from course_utils.models import make_mlp
 from course_utils.nb08_weight_decay import GridSpec, _config
-from course_utils.runs import RunConfig, load_data, run_data, write_result
-from course_utils.training import confusion_matrix, fit, make_optimizer
+from course_utils.runs import RunConfig, load_data, train_run, write_result
+from course_utils.training import confusion_matrix
 
 
 def _retrain(cfg: RunConfig, data) -> tuple[dict, dict, np.ndarray]:
-    """Train ``cfg`` exactly as `runs.run_one` does; return history, test summary, mistakes."""
-    parts = run_data(cfg, data)
-    (X_train, y_train), (X_val, y_val) = parts["train"], parts["val"]
+    """Train ``cfg`` through `runs.train_run` (as `runs.run_one` does); history, test, mistakes."""
+    model, _, history, parts, _ = train_run(cfg, data)
     X_test, y_test = parts["test"]
     with limit_threads(cfg.threads):
-        model = make_mlp(cfg.seed).to(cfg.device)
-        optimizer = make_optimizer(
-            cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay, cfg.variant
-        )
-        scheduler = None
-        if cfg.schedule == "cosine":
-            steps = cfg.epochs * math.ceil(len(X_train) / cfg.batch_size)
-            scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
-        history = fit(
-            model,
-            optimizer,
-            X_train,
-            y_train,
-            X_val,
-            y_val,
-            epochs=cfg.epochs,
-            batch_size=cfg.batch_size,
-            seed=cfg.seed,
-            scheduler=scheduler,
-            progress=False,
-        )
         test = confusion_matrix(model, X_test, y_test)
         model.eval()
         with torch.no_grad():

@@ -202,16 +202,13 @@ def run_data(cfg: RunConfig, data) -> dict[str, tuple[torch.Tensor, torch.Tensor
 # One run
 
 
-def run_one(config: RunConfig, data=None, progress: bool = True, desc: str | None = None) -> dict:
-    """Train one run and return ``{"config", "history", "test", "meta"}`` (nothing is written).
+def train_run(cfg: RunConfig, data, progress: bool = False, desc: str | None = None):
+    """Train the resolved run ``cfg`` on ``data`` (`load_data` output) as `run_one` does.
 
-    ``data`` is ``load_data()`` output on the run's device (loaded when None).
+    Returns ``(model, optimizer, history, parts, seconds)``: the trained model and its optimizer,
+    `fit`'s history, `run_data`'s train/val/test parts and the training time. `run_one` and
+    notebook 08's reruns (`nb08_rerun`) both train through this, so a rerun is the same run.
     """
-    cfg = config.resolved()
-    if cfg.device == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"run {cfg.name} asks for CUDA, but torch sees no GPU here.")
-    if data is None:
-        data = load_data(cfg.device)
     parts = run_data(cfg, data)
     (X_train, y_train), (X_val, y_val) = parts["train"], parts["val"]
     with limit_threads(cfg.threads):
@@ -238,7 +235,23 @@ def run_one(config: RunConfig, data=None, progress: bool = True, desc: str | Non
             progress=progress,
             desc=desc or f"{cfg.optimizer} lr={cfg.lr:g} seed={cfg.seed}",
         )
-        total = time.perf_counter() - start
+        seconds = time.perf_counter() - start
+    return model, optimizer, history, parts, seconds
+
+
+def run_one(config: RunConfig, data=None, progress: bool = True, desc: str | None = None) -> dict:
+    """Train one run and return ``{"config", "history", "test", "meta"}`` (nothing is written).
+
+    ``data`` is ``load_data()`` output on the run's device (loaded when None).
+    """
+    cfg = config.resolved()
+    if cfg.device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"run {cfg.name} asks for CUDA, but torch sees no GPU here.")
+    if data is None:
+        data = load_data(cfg.device)
+    model, optimizer, history, parts, total = train_run(cfg, data, progress, desc)
+    (X_train, _), (X_val, _) = parts["train"], parts["val"]
+    with limit_threads(cfg.threads):
         test = confusion_matrix(model, *parts["test"])
     meta = {
         "schema": SCHEMA_VERSION,
